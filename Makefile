@@ -1,0 +1,142 @@
+# firebreak — an automated responder for Falco alerts.
+#   make            build ./build/firebreak
+#   make demo       install what is missing, build, triage the bundled sample alerts
+#   make check      build and run every test (ends with "N passed, N failed")
+#   make asan       the same tests under AddressSanitizer + UBSan
+#   make fuzz       one libFuzzer target per parser, FUZZ_SECONDS each
+#   make bench      throughput and memory figures beside a jansson-only baseline
+#   make lint       clang-format (check mode), cppcheck, banned functions
+#   make install    honours DESTDIR and PREFIX
+# V=1 shows the commands.
+
+VERSION     := 0.1.0
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+SYSCONFDIR  ?= /etc
+DESTDIR     ?=
+PKG_CONFIG  ?= pkg-config
+CC          ?= cc
+CLANG       ?= clang
+BUILD       ?= build
+FUZZ_SECONDS ?= 30
+
+CFLAGS      ?= -O2 -g
+LDFLAGS     ?=
+
+PKGS        := jansson yaml-0.1
+PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -lyaml)
+
+FB_CFLAGS   := -std=gnu11 -Iinclude -DFB_VERSION='"$(VERSION)"' -DFB_SYSCONFDIR='"$(SYSCONFDIR)"' \
+               -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+               -Wno-unused-parameter -Werror=implicit-function-declaration -Werror=vla \
+               -fstack-protector-strong -fstack-clash-protection -D_FORTIFY_SOURCE=2 \
+               -fPIE -MMD -MP $(PKG_CFLAGS)
+FB_LDFLAGS  := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
+LIBS        := $(PKG_LIBS) -lm
+
+ifeq ($(V),1)
+Q :=
+E := @true
+else
+Q := @
+E := @printf '  %-6s %s\n'
+endif
+
+LIB_SRCS  := $(wildcard src/util/*.c src/alert/*.c src/triage/*.c)
+LIB_ASM   := src/triage/kb_builtin.S
+CLI_SRCS  := $(wildcard src/cli/*.c)
+TEST_SRCS := $(wildcard tests/test-*.c)
+KB_DATA   := $(wildcard policies/kb/*.yaml)
+
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o)
+CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+LIBFB     := $(BUILD)/libfirebreak.a
+BIN       := $(BUILD)/firebreak
+
+.PHONY: all check asan fuzz bench lint install uninstall demo clean deps test-deps
+.DELETE_ON_ERROR:
+
+all: $(BIN)
+
+$(BUILD)/%.o: %.c
+	$(E) CC $<
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(FB_CFLAGS) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# .incbin dependencies are not seen by -MMD: name them
+$(BUILD)/src/triage/kb_builtin.o: src/triage/kb_builtin.S $(KB_DATA)
+	$(E) AS $<
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(LIBFB): $(LIB_OBJS)
+	$(E) AR $@
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(BIN): $(CLI_OBJS) $(LIBFB)
+	$(E) LD $@
+	$(Q)$(CC) $(CFLAGS) $(FB_LDFLAGS) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/%.c tests/test.h $(LIBFB)
+	$(E) CC $<
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(FB_CFLAGS) -Itests $(CPPFLAGS) $(CFLAGS) $(FB_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIBFB) $(LIBS)
+
+$(BUILD)/bench: tests/bench.c $(LIBFB)
+	$(E) CC $<
+	$(Q)$(CC) $(FB_CFLAGS) $(CPPFLAGS) -O2 -g $(FB_LDFLAGS) -o $@ $< $(LIBFB) $(LIBS)
+
+# Installs missing build packages (build) or build and test packages (test); no-op when present.
+deps:
+	@./.ci/install-deps build
+test-deps:
+	@./.ci/install-deps test
+
+check: test-deps $(BIN) $(TEST_BINS)
+	@BUILD=$(BUILD) ./tests/run
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build-asan \
+		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		LDFLAGS="-fsanitize=address,undefined" check
+
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuzz-*.c))
+FUZZ_FLAGS := -std=gnu11 -Iinclude -DFB_VERSION='"$(VERSION)"' -g -O1 \
+              -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(PKG_CFLAGS)
+
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(LIB_ASM) $(KB_DATA)
+	$(E) FUZZ $@
+	@mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(LIB_ASM) $(LIBS)
+
+fuzz: test-deps $(FUZZ_TARGETS)
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz/run $(FUZZ_TARGETS)
+
+bench: deps $(BIN) $(BUILD)/bench
+	@BUILD=$(BUILD) ./tests/bench-run
+
+lint:
+	@./.ci/lint
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@./tests/demo $(BIN)
+
+install: $(BIN)
+	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/firebreak
+	install -D -m 0644 docs/firebreak.8 $(DESTDIR)$(MANDIR)/man8/firebreak.8
+	install -d $(DESTDIR)$(DATADIR)/firebreak/kb
+	install -m 0644 $(KB_DATA) $(DESTDIR)$(DATADIR)/firebreak/kb/
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/firebreak $(DESTDIR)$(MANDIR)/man8/firebreak.8
+	rm -rf $(DESTDIR)$(DATADIR)/firebreak
+
+clean:
+	rm -rf build build-asan build-fuzz demo-reports
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,24 @@
+/* fileio.h: bounded reads and atomic writes; every descriptor is opened O_CLOEXEC. */
+#pragma once
+
+#include <stddef.h>
+
+/* Opens path for reading ("-" duplicates standard input). Returns the fd or -errno. */
+int fb_open_input(const char *path);
+
+/* Reads all of fd, at most max bytes. Returns 0 and a NUL-terminated *ret (owned by the caller),
+ * -EFBIG when the input is larger than max, or -errno. */
+int fb_read_fd(int fd, size_t max, char **ret, size_t *ret_len);
+/* Same, for a path. */
+int fb_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+
+/* Writes all of data to fd, retrying on EINTR and short writes. Returns 0 or -errno. */
+int fb_write_all(int fd, const void *data, size_t len);
+
+/* Writes data to dir/name through a temporary file, fsync and rename, so a reader sees either
+ * the old file or the whole new one. mode is the file mode. Returns 0 or -errno. */
+int fb_write_file_atomic(const char *dir, const char *name, const void *data, size_t len,
+                         unsigned mode);
+
+/* mkdir -p with mode for each created component. Returns 0 or -errno. */
+int fb_mkdir_p(const char *path, unsigned mode);

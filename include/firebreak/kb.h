@@ -1,0 +1,104 @@
+/* kb.h: the rule knowledge base: what each Falco rule means and what to do about it.
+ *
+ * Data lives in YAML (policies/kb/, built into the binary; users add or override rules
+ * with their own files). Loading validates everything: unknown keys, missing keys, wrong types
+ * and unknown command template variables are errors with file, line and column. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "firebreak/yaml.h"
+
+enum fb_verdict {
+        FB_VERDICT_MALICIOUS,
+        FB_VERDICT_SUSPICIOUS,
+        FB_VERDICT_LIKELY_TEST,
+        FB_VERDICT_BENIGN,
+};
+
+/* "malicious", "suspicious", "likely-test", "benign". */
+const char *fb_verdict_to_string(enum fb_verdict v);
+int fb_verdict_from_string(const char *s, enum fb_verdict *ret);
+
+/* One investigation, containment or prevention step: Markdown text written by the KB author
+ * (trusted), and command templates whose @{var} placeholders are filled only with validated or
+ * shell-quoted values (see triage.h for the variables). */
+struct fb_kb_step {
+        char *text;
+        char **commands;
+        size_t n_commands;
+        /* when set, the step applies only where: "container", "host", "k8s" */
+        char *when;
+};
+
+struct fb_kb_steps {
+        struct fb_kb_step *v;
+        size_t n;
+};
+
+struct fb_kb_strings {
+        char **v;
+        size_t n;
+};
+
+struct fb_kb_rule {
+        char *rule;      /* Falco rule name, exact */
+        char *detects;   /* what the rule detects, one sentence fragment: "a process ..." */
+        char *explain;   /* why it matters, a paragraph */
+        enum fb_verdict verdict; /* when no evidence in the alert points elsewhere */
+        char *analyzer;  /* rule-specific field analysis in triage ("memfd"), or NULL */
+        struct fb_kb_strings benign;      /* legitimate causes */
+        struct fb_kb_steps investigate;
+        struct fb_kb_steps contain;
+        struct fb_kb_steps prevent;
+        struct fb_kb_strings not_covered; /* what the prevention does not stop */
+        char *origin;    /* "file:line" where it was defined */
+};
+
+struct fb_kb_tactic {
+        char *tag;  /* Falco tag, "mitre_execution" */
+        char *id;   /* "TA0002" */
+        char *name; /* "Execution" */
+};
+
+struct fb_kb_technique {
+        char *id;   /* "T1059.004" */
+        char *name; /* "Command and Scripting Interpreter: Unix Shell" */
+};
+
+struct fb_kb;
+
+/* Loads the built-in knowledge base. Returns 0, or -EINVAL with *err (a broken build), -ENOMEM. */
+int fb_kb_new_builtin(struct fb_kb **ret, struct fb_yaml_error *err, char *where, size_t wlen);
+
+/* Loads one YAML file (or every *.yaml in a directory, in name order) on top of kb: rules with
+ * the same name replace earlier ones; mitre entries are added. Returns 0, -EINVAL with *err and
+ * the file name in where, -EFBIG, -E2BIG (too many files or rules), or -errno. */
+int fb_kb_load_path(struct fb_kb *kb, const char *path, struct fb_yaml_error *err, char *where,
+                    size_t wlen);
+
+void fb_kb_free(struct fb_kb *kb);
+
+/* "2026.11": the version of the built-in data (user files do not change it). */
+const char *fb_kb_version(const struct fb_kb *kb);
+/* Number of rules with a specific entry. */
+size_t fb_kb_n_rules(const struct fb_kb *kb);
+const struct fb_kb_rule *fb_kb_rule_at(const struct fb_kb *kb, size_t i);
+
+/* The entry for a Falco rule name, or NULL. */
+const struct fb_kb_rule *fb_kb_find(const struct fb_kb *kb, const char *rule);
+/* The entry used for rules without their own. Never NULL. */
+const struct fb_kb_rule *fb_kb_generic(const struct fb_kb *kb);
+/* Steps every alert in a container (or on the host) gets before the rule's own. */
+const struct fb_kb_steps *fb_kb_common(const struct fb_kb *kb, const char *section);
+
+const struct fb_kb_tactic *fb_kb_tactic(const struct fb_kb *kb, const char *tag);
+/* Looks a tactic up by its id ("TA0003"), for rules tagged with a tactic id. */
+const struct fb_kb_tactic *fb_kb_tactic_by_id(const struct fb_kb *kb, const char *id);
+/* Looks up "T1059.004"; falls back to the parent technique "T1059" when the sub-technique is
+ * unknown. */
+const struct fb_kb_technique *fb_kb_technique(const struct fb_kb *kb, const char *id);
+
+/* Command template variables; a KB command naming any other @{var} is rejected at load. */
+extern const char *const fb_kb_template_vars[];

@@ -1,0 +1,44 @@
+/* strutil.h: safe rendering of untrusted strings (Markdown, JSON, shell) and checked parsing. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firebreak/buf.h"
+
+/* Appends s with every character that could alter a terminal or a document made visible:
+ * C0 controls and DEL as \n, \t, \r or \xNN; C1 controls, line/paragraph separators and bidi
+ * controls (Trojan Source) as \uNNNN; invalid UTF-8 bytes as \xNN; backslash as \\ so that the
+ * result is unambiguous. Every other character is copied. */
+void fb_escape_display(struct fb_buf *b, const char *s, size_t len);
+
+/* True if fb_escape_display() would change s. */
+bool fb_needs_display_escape(const char *s, size_t len);
+
+/* Appends s as a Markdown code span that cannot break out of itself: display-escaped, fenced
+ * with more backticks than s contains, and with '|' escaped when in_table is true (GFM splits
+ * table cells before it parses code spans). An empty s renders as *(empty)*. */
+void fb_md_code(struct fb_buf *b, const char *s, size_t len, bool in_table);
+
+/* Appends s as a JSON string literal, quotes included. Control characters and the Unicode
+ * characters fb_escape_display() escapes become \uNNNN; invalid UTF-8 becomes U+FFFD. */
+void fb_json_str(struct fb_buf *b, const char *s, size_t len);
+
+/* Appends s quoted for a POSIX shell so that it is one word with no expansion. Returns 0, or
+ * -EINVAL (appending nothing) when s is empty or has a character that fb_escape_display() would
+ * escape: such a value is never put in a command, and the caller omits the command. */
+int fb_shell_quote(struct fb_buf *b, const char *s, size_t len);
+
+/* Strict decimal parsing: optional '-' (signed only), digits, nothing else. Returns 0, -EINVAL
+ * (not a number) or -ERANGE (overflow); *ret is written only on success. */
+int fb_parse_int64(const char *s, size_t len, int64_t *ret);
+int fb_parse_uint64(const char *s, size_t len, uint64_t *ret);
+
+/* True if s is non-empty and consists of lowercase hex digits only. */
+bool fb_is_lower_hex(const char *s, size_t len);
+
+bool fb_startswith(const char *s, const char *prefix);
+bool fb_endswith(const char *s, const char *suffix);
+/* ASCII case-insensitive equality. */
+bool fb_streq_ci(const char *a, const char *b);

@@ -1,0 +1,111 @@
+/* triage.h: turns one alert and the knowledge base into a report: verdict, analysis grounded in
+ * the alert's fields, MITRE mapping, and steps with commands that are safe to paste.
+ *
+ * Every text in a report is Markdown inline text in which every value that came from the alert
+ * is a code span made by fb_md_code(); so Markdown and JSON renderings carry the same facts and
+ * no alert value can change the document's structure. Commands are built only from validated
+ * values (hex ids, numbers, DNS names) or shell-quoted ones; a command that needs a value the
+ * alert lacks, or has in an unsafe form, is omitted and the report says why. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "firebreak/alert.h"
+#include "firebreak/buf.h"
+#include "firebreak/kb.h"
+
+enum fb_confidence {
+        FB_CONFIDENCE_HIGH,
+        FB_CONFIDENCE_MEDIUM,
+        FB_CONFIDENCE_LOW,
+};
+
+enum fb_severity {
+        FB_SEVERITY_CRITICAL,
+        FB_SEVERITY_HIGH,
+        FB_SEVERITY_MEDIUM,
+        FB_SEVERITY_LOW,
+        FB_SEVERITY_INFO,
+};
+
+const char *fb_confidence_to_string(enum fb_confidence c);
+const char *fb_severity_to_string(enum fb_severity s);
+
+/* A NUL-terminated text in the report's arena (offsets survive the arena growing). */
+struct fb_text {
+        size_t off, len;
+};
+
+struct fb_report_step {
+        struct fb_text text;     /* Markdown */
+        struct fb_text commands; /* shell lines, one command per line; len 0 if none */
+        struct fb_text omitted;  /* why commands were left out; len 0 if none were */
+};
+
+struct fb_report_mitre {
+        const char *tactic_id, *tactic; /* NULL when the alert has no tactic tag */
+        const char *technique_id, *technique; /* NULL when it has no technique tag */
+};
+
+#define FB_REPORT_MAX_ITEMS 24u
+
+struct fb_report {
+        const struct fb_alert *alert;
+        const struct fb_kb *kb;
+        const struct fb_kb_rule *entry; /* the rule's entry, or the generic one */
+        bool generic;
+
+        enum fb_verdict verdict;
+        enum fb_confidence confidence;
+        enum fb_severity severity;
+
+        /* where it happened */
+        bool in_container, on_host, in_k8s;
+        char cid[65]; /* validated container id, "" if none */
+
+        struct fb_text title;    /* rule name for the heading, Markdown */
+        struct fb_text headline; /* the summary paragraph */
+        struct fb_text where;    /* container / host, one line */
+        struct fb_text mitre_line;
+        struct fb_text reasons[FB_REPORT_MAX_ITEMS];
+        size_t n_reasons;
+        struct fb_text analysis[FB_REPORT_MAX_ITEMS];
+        size_t n_analysis;
+        struct fb_report_mitre mitre[FB_REPORT_MAX_ITEMS];
+        size_t n_mitre;
+        struct fb_report_step investigate[FB_REPORT_MAX_ITEMS];
+        size_t n_investigate;
+        struct fb_report_step contain[FB_REPORT_MAX_ITEMS];
+        size_t n_contain;
+        struct fb_report_step prevent[FB_REPORT_MAX_ITEMS];
+        size_t n_prevent;
+        struct fb_text not_covered[FB_REPORT_MAX_ITEMS];
+        size_t n_not_covered;
+        struct fb_text benign[FB_REPORT_MAX_ITEMS];
+        size_t n_benign;
+
+        struct fb_buf arena;
+        struct fb_buf scratch;
+};
+
+/* Prepares an empty report; its buffers are reused by every fb_triage() call. */
+void fb_report_init(struct fb_report *r);
+void fb_report_done(struct fb_report *r);
+
+/* Fills r for alert a. Returns 0, or -E2BIG / -ENOMEM when the report would exceed
+ * FB_REPORT_MAX_BYTES or memory ran out. r refers to a and kb: keep both alive while using r. */
+int fb_triage(const struct fb_kb *kb, const struct fb_alert *a, struct fb_report *r);
+
+/* The text t of report r. */
+static inline const char *fb_report_str(const struct fb_report *r, struct fb_text t) {
+        return t.len ? r->arena.data + t.off : "";
+}
+
+/* "likely a detection test", "malicious", ... for sentences. */
+const char *fb_verdict_phrase(enum fb_verdict v);
+
+/* The firebreak version that reports name; the Makefile defines FB_VERSION. */
+#ifndef FB_VERSION
+#define FB_VERSION "0.0.0-unknown"
+#endif

@@ -1,0 +1,715 @@
+/* alert.c: Falco JSON -> struct fb_alert (typed, bounded, validated), alert ids, and the
+ * streaming reader that frames alerts before jansson parses them. */
+#include "firebreak/alert.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "firebreak/buf.h"
+#include "firebreak/cleanup.h"
+#include "firebreak/hash.h"
+#include "firebreak/strutil.h"
+
+static const char *const prio_names[_FB_PRIO_MAX] = {
+        [FB_PRIO_EMERGENCY] = "Emergency", [FB_PRIO_ALERT] = "Alert",
+        [FB_PRIO_CRITICAL] = "Critical",   [FB_PRIO_ERROR] = "Error",
+        [FB_PRIO_WARNING] = "Warning",     [FB_PRIO_NOTICE] = "Notice",
+        [FB_PRIO_INFORMATIONAL] = "Informational", [FB_PRIO_DEBUG] = "Debug",
+};
+
+int fb_priority_from_string(const char *s, enum fb_priority *ret) {
+        int p;
+
+        for (p = 0; p < _FB_PRIO_MAX; p++)
+                if (fb_streq_ci(s, prio_names[p])) {
+                        *ret = (enum fb_priority)p;
+                        return 0;
+                }
+        if (fb_streq_ci(s, "info")) {
+                *ret = FB_PRIO_INFORMATIONAL;
+                return 0;
+        }
+        return -EINVAL;
+}
+
+const char *fb_priority_to_string(enum fb_priority p) {
+        return (unsigned)p < _FB_PRIO_MAX ? prio_names[p] : "Unknown";
+}
+
+struct alert_storage {
+        struct fb_alert pub;
+        const char *tags[FB_ALERT_MAX_TAGS];
+        struct fb_field fields[FB_ALERT_MAX_FIELDS];
+};
+
+int fb_alert_new(struct fb_alert **ret) {
+        struct alert_storage *s = calloc(1, sizeof(*s));
+
+        if (!s)
+                return -ENOMEM;
+        s->pub.tags = s->tags;
+        s->pub.fields = s->fields;
+        *ret = &s->pub;
+        return 0;
+}
+
+static void alert_clear(struct fb_alert *a) {
+        const char **tags = a->tags;
+        struct fb_field *fields = a->fields;
+
+        json_decref(a->root);
+        *a = (struct fb_alert){ .tags = tags, .fields = fields };
+}
+
+void fb_alert_free(struct fb_alert *a) {
+        if (!a)
+                return;
+        alert_clear(a);
+        free(a); /* pub is the first member of alert_storage */
+}
+
+static int verr(struct fb_alert_error *err, const char *fmt, ...)
+        __attribute__((format(printf, 2, 3)));
+static int verr(struct fb_alert_error *err, const char *fmt, ...) {
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(err->text, sizeof(err->text), fmt, ap);
+        va_end(ap);
+        return -EINVAL;
+}
+
+/* Copies at most 40 display-escaped bytes of an untrusted key into out, for messages. */
+static const char *quote_key(const char *k, size_t len, char out[96]) {
+        struct fb_buf b;
+
+        fb_buf_init(&b, 80);
+        fb_escape_display(&b, k, len > 40 ? 40 : len);
+        snprintf(out, 96, "%s%s", fb_buf_cstr(&b) ? fb_buf_cstr(&b) : "?", len > 40 ? "..." : "");
+        fb_buf_free(&b);
+        return out;
+}
+
+static int get_string(json_t *root, const char *key, bool required, size_t max, const char **ret,
+                      size_t *ret_len, struct fb_alert_error *err) {
+        json_t *v = json_object_get(root, key);
+        size_t len;
+
+        if (!v || json_is_null(v)) {
+                if (required)
+                        return verr(err, "missing required key \"%s\"", key);
+                *ret = NULL;
+                *ret_len = 0;
+                return 0;
+        }
+        if (!json_is_string(v))
+                return verr(err, "key \"%s\": expected a string", key);
+        len = json_string_length(v);
+        if (len > max)
+                return verr(err, "key \"%s\": longer than %zu bytes", key, max);
+        if (memchr(json_string_value(v), '\0', len))
+                return verr(err, "key \"%s\": contains a NUL character", key);
+        if (required && len == 0)
+                return verr(err, "key \"%s\": empty", key);
+        *ret = json_string_value(v);
+        *ret_len = len;
+        return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+        int64_t era;
+        unsigned yoe, doy, doe;
+
+        y -= m <= 2;
+        era = (y >= 0 ? y : y - 399) / 400;
+        yoe = (unsigned)(y - era * 400);
+        doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+        doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        return era * 146097 + (int64_t)doe - 719468;
+}
+
+static bool digits(const char *s, size_t n, unsigned *ret) {
+        unsigned v = 0;
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return false;
+                v = v * 10 + (unsigned)(s[i] - '0');
+        }
+        *ret = v;
+        return true;
+}
+
+/* RFC 3339 date-time: YYYY-MM-DDTHH:MM:SS[.F{1,9}](Z|+HH:MM|-HH:MM). Years 1970..2261 keep the
+ * result inside int64 nanoseconds. Returns 0 or -EINVAL. */
+static int parse_rfc3339(const char *s, size_t len, int64_t *ret) {
+        static const unsigned mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+        unsigned y, mo, d, h, mi, sec, oh = 0, om = 0, frac = 0, fdig = 0;
+        int64_t days, ns;
+        size_t i = 19;
+        int sign = 0;
+
+        if (len < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
+            s[7] != '-' || !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
+            !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
+            !digits(s + 17, 2, &sec))
+                return -EINVAL;
+        if (s[i] == '.') {
+                for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
+                        if (++fdig > 9)
+                                return -EINVAL;
+                        frac = frac * 10 + (unsigned)(s[i] - '0');
+                }
+                if (fdig == 0)
+                        return -EINVAL;
+                for (unsigned k = fdig; k < 9; k++)
+                        frac *= 10;
+        }
+        if (i < len && (s[i] == 'Z' || s[i] == 'z'))
+                i++;
+        else if (i + 6 == len && (s[i] == '+' || s[i] == '-') && digits(s + i + 1, 2, &oh) &&
+                 s[i + 3] == ':' && digits(s + i + 4, 2, &om)) {
+                sign = s[i] == '+' ? 1 : -1;
+                i += 6;
+        } else
+                return -EINVAL;
+        if (i != len || y < 1970 || y > 2261 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+            (mo == 2 && d == 29 && !(y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) || h > 23 ||
+            mi > 59 || sec > 60 || oh > 23 || om > 59)
+                return -EINVAL;
+        days = days_from_civil(y, mo, d);
+        ns = ((days * 86400 + h * 3600 + mi * 60 + sec) - sign * (int64_t)(oh * 3600 + om * 60)) *
+                     1000000000 +
+             frac;
+        *ret = ns;
+        return 0;
+}
+
+/* Keys look like proc.aname[2], k8s.ns.name, container.label.io.kubernetes.pod.name. */
+static bool valid_key(const char *k, size_t len) {
+        size_t i;
+
+        if (len == 0 || len > FB_ALERT_MAX_KEY_LEN)
+                return false;
+        for (i = 0; i < len; i++) {
+                char c = k[i];
+
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      strchr("._-[]/:", c)))
+                        return false;
+        }
+        return true;
+}
+
+static int field_cmp(const void *x, const void *y) {
+        const struct fb_field *a = x, *b = y;
+
+        return strcmp(a->key, b->key);
+}
+
+static int parse_fields(struct fb_alert *a, json_t *of, struct fb_alert_error *err) {
+        const char *key;
+        json_t *v;
+        size_t i;
+        char q[96];
+
+        if (!of || json_is_null(of))
+                return 0;
+        if (!json_is_object(of))
+                return verr(err, "key \"output_fields\": expected an object");
+        if (json_object_size(of) > FB_ALERT_MAX_FIELDS)
+                return verr(err, "output_fields: more than %u fields", FB_ALERT_MAX_FIELDS);
+        json_object_foreach(of, key, v) {
+                struct fb_field *f = &a->fields[a->n_fields];
+                size_t klen = strlen(key);
+
+                if (!valid_key(key, klen))
+                        return verr(err, "output_fields: invalid field name \"%s\"",
+                                    quote_key(key, klen, q));
+                *f = (struct fb_field){ .key = key, .key_len = klen };
+                switch (json_typeof(v)) {
+                case JSON_NULL:
+                        f->type = FB_VALUE_NULL;
+                        break;
+                case JSON_STRING:
+                        f->type = FB_VALUE_STRING;
+                        f->str = json_string_value(v);
+                        f->len = json_string_length(v);
+                        if (f->len > FB_ALERT_MAX_VALUE_LEN)
+                                return verr(err, "output_fields.%s: longer than %u bytes", key,
+                                            FB_ALERT_MAX_VALUE_LEN);
+                        if (memchr(f->str, '\0', f->len))
+                                return verr(err, "output_fields.%s: contains a NUL character",
+                                            key);
+                        break;
+                case JSON_INTEGER:
+                        f->type = FB_VALUE_INT;
+                        f->i = json_integer_value(v);
+                        break;
+                case JSON_REAL:
+                        f->type = FB_VALUE_REAL;
+                        f->d = json_real_value(v);
+                        break;
+                case JSON_TRUE:
+                case JSON_FALSE:
+                        f->type = FB_VALUE_BOOL;
+                        f->i = json_is_true(v);
+                        break;
+                default:
+                        return verr(err,
+                                    "output_fields.%s: expected a string, number, boolean or "
+                                    "null, got %s",
+                                    key, json_is_array(v) ? "an array" : "an object");
+                }
+                a->n_fields++;
+        }
+        qsort(a->fields, a->n_fields, sizeof(a->fields[0]), field_cmp);
+        /* jansson rejects duplicate keys (JSON_REJECT_DUPLICATES), so keys are unique. */
+        for (i = 1; i < a->n_fields; i++)
+                if (strcmp(a->fields[i - 1].key, a->fields[i].key) == 0)
+                        return verr(err, "output_fields.%s: duplicate key", a->fields[i].key);
+        return 0;
+}
+
+static int parse_tags(struct fb_alert *a, json_t *tags, struct fb_alert_error *err) {
+        size_t i;
+        json_t *v;
+
+        if (!tags || json_is_null(tags))
+                return 0;
+        if (!json_is_array(tags))
+                return verr(err, "key \"tags\": expected an array of strings");
+        if (json_array_size(tags) > FB_ALERT_MAX_TAGS)
+                return verr(err, "tags: more than %u tags", FB_ALERT_MAX_TAGS);
+        json_array_foreach(tags, i, v) {
+                if (!json_is_string(v))
+                        return verr(err, "tags[%zu]: expected a string", i);
+                if (json_string_length(v) > FB_ALERT_MAX_TAG_LEN ||
+                    !valid_key(json_string_value(v), json_string_length(v)))
+                        return verr(err, "tags[%zu]: not a valid tag", i);
+                a->tags[a->n_tags++] = json_string_value(v);
+        }
+        return 0;
+}
+
+/* 8-4-4-4-12 hex digits. Stored lowercase. */
+static int parse_uuid(struct fb_alert *a, const char *u, size_t len) {
+        size_t i;
+
+        if (len != 36)
+                return -EINVAL;
+        for (i = 0; i < 36; i++) {
+                char c = u[i];
+
+                if (i == 8 || i == 13 || i == 18 || i == 23) {
+                        if (c != '-')
+                                return -EINVAL;
+                } else if (c >= 'A' && c <= 'F')
+                        c = (char)(c - 'A' + 'a');
+                else if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
+                        return -EINVAL;
+                a->id[i] = c;
+        }
+        a->id[36] = '\0';
+        a->id_from_uuid = true;
+        return 0;
+}
+
+static int hash_cb(const char *buffer, size_t size, void *data) {
+        fb_sha256_update(data, buffer, size);
+        return 0;
+}
+
+/* The id of an alert without uuid: the same alert always gets the same id, whatever order or
+ * spacing its keys had, because the hash is over jansson's canonical form. */
+static int hash_id(struct fb_alert *a) {
+        struct fb_sha256 c;
+        uint8_t d[FB_SHA256_LEN];
+
+        fb_sha256_init(&c);
+        if (json_dump_callback(a->root, hash_cb, &c,
+                               JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII) < 0)
+                return -ENOMEM;
+        fb_sha256_final(&c, d);
+        fb_hex(d, 16, a->id);
+        a->id_from_uuid = false;
+        return 0;
+}
+
+int fb_alert_from_json(struct fb_alert *a, json_t *root, struct fb_alert_error *err) {
+        const char *prio = NULL, *uuid = NULL;
+        size_t len, time_len;
+        int r;
+
+        alert_clear(a);
+        if (!json_is_object(root))
+                return verr(err, "expected a JSON object");
+        a->root = json_incref(root);
+
+        r = get_string(root, "rule", true, FB_ALERT_MAX_NAME_LEN, &a->rule, &a->rule_len, err);
+        if (r >= 0)
+                r = get_string(root, "priority", true, 32, &prio, &len, err);
+        if (r >= 0 && fb_priority_from_string(prio, &a->priority) < 0)
+                r = verr(err, "key \"priority\": not a Falco priority (Emergency..Debug)");
+        if (r >= 0)
+                r = get_string(root, "time", true, 64, &a->time, &time_len, err);
+        if (r >= 0 && parse_rfc3339(a->time, time_len, &a->time_ns) < 0)
+                r = verr(err, "key \"time\": not an RFC 3339 time (1970..2261)");
+        if (r >= 0)
+                r = get_string(root, "source", false, FB_ALERT_MAX_NAME_LEN, &a->source, &len, err);
+        if (r >= 0 && a->source && !valid_key(a->source, len))
+                r = verr(err, "key \"source\": not a valid source name");
+        if (r >= 0)
+                r = get_string(root, "hostname", false, FB_ALERT_MAX_NAME_LEN, &a->hostname,
+                               &a->hostname_len, err);
+        if (r >= 0)
+                r = get_string(root, "output", false, FB_ALERT_MAX_OUTPUT_LEN, &a->output,
+                               &a->output_len, err);
+        if (r >= 0)
+                r = get_string(root, "uuid", false, 64, &uuid, &len, err);
+        if (r >= 0 && uuid && parse_uuid(a, uuid, len) < 0)
+                r = verr(err, "key \"uuid\": not a UUID");
+        if (r >= 0)
+                r = parse_tags(a, json_object_get(root, "tags"), err);
+        if (r >= 0)
+                r = parse_fields(a, json_object_get(root, "output_fields"), err);
+        if (r >= 0 && !uuid)
+                r = hash_id(a);
+        if (r < 0)
+                alert_clear(a);
+        return r;
+}
+
+int fb_alert_parse(struct fb_alert *a, const char *data, size_t len, struct fb_alert_error *err) {
+        json_error_t jerr;
+        json_t *root;
+        int r;
+
+        if (len > FB_ALERT_MAX_BYTES) {
+                alert_clear(a);
+                verr(err, "alert larger than %u bytes", FB_ALERT_MAX_BYTES);
+                return -E2BIG;
+        }
+        root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!root) {
+                alert_clear(a);
+                err->line = (unsigned long)(jerr.line > 0 ? jerr.line : 1);
+                err->column = (unsigned long)(jerr.column > 0 ? jerr.column : 1);
+                return verr(err, "invalid JSON: %s", jerr.text);
+        }
+        r = fb_alert_from_json(a, root, err);
+        json_decref(root);
+        return r;
+}
+
+const struct fb_field *fb_alert_field(const struct fb_alert *a, const char *key) {
+        struct fb_field k = { .key = key };
+
+        return bsearch(&k, a->fields, a->n_fields, sizeof(k), field_cmp);
+}
+
+const char *fb_alert_str(const struct fb_alert *a, const char *key, size_t *ret_len) {
+        const struct fb_field *f = fb_alert_field(a, key);
+
+        if (!f || f->type != FB_VALUE_STRING)
+                return NULL;
+        if (ret_len)
+                *ret_len = f->len;
+        return f->str;
+}
+
+int fb_alert_int(const struct fb_alert *a, const char *key, int64_t *ret) {
+        const struct fb_field *f = fb_alert_field(a, key);
+
+        if (f && f->type == FB_VALUE_INT) {
+                *ret = f->i;
+                return 0;
+        }
+        if (f && f->type == FB_VALUE_STRING && fb_parse_int64(f->str, f->len, ret) >= 0)
+                return 0;
+        return -ENOENT;
+}
+
+bool fb_alert_has_tag(const struct fb_alert *a, const char *t) {
+        size_t i;
+
+        for (i = 0; i < a->n_tags; i++)
+                if (strcmp(a->tags[i], t) == 0)
+                        return true;
+        return false;
+}
+
+/* ---- streaming reader ------------------------------------------------------------------- */
+
+enum reader_state {
+        S_BETWEEN, /* between values, at top level or inside an array */
+        S_VALUE,   /* inside an object being framed */
+        S_SKIP,    /* skipping stray text up to the end of the line */
+};
+
+struct fb_alert_reader {
+        int fd;
+        bool eof;
+        char rbuf[64 * 1024];
+        size_t rpos, rlen;
+
+        enum reader_state state;
+        bool in_array;       /* inside a top-level [ ... ] */
+        unsigned long line;  /* position of the next byte */
+        unsigned long col;
+        size_t index;        /* values and stray-text runs seen so far */
+
+        /* the object being framed */
+        struct fb_buf frame;
+        unsigned long f_line, f_col;
+        unsigned depth;
+        bool in_str, esc;
+        bool too_deep;
+        bool line_mode;      /* more followed the opening brace on its line: a JSON line */
+        bool first_line;     /* still on the line of the opening brace */
+        bool oversize;       /* past FB_ALERT_MAX_BYTES: framed to its end, not stored */
+
+        struct fb_alert *alert;
+};
+
+int fb_alert_reader_new(int fd, struct fb_alert_reader **ret) {
+        struct fb_alert_reader *r = calloc(1, sizeof(*r));
+
+        if (!r)
+                return -ENOMEM;
+        if (fb_alert_new(&r->alert) < 0) {
+                free(r);
+                return -ENOMEM;
+        }
+        r->fd = fd;
+        r->line = 1;
+        r->col = 1;
+        fb_buf_init(&r->frame, FB_ALERT_MAX_BYTES);
+        *ret = r;
+        return 0;
+}
+
+void fb_alert_reader_free(struct fb_alert_reader *r) {
+        if (!r)
+                return;
+        fb_alert_free(r->alert);
+        fb_buf_free(&r->frame);
+        free(r);
+}
+
+static int reader_fill(struct fb_alert_reader *r) {
+        ssize_t n;
+
+        if (r->rpos < r->rlen)
+                return 1;
+        if (r->eof)
+                return 0;
+        for (;;) {
+                n = read(r->fd, r->rbuf, sizeof(r->rbuf));
+                if (n >= 0)
+                        break;
+                if (errno != EINTR)
+                        return -errno;
+        }
+        r->rpos = 0;
+        r->rlen = (size_t)n;
+        if (n == 0) {
+                r->eof = true;
+                return 0;
+        }
+        return 1;
+}
+
+static int frame_error(struct fb_alert_reader *r, struct fb_alert_error *err, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+static int frame_error(struct fb_alert_reader *r, struct fb_alert_error *err, const char *fmt, ...) {
+        va_list ap;
+
+        err->index = r->index;
+        err->line = r->f_line;
+        err->column = r->f_col;
+        va_start(ap, fmt);
+        vsnprintf(err->text, sizeof(err->text), fmt, ap);
+        va_end(ap);
+        return -EINVAL;
+}
+
+/* A whole object was framed: parse it. */
+static int frame_done(struct fb_alert_reader *r, const struct fb_alert **ret,
+                      struct fb_alert_error *err) {
+        int k;
+
+        r->state = S_BETWEEN;
+        if (fb_buf_error(&r->frame) == -ENOMEM)
+                return -ENOMEM;
+        if (r->oversize)
+                return frame_error(r, err, "alert larger than %u bytes", FB_ALERT_MAX_BYTES);
+        if (r->too_deep)
+                return frame_error(r, err, "alert nested deeper than %u levels",
+                                   FB_ALERT_MAX_DEPTH);
+        k = fb_alert_parse(r->alert, r->frame.data, r->frame.len, err);
+        if (k == -EINVAL) {
+                /* jansson's line/column are relative to the frame */
+                bool syntax = strncmp(err->text, "invalid JSON", 12) == 0;
+
+                if (syntax && err->line <= 1)
+                        err->column += r->f_col - 1;
+                else if (!syntax) {
+                        err->line = 1;
+                        err->column = r->f_col;
+                }
+                err->line += r->f_line - 1;
+                err->index = r->index;
+                return -EINVAL;
+        }
+        if (k < 0)
+                return k;
+        *ret = r->alert;
+        return 1;
+}
+
+static void frame_start(struct fb_alert_reader *r) {
+        r->state = S_VALUE;
+        r->index++;
+        r->f_line = r->line;
+        r->f_col = r->col;
+        r->depth = 1;
+        r->in_str = r->esc = r->too_deep = r->oversize = false;
+        r->line_mode = false;
+        r->first_line = true;
+        fb_buf_reset(&r->frame);
+        fb_buf_putc(&r->frame, '{');
+}
+
+int fb_alert_reader_next(struct fb_alert_reader *r, const struct fb_alert **ret,
+                         struct fb_alert_error *err) {
+        *err = (struct fb_alert_error){ 0 };
+        for (;;) {
+                const char *p;
+                size_t i, n, run = 0;
+                int k = reader_fill(r);
+
+                if (k < 0)
+                        return k;
+                if (k == 0) {
+                        if (r->state == S_VALUE) {
+                                r->state = S_BETWEEN;
+                                return frame_error(r, err,
+                                                   "truncated: the input ends inside this alert");
+                        }
+                        if (r->in_array) {
+                                r->in_array = false;
+                                err->index = r->index;
+                                err->line = r->line;
+                                err->column = r->col;
+                                snprintf(err->text, sizeof(err->text),
+                                         "truncated: the input ends inside a JSON array");
+                                return -EINVAL;
+                        }
+                        return 0;
+                }
+                p = r->rbuf + r->rpos;
+                n = r->rlen - r->rpos;
+                for (i = 0; i < n; i++) {
+                        unsigned char c = (unsigned char)p[i];
+                        bool nl = c == '\n';
+                        int result = 0;
+
+                        switch (r->state) {
+                        case S_BETWEEN:
+                                if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+                                        break;
+                                if (c == '{') {
+                                        frame_start(r);
+                                        run = 0;
+                                        break;
+                                }
+                                if (c == '[' && !r->in_array) {
+                                        r->in_array = true;
+                                        break;
+                                }
+                                if (r->in_array && c == ',')
+                                        break;
+                                if (r->in_array && c == ']') {
+                                        r->in_array = false;
+                                        break;
+                                }
+                                r->index++;
+                                r->f_line = r->line;
+                                r->f_col = r->col;
+                                r->state = nl ? S_BETWEEN : S_SKIP;
+                                result = frame_error(r, err,
+                                                     "unexpected text outside an alert (expected "
+                                                     "'{' or '[')");
+                                break;
+                        case S_SKIP:
+                                if (nl)
+                                        r->state = S_BETWEEN;
+                                break;
+                        case S_VALUE:
+                                if (r->first_line && !nl && c != ' ' && c != '\t' && c != '\r')
+                                        r->line_mode = true;
+                                if (nl && r->line_mode) {
+                                        /* a JSON line ended before its object did */
+                                        if (!r->oversize)
+                                                fb_buf_put(&r->frame, p + i - run, run);
+                                        run = 0;
+                                        r->state = S_BETWEEN;
+                                        result = frame_error(
+                                                r, err,
+                                                "truncated: the line ends inside this alert");
+                                        break;
+                                }
+                                if (nl)
+                                        r->first_line = false;
+                                run++;
+                                if (r->in_str) {
+                                        if (r->esc)
+                                                r->esc = false;
+                                        else if (c == '\\')
+                                                r->esc = true;
+                                        else if (c == '"')
+                                                r->in_str = false;
+                                } else if (c == '"')
+                                        r->in_str = true;
+                                else if (c == '{' || c == '[') {
+                                        if (++r->depth > FB_ALERT_MAX_DEPTH)
+                                                r->too_deep = true;
+                                } else if (c == '}' || c == ']') {
+                                        if (--r->depth == 0) {
+                                                if (!r->oversize)
+                                                        fb_buf_put(&r->frame, p + i + 1 - run, run);
+                                                run = 0;
+                                                result = frame_done(r, ret, err);
+                                        }
+                                }
+                                if (r->state == S_VALUE && !r->oversize &&
+                                    r->frame.len + run > FB_ALERT_MAX_BYTES) {
+                                        /* keep framing to find its end, store nothing more */
+                                        r->oversize = true;
+                                        run = 0;
+                                }
+                                break;
+                        }
+                        if (nl) {
+                                r->line++;
+                                r->col = 1;
+                        } else
+                                r->col++;
+                        if (result != 0) {
+                                r->rpos += i + 1;
+                                return result;
+                        }
+                }
+                if (r->state == S_VALUE && !r->oversize)
+                        fb_buf_put(&r->frame, p + n - run, run);
+                r->rpos += n;
+        }
+}

@@ -1,0 +1,617 @@
+/* kb.c: loads and validates the knowledge base (built-in YAML plus user files). */
+#define _GNU_SOURCE
+#include "firebreak/kb.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "firebreak/cleanup.h"
+#include "firebreak/fileio.h"
+#include "firebreak/limits.h"
+#include "firebreak/strutil.h"
+
+/* The built-in data, linked in by kb_builtin.S. */
+extern const char fb_kb_builtin_mitre[], fb_kb_builtin_mitre_end[];
+extern const char fb_kb_builtin_common[], fb_kb_builtin_common_end[];
+extern const char fb_kb_builtin_rules[], fb_kb_builtin_rules_end[];
+
+const char *const fb_kb_template_vars[] = {
+        "cid",      /* container.id: 12 or 64 lowercase hex digits */
+        "ns",       /* k8s.ns.name: a DNS label */
+        "pod",      /* k8s.pod.name: a DNS subdomain */
+        "file",     /* fd.name: an absolute path, shell-quoted */
+        "exepath",  /* proc.exepath: an absolute path, shell-quoted */
+        "pname",    /* proc.name: shell-quoted, for ps -C / pgrep -x */
+        "alert8",   /* the first 8 characters of the alert id */
+        "since",    /* event time - 10 min, "YYYY-MM-DD HH:MM:SS UTC" */
+        "until",    /* event time + 10 min */
+        "rport",    /* fd.rport: a port number */
+        "sip",      /* fd.sip: an IP address */
+        NULL,
+};
+
+static const char *const verdict_names[] = {
+        [FB_VERDICT_MALICIOUS] = "malicious",
+        [FB_VERDICT_SUSPICIOUS] = "suspicious",
+        [FB_VERDICT_LIKELY_TEST] = "likely-test",
+        [FB_VERDICT_BENIGN] = "benign",
+};
+
+const char *fb_verdict_to_string(enum fb_verdict v) {
+        return (unsigned)v < FB_ELEMENTSOF(verdict_names) ? verdict_names[v] : "unknown";
+}
+
+int fb_verdict_from_string(const char *s, enum fb_verdict *ret) {
+        size_t i;
+
+        for (i = 0; i < FB_ELEMENTSOF(verdict_names); i++)
+                if (strcmp(s, verdict_names[i]) == 0) {
+                        *ret = (enum fb_verdict)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+struct fb_kb {
+        char *version;
+        struct fb_kb_rule *rules;
+        size_t n_rules;
+        struct fb_kb_rule generic;
+        bool have_generic;
+        struct fb_kb_steps common_investigate, common_contain;
+        struct fb_kb_tactic *tactics;
+        size_t n_tactics;
+        struct fb_kb_technique *techniques;
+        size_t n_techniques;
+        size_t n_files;
+};
+
+static void strings_free(struct fb_kb_strings *s) {
+        size_t i;
+
+        for (i = 0; i < s->n; i++)
+                free(s->v[i]);
+        free(s->v);
+        *s = (struct fb_kb_strings){ 0 };
+}
+
+static void steps_free(struct fb_kb_steps *s) {
+        size_t i, j;
+
+        for (i = 0; i < s->n; i++) {
+                free(s->v[i].text);
+                free(s->v[i].when);
+                for (j = 0; j < s->v[i].n_commands; j++)
+                        free(s->v[i].commands[j]);
+                free(s->v[i].commands);
+        }
+        free(s->v);
+        *s = (struct fb_kb_steps){ 0 };
+}
+
+static void rule_free(struct fb_kb_rule *r) {
+        free(r->rule);
+        free(r->detects);
+        free(r->explain);
+        free(r->analyzer);
+        free(r->origin);
+        strings_free(&r->benign);
+        strings_free(&r->not_covered);
+        steps_free(&r->investigate);
+        steps_free(&r->contain);
+        steps_free(&r->prevent);
+        *r = (struct fb_kb_rule){ 0 };
+}
+
+void fb_kb_free(struct fb_kb *kb) {
+        size_t i;
+
+        if (!kb)
+                return;
+        for (i = 0; i < kb->n_rules; i++)
+                rule_free(&kb->rules[i]);
+        free(kb->rules);
+        rule_free(&kb->generic);
+        steps_free(&kb->common_investigate);
+        steps_free(&kb->common_contain);
+        for (i = 0; i < kb->n_tactics; i++) {
+                free(kb->tactics[i].tag);
+                free(kb->tactics[i].id);
+                free(kb->tactics[i].name);
+        }
+        free(kb->tactics);
+        for (i = 0; i < kb->n_techniques; i++) {
+                free(kb->techniques[i].id);
+                free(kb->techniques[i].name);
+        }
+        free(kb->techniques);
+        free(kb->version);
+        free(kb);
+}
+FB_DEFINE_CLEANUP(struct fb_kb *, fb_kb_free)
+FB_DEFINE_CLEANUP(struct fb_yaml_doc *, fb_yaml_free)
+FB_DEFINE_CLEANUP(DIR *, closedir)
+
+/* A non-empty scalar, copied. */
+static int get_text(const struct fb_yaml_node *n, const char *what, char **ret,
+                    struct fb_yaml_error *err) {
+        char *s;
+
+        if (!n || n->kind != FB_YAML_SCALAR || fb_yaml_is_null(n))
+                return fb_yaml_errorf(err, n, "'%s' must be a non-empty string", what);
+        s = strdup(n->value);
+        if (!s)
+                return -ENOMEM;
+        free(*ret);
+        *ret = s;
+        return 0;
+}
+
+static int get_opt_text(const struct fb_yaml_node *map, const char *key, char **ret,
+                        struct fb_yaml_error *err) {
+        const struct fb_yaml_node *n = fb_yaml_get(map, key);
+
+        if (!n)
+                return 0;
+        return get_text(n, key, ret, err);
+}
+
+static int get_strings(const struct fb_yaml_node *n, const char *what, struct fb_kb_strings *ret,
+                       struct fb_yaml_error *err) {
+        size_t i;
+        int r;
+
+        if (!n)
+                return 0;
+        if (n->kind != FB_YAML_SEQUENCE)
+                return fb_yaml_errorf(err, n, "'%s' must be a list of strings", what);
+        strings_free(ret);
+        ret->v = calloc(n->n ? n->n : 1, sizeof(char *));
+        if (!ret->v)
+                return -ENOMEM;
+        for (i = 0; i < n->n; i++) {
+                r = get_text(n->items[i], what, &ret->v[i], err);
+                if (r < 0)
+                        return r;
+                ret->n++;
+        }
+        return 0;
+}
+
+/* Every @{name} must be a known variable, and every '@{' must close. */
+static int check_template(const struct fb_yaml_node *n, struct fb_yaml_error *err) {
+        const char *p = n->value;
+
+        while ((p = strstr(p, "@{"))) {
+                const char *end = strchr(p + 2, '}');
+                const char *const *v;
+                bool ok = false;
+
+                if (!end)
+                        return fb_yaml_errorf(err, n, "unterminated @{ in command");
+                for (v = fb_kb_template_vars; *v && !ok; v++)
+                        ok = strlen(*v) == (size_t)(end - p - 2) &&
+                             strncmp(*v, p + 2, (size_t)(end - p - 2)) == 0;
+                if (!ok)
+                        return fb_yaml_errorf(err, n, "unknown template variable '%.*s'",
+                                              (int)(end - p - 2 > 40 ? 40 : end - p - 2), p + 2);
+                p = end + 1;
+        }
+        return 0;
+}
+
+static int get_steps(const struct fb_yaml_node *n, const char *what, struct fb_kb_steps *ret,
+                     struct fb_yaml_error *err) {
+        static const char *const keys[] = { "text", "commands", "when", NULL };
+        size_t i, j;
+        int r;
+
+        if (!n)
+                return 0;
+        if (n->kind != FB_YAML_SEQUENCE)
+                return fb_yaml_errorf(err, n, "'%s' must be a list of steps", what);
+        steps_free(ret);
+        ret->v = calloc(n->n ? n->n : 1, sizeof(*ret->v));
+        if (!ret->v)
+                return -ENOMEM;
+        for (i = 0; i < n->n; i++) {
+                const struct fb_yaml_node *s = n->items[i], *cmds;
+                struct fb_kb_step *st = &ret->v[i];
+
+                ret->n++;
+                r = fb_yaml_check_keys(s, keys, err);
+                if (r < 0)
+                        return r;
+                r = get_text(fb_yaml_get(s, "text"), "text", &st->text, err);
+                if (r < 0)
+                        return r == -EINVAL ? fb_yaml_errorf(err, s, "a step needs 'text'") : r;
+                r = get_opt_text(s, "when", &st->when, err);
+                if (r < 0)
+                        return r;
+                if (st->when && strcmp(st->when, "container") != 0 &&
+                    strcmp(st->when, "host") != 0 && strcmp(st->when, "k8s") != 0)
+                        return fb_yaml_errorf(err, fb_yaml_get(s, "when"),
+                                              "'when' must be container, host or k8s");
+                cmds = fb_yaml_get(s, "commands");
+                if (!cmds)
+                        continue;
+                if (cmds->kind != FB_YAML_SEQUENCE)
+                        return fb_yaml_errorf(err, cmds, "'commands' must be a list of strings");
+                st->commands = calloc(cmds->n ? cmds->n : 1, sizeof(char *));
+                if (!st->commands)
+                        return -ENOMEM;
+                for (j = 0; j < cmds->n; j++) {
+                        r = get_text(cmds->items[j], "commands", &st->commands[j], err);
+                        if (r < 0)
+                                return r;
+                        st->n_commands++;
+                        r = check_template(cmds->items[j], err);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static int parse_rule(const struct fb_yaml_node *n, bool named, const char *file,
+                      struct fb_kb_rule *r, struct fb_yaml_error *err) {
+        static const char *const keys[] = { "rule",        "detects", "explain", "verdict",
+                                            "analyzer",    "benign",  "investigate",
+                                            "contain",     "prevent", "not_covered",
+                                            NULL };
+        const struct fb_yaml_node *v;
+        char origin[512];
+        int k;
+
+        k = fb_yaml_check_keys(n, keys, err);
+        if (k < 0)
+                return k;
+        if (named) {
+                k = get_text(fb_yaml_get(n, "rule"), "rule", &r->rule, err);
+                if (k < 0)
+                        return k == -EINVAL ? fb_yaml_errorf(err, n, "an entry needs 'rule'") : k;
+                if (strlen(r->rule) > FB_ALERT_MAX_NAME_LEN)
+                        return fb_yaml_errorf(err, n, "'rule' is too long");
+        } else if (fb_yaml_get(n, "rule"))
+                return fb_yaml_errorf(err, fb_yaml_get(n, "rule"), "'generic' takes no 'rule'");
+        k = get_text(fb_yaml_get(n, "detects"), "detects", &r->detects, err);
+        if (k < 0)
+                return k == -EINVAL && !fb_yaml_get(n, "detects")
+                               ? fb_yaml_errorf(err, n, "an entry needs 'detects'")
+                               : k;
+        k = get_text(fb_yaml_get(n, "explain"), "explain", &r->explain, err);
+        if (k < 0)
+                return k == -EINVAL && !fb_yaml_get(n, "explain")
+                               ? fb_yaml_errorf(err, n, "an entry needs 'explain'")
+                               : k;
+        r->verdict = FB_VERDICT_SUSPICIOUS;
+        v = fb_yaml_get(n, "verdict");
+        if (v && (v->kind != FB_YAML_SCALAR || fb_verdict_from_string(v->value, &r->verdict) < 0))
+                return fb_yaml_errorf(err, v,
+                                      "'verdict' must be malicious, suspicious, likely-test or "
+                                      "benign");
+        k = get_opt_text(n, "analyzer", &r->analyzer, err);
+        if (k < 0)
+                return k;
+        if (r->analyzer && strcmp(r->analyzer, "memfd") != 0)
+                return fb_yaml_errorf(err, fb_yaml_get(n, "analyzer"), "unknown analyzer '%s'",
+                                      r->analyzer);
+        if ((k = get_strings(fb_yaml_get(n, "benign"), "benign", &r->benign, err)) < 0 ||
+            (k = get_strings(fb_yaml_get(n, "not_covered"), "not_covered", &r->not_covered,
+                             err)) < 0 ||
+            (k = get_steps(fb_yaml_get(n, "investigate"), "investigate", &r->investigate, err)) <
+                    0 ||
+            (k = get_steps(fb_yaml_get(n, "contain"), "contain", &r->contain, err)) < 0 ||
+            (k = get_steps(fb_yaml_get(n, "prevent"), "prevent", &r->prevent, err)) < 0)
+                return k;
+        snprintf(origin, sizeof(origin), "%s:%u", file, n->line);
+        r->origin = strdup(origin);
+        return r->origin ? 0 : -ENOMEM;
+}
+
+static int parse_mitre(struct fb_kb *kb, const struct fb_yaml_node *m, struct fb_yaml_error *err) {
+        static const char *const keys[] = { "tactics", "techniques", NULL };
+        static const char *const tkeys[] = { "tag", "id", "name", NULL };
+        static const char *const qkeys[] = { "id", "name", NULL };
+        const struct fb_yaml_node *t;
+        size_t i;
+        int r;
+
+        r = fb_yaml_check_keys(m, keys, err);
+        if (r < 0)
+                return r;
+        t = fb_yaml_get(m, "tactics");
+        if (t) {
+                struct fb_kb_tactic *a;
+
+                if (t->kind != FB_YAML_SEQUENCE)
+                        return fb_yaml_errorf(err, t, "'tactics' must be a list");
+                a = realloc(kb->tactics, (kb->n_tactics + t->n + 1) * sizeof(*a));
+                if (!a)
+                        return -ENOMEM;
+                kb->tactics = a;
+                for (i = 0; i < t->n; i++) {
+                        struct fb_kb_tactic *x = &kb->tactics[kb->n_tactics];
+
+                        *x = (struct fb_kb_tactic){ 0 };
+                        kb->n_tactics++;
+                        if ((r = fb_yaml_check_keys(t->items[i], tkeys, err)) < 0 ||
+                            (r = get_text(fb_yaml_get(t->items[i], "tag"), "tag", &x->tag, err)) <
+                                    0 ||
+                            (r = get_text(fb_yaml_get(t->items[i], "id"), "id", &x->id, err)) < 0 ||
+                            (r = get_text(fb_yaml_get(t->items[i], "name"), "name", &x->name,
+                                          err)) < 0)
+                                return r;
+                }
+        }
+        t = fb_yaml_get(m, "techniques");
+        if (t) {
+                struct fb_kb_technique *a;
+
+                if (t->kind != FB_YAML_SEQUENCE)
+                        return fb_yaml_errorf(err, t, "'techniques' must be a list");
+                a = realloc(kb->techniques, (kb->n_techniques + t->n + 1) * sizeof(*a));
+                if (!a)
+                        return -ENOMEM;
+                kb->techniques = a;
+                for (i = 0; i < t->n; i++) {
+                        struct fb_kb_technique *x = &kb->techniques[kb->n_techniques];
+
+                        *x = (struct fb_kb_technique){ 0 };
+                        kb->n_techniques++;
+                        if ((r = fb_yaml_check_keys(t->items[i], qkeys, err)) < 0 ||
+                            (r = get_text(fb_yaml_get(t->items[i], "id"), "id", &x->id, err)) < 0 ||
+                            (r = get_text(fb_yaml_get(t->items[i], "name"), "name", &x->name,
+                                          err)) < 0)
+                                return r;
+                }
+        }
+        return 0;
+}
+
+static int add_rule(struct fb_kb *kb, struct fb_kb_rule *nr) {
+        struct fb_kb_rule *a;
+        size_t i;
+
+        for (i = 0; i < kb->n_rules; i++)
+                if (strcmp(kb->rules[i].rule, nr->rule) == 0) {
+                        rule_free(&kb->rules[i]);
+                        kb->rules[i] = *nr;
+                        return 0;
+                }
+        if (kb->n_rules >= FB_KB_MAX_RULES)
+                return -E2BIG;
+        a = realloc(kb->rules, (kb->n_rules + 1) * sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        kb->rules = a;
+        kb->rules[kb->n_rules++] = *nr;
+        return 0;
+}
+
+static int load_doc(struct fb_kb *kb, const char *data, size_t len, const char *file,
+                    struct fb_yaml_error *err) {
+        static const char *const keys[] = { "kb_version", "mitre", "common", "generic", "rules",
+                                            NULL };
+        static const char *const ckeys[] = { "investigate", "contain", NULL };
+        _cleanup_(fb_yaml_freep) struct fb_yaml_doc *doc = NULL;
+        const struct fb_yaml_node *root, *n;
+        size_t i;
+        int r;
+
+        r = fb_yaml_parse(data, len, &doc, err);
+        if (r < 0)
+                return r;
+        root = fb_yaml_root(doc);
+        r = fb_yaml_check_keys(root, keys, err);
+        if (r < 0)
+                return r;
+        n = fb_yaml_get(root, "kb_version");
+        if (n && (r = get_text(n, "kb_version", &kb->version, err)) < 0)
+                return r;
+        n = fb_yaml_get(root, "mitre");
+        if (n && (r = parse_mitre(kb, n, err)) < 0)
+                return r;
+        n = fb_yaml_get(root, "common");
+        if (n) {
+                if ((r = fb_yaml_check_keys(n, ckeys, err)) < 0 ||
+                    (r = get_steps(fb_yaml_get(n, "investigate"), "investigate",
+                                   &kb->common_investigate, err)) < 0 ||
+                    (r = get_steps(fb_yaml_get(n, "contain"), "contain", &kb->common_contain,
+                                   err)) < 0)
+                        return r;
+        }
+        n = fb_yaml_get(root, "generic");
+        if (n) {
+                struct fb_kb_rule g = { 0 };
+
+                r = parse_rule(n, false, file, &g, err);
+                if (r < 0) {
+                        rule_free(&g);
+                        return r;
+                }
+                rule_free(&kb->generic);
+                kb->generic = g;
+                kb->have_generic = true;
+        }
+        n = fb_yaml_get(root, "rules");
+        if (n && n->kind != FB_YAML_SEQUENCE)
+                return fb_yaml_errorf(err, n, "'rules' must be a list");
+        for (i = 0; n && i < n->n; i++) {
+                struct fb_kb_rule nr = { 0 };
+
+                r = parse_rule(n->items[i], true, file, &nr, err);
+                if (r >= 0)
+                        r = add_rule(kb, &nr);
+                if (r < 0) {
+                        rule_free(&nr);
+                        return r;
+                }
+        }
+        return 0;
+}
+
+int fb_kb_new_builtin(struct fb_kb **ret, struct fb_yaml_error *err, char *where, size_t wlen) {
+        static const struct {
+                const char *name;
+                const char *start, *end;
+        } blobs[] = {
+                { "builtin:mitre.yaml", fb_kb_builtin_mitre, fb_kb_builtin_mitre_end },
+                { "builtin:common.yaml", fb_kb_builtin_common, fb_kb_builtin_common_end },
+                { "builtin:rules.yaml", fb_kb_builtin_rules, fb_kb_builtin_rules_end },
+        };
+        _cleanup_(fb_kb_freep) struct fb_kb *kb = NULL;
+        size_t i;
+        int r;
+
+        kb = calloc(1, sizeof(*kb));
+        if (!kb)
+                return -ENOMEM;
+        for (i = 0; i < FB_ELEMENTSOF(blobs); i++) {
+                snprintf(where, wlen, "%s", blobs[i].name);
+                r = load_doc(kb, blobs[i].start, (size_t)(blobs[i].end - blobs[i].start),
+                             blobs[i].name, err);
+                if (r < 0)
+                        return r;
+        }
+        if (!kb->version || !kb->have_generic)
+                return fb_yaml_errorf(err, NULL, "built-in data lacks kb_version or generic");
+        *ret = TAKE_PTR(kb);
+        return 0;
+}
+
+static int load_file(struct fb_kb *kb, const char *path, struct fb_yaml_error *err, char *where,
+                     size_t wlen) {
+        _cleanup_free_ char *data = NULL;
+        _cleanup_free_ char *version = NULL;
+        size_t len;
+        int r;
+
+        snprintf(where, wlen, "%s", path);
+        if (++kb->n_files > FB_KB_MAX_FILES)
+                return -E2BIG;
+        r = fb_read_file(path, FB_YAML_MAX_BYTES, &data, &len);
+        if (r < 0)
+                return r;
+        /* the version names the built-in data; a user file cannot change it */
+        version = TAKE_PTR(kb->version);
+        r = load_doc(kb, data, len, path, err);
+        free(kb->version);
+        kb->version = TAKE_PTR(version);
+        return r;
+}
+
+static int cmp_str(const void *a, const void *b) {
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int fb_kb_load_path(struct fb_kb *kb, const char *path, struct fb_yaml_error *err, char *where,
+                    size_t wlen) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        struct dirent *de;
+        char **names = NULL;
+        size_t n = 0, i;
+        struct stat st;
+        int r = 0;
+
+        *err = (struct fb_yaml_error){ 0 };
+        snprintf(where, wlen, "%s", path);
+        if (stat(path, &st) < 0)
+                return -errno;
+        if (!S_ISDIR(st.st_mode))
+                return load_file(kb, path, err, where, wlen);
+        d = opendir(path);
+        if (!d)
+                return -errno;
+        while ((de = readdir(d))) {
+                char **a;
+
+                if (de->d_name[0] == '.' || !fb_endswith(de->d_name, ".yaml"))
+                        continue;
+                if (n >= FB_KB_MAX_FILES) {
+                        r = -E2BIG;
+                        break;
+                }
+                a = realloc(names, (n + 1) * sizeof(*a));
+                if (!a || asprintf(&a[n], "%s/%s", path, de->d_name) < 0) {
+                        names = a ? a : names;
+                        r = -ENOMEM;
+                        break;
+                }
+                names = a;
+                n++;
+        }
+        if (r >= 0 && n > 0)
+                qsort(names, n, sizeof(*names), cmp_str);
+        for (i = 0; r >= 0 && i < n; i++)
+                r = load_file(kb, names[i], err, where, wlen);
+        for (i = 0; i < n; i++)
+                free(names[i]);
+        free(names);
+        return r;
+}
+
+const char *fb_kb_version(const struct fb_kb *kb) {
+        return kb->version;
+}
+
+size_t fb_kb_n_rules(const struct fb_kb *kb) {
+        return kb->n_rules;
+}
+
+const struct fb_kb_rule *fb_kb_rule_at(const struct fb_kb *kb, size_t i) {
+        return i < kb->n_rules ? &kb->rules[i] : NULL;
+}
+
+const struct fb_kb_rule *fb_kb_find(const struct fb_kb *kb, const char *rule) {
+        size_t i;
+
+        for (i = 0; i < kb->n_rules; i++)
+                if (strcmp(kb->rules[i].rule, rule) == 0)
+                        return &kb->rules[i];
+        return NULL;
+}
+
+const struct fb_kb_rule *fb_kb_generic(const struct fb_kb *kb) {
+        return &kb->generic;
+}
+
+const struct fb_kb_steps *fb_kb_common(const struct fb_kb *kb, const char *section) {
+        return strcmp(section, "contain") == 0 ? &kb->common_contain : &kb->common_investigate;
+}
+
+const struct fb_kb_tactic *fb_kb_tactic(const struct fb_kb *kb, const char *tag) {
+        size_t i;
+
+        for (i = 0; i < kb->n_tactics; i++)
+                if (strcmp(kb->tactics[i].tag, tag) == 0)
+                        return &kb->tactics[i];
+        return NULL;
+}
+
+const struct fb_kb_tactic *fb_kb_tactic_by_id(const struct fb_kb *kb, const char *id) {
+        size_t i;
+
+        for (i = 0; i < kb->n_tactics; i++)
+                if (strcmp(kb->tactics[i].id, id) == 0)
+                        return &kb->tactics[i];
+        return NULL;
+}
+
+const struct fb_kb_technique *fb_kb_technique(const struct fb_kb *kb, const char *id) {
+        const char *dot = strchr(id, '.');
+        size_t i;
+
+        for (i = 0; i < kb->n_techniques; i++)
+                if (strcmp(kb->techniques[i].id, id) == 0)
+                        return &kb->techniques[i];
+        for (i = 0; dot && i < kb->n_techniques; i++)
+                if (strlen(kb->techniques[i].id) == (size_t)(dot - id) &&
+                    strncmp(kb->techniques[i].id, id, (size_t)(dot - id)) == 0)
+                        return &kb->techniques[i];
+        return NULL;
+}

@@ -1,0 +1,181 @@
+/* report_json.c: JSON rendering, written directly (no intermediate tree) to keep triage close
+ * to the cost of parsing. Strings go through fb_json_str(), which escapes everything needed. */
+#include "firebreak/report_json.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "firebreak/strutil.h"
+
+static void jstr(struct fb_buf *b, const char *s) {
+        if (s)
+                fb_json_str(b, s, strlen(s));
+        else
+                fb_buf_puts(b, "null");
+}
+
+static void jtext(struct fb_buf *b, const struct fb_report *r, struct fb_text t) {
+        fb_json_str(b, fb_report_str(r, t), t.len);
+}
+
+static void key(struct fb_buf *b, const char *k) {
+        fb_buf_printf(b, "\"%s\":", k); /* keys are literals of this file */
+}
+
+static void texts(struct fb_buf *b, const struct fb_report *r, const char *k,
+                  const struct fb_text *t, size_t n) {
+        size_t i;
+
+        key(b, k);
+        fb_buf_putc(b, '[');
+        for (i = 0; i < n; i++) {
+                if (i)
+                        fb_buf_putc(b, ',');
+                jtext(b, r, t[i]);
+        }
+        fb_buf_putc(b, ']');
+}
+
+static void steps(struct fb_buf *b, const struct fb_report *r, const char *k,
+                  const struct fb_report_step *s, size_t n) {
+        size_t i;
+
+        key(b, k);
+        fb_buf_putc(b, '[');
+        for (i = 0; i < n; i++) {
+                const char *c = fb_report_str(r, s[i].commands), *end = c + s[i].commands.len;
+
+                if (i)
+                        fb_buf_putc(b, ',');
+                fb_buf_puts(b, "{\"text\":");
+                jtext(b, r, s[i].text);
+                fb_buf_puts(b, ",\"commands\":[");
+                /* one element per line, as in the Markdown block */
+                while (c < end) {
+                        const char *nl = memchr(c, '\n', (size_t)(end - c));
+                        size_t len = (size_t)((nl ? nl : end) - c);
+
+                        if (c != fb_report_str(r, s[i].commands))
+                                fb_buf_putc(b, ',');
+                        fb_json_str(b, c, len);
+                        c += len + 1;
+                }
+                fb_buf_puts(b, "],\"omitted\":");
+                if (s[i].omitted.len)
+                        jtext(b, r, s[i].omitted);
+                else
+                        fb_buf_puts(b, "null");
+                fb_buf_putc(b, '}');
+        }
+        fb_buf_putc(b, ']');
+}
+
+static void field(struct fb_buf *b, const struct fb_field *f) {
+        fb_json_str(b, f->key, f->key_len);
+        fb_buf_putc(b, ':');
+        switch (f->type) {
+        case FB_VALUE_STRING:
+                fb_json_str(b, f->str, f->len);
+                break;
+        case FB_VALUE_INT:
+                fb_buf_printf(b, "%" PRId64, f->i);
+                break;
+        case FB_VALUE_REAL:
+                if (isfinite(f->d))
+                        fb_buf_printf(b, "%.17g", f->d);
+                else
+                        fb_buf_puts(b, "null");
+                break;
+        case FB_VALUE_BOOL:
+                fb_buf_puts(b, f->i ? "true" : "false");
+                break;
+        case FB_VALUE_NULL:
+                fb_buf_puts(b, "null");
+                break;
+        }
+}
+
+int fb_report_json(const struct fb_report *r, struct fb_buf *b) {
+        const struct fb_alert *a = r->alert;
+        size_t i;
+
+        fb_buf_printf(b, "{\"report_version\":%d,\"alert\":{\"id\":\"%s\",\"id_source\":\"%s\",",
+                      FB_REPORT_JSON_VERSION, a->id, a->id_from_uuid ? "uuid" : "hash");
+        key(b, "rule");
+        fb_json_str(b, a->rule, a->rule_len);
+        fb_buf_printf(b, ",\"priority\":\"%s\",\"time\":\"%s\",", fb_priority_to_string(a->priority),
+                      a->time);
+        key(b, "source");
+        jstr(b, a->source);
+        fb_buf_putc(b, ',');
+        key(b, "hostname");
+        jstr(b, a->hostname);
+        fb_buf_puts(b, ",\"tags\":[");
+        for (i = 0; i < a->n_tags; i++) {
+                if (i)
+                        fb_buf_putc(b, ',');
+                jstr(b, a->tags[i]);
+        }
+        fb_buf_puts(b, "],\"output_fields\":{");
+        for (i = 0; i < a->n_fields; i++) {
+                if (i)
+                        fb_buf_putc(b, ',');
+                field(b, &a->fields[i]);
+        }
+        fb_buf_puts(b, "},\"output\":");
+        if (a->output)
+                fb_json_str(b, a->output, a->output_len);
+        else
+                fb_buf_puts(b, "null");
+        fb_buf_puts(b, "},\"summary\":{\"title\":");
+        jtext(b, r, r->title);
+        fb_buf_puts(b, ",\"headline\":");
+        jtext(b, r, r->headline);
+        fb_buf_printf(b, ",\"verdict\":\"%s\",\"confidence\":\"%s\",\"severity\":\"%s\",",
+                      fb_verdict_to_string(r->verdict), fb_confidence_to_string(r->confidence),
+                      fb_severity_to_string(r->severity));
+        texts(b, r, "reasons", r->reasons, r->n_reasons);
+        fb_buf_puts(b, ",\"where\":");
+        jtext(b, r, r->where);
+        fb_buf_puts(b, "},\"context\":{");
+        fb_buf_printf(b, "\"in_container\":%s,\"on_host\":%s,\"in_kubernetes\":%s,",
+                      r->in_container ? "true" : "false", r->on_host ? "true" : "false",
+                      r->in_k8s ? "true" : "false");
+        key(b, "container_id");
+        jstr(b, r->cid[0] ? r->cid : NULL);
+        fb_buf_puts(b, "},");
+        texts(b, r, "analysis", r->analysis, r->n_analysis);
+        fb_buf_puts(b, ",\"mitre\":[");
+        for (i = 0; i < r->n_mitre; i++) {
+                const struct fb_report_mitre *m = &r->mitre[i];
+
+                if (i)
+                        fb_buf_putc(b, ',');
+                fb_buf_puts(b, "{\"tactic_id\":");
+                jstr(b, m->tactic_id);
+                fb_buf_puts(b, ",\"tactic\":");
+                jstr(b, m->tactic);
+                fb_buf_puts(b, ",\"technique_id\":");
+                jstr(b, m->technique_id);
+                fb_buf_puts(b, ",\"technique\":");
+                jstr(b, m->technique);
+                fb_buf_putc(b, '}');
+        }
+        fb_buf_puts(b, "],");
+        steps(b, r, "investigate", r->investigate, r->n_investigate);
+        fb_buf_putc(b, ',');
+        steps(b, r, "contain", r->contain, r->n_contain);
+        fb_buf_putc(b, ',');
+        steps(b, r, "prevent", r->prevent, r->n_prevent);
+        fb_buf_putc(b, ',');
+        texts(b, r, "not_covered", r->not_covered, r->n_not_covered);
+        fb_buf_putc(b, ',');
+        texts(b, r, "benign_causes", r->benign, r->n_benign);
+        fb_buf_printf(b, ",\"provenance\":{\"firebreak\":\"%s\",\"kb_version\":", FB_VERSION);
+        jstr(b, fb_kb_version(r->kb));
+        fb_buf_printf(b, ",\"kb_entry\":\"%s\",\"alert_id\":\"%s\"}}\n",
+                      r->generic ? "generic" : "rule-specific", a->id);
+        return fb_buf_error(b);
+}

@@ -1,0 +1,195 @@
+/* report_md.c: Markdown rendering. Every alert value arrives here either inside report texts
+ * (already code spans) or as a field, which is rendered with fb_md_code(). */
+#include "firebreak/report_md.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "firebreak/strutil.h"
+
+static void text(struct fb_buf *b, const struct fb_report *r, struct fb_text t) {
+        fb_buf_put(b, fb_report_str(r, t), t.len);
+}
+
+/* A report text inside a table cell: texts carry code spans made for running text, so every '|'
+ * gets the backslash GFM needs to keep the cell whole (a display-escaped value never ends in a
+ * lone backslash: fb_escape_display() doubles them). */
+static void cell(struct fb_buf *b, const struct fb_report *r, struct fb_text t) {
+        const char *s = fb_report_str(r, t), *end = s + t.len;
+
+        while (s < end) {
+                const char *bar = memchr(s, '|', (size_t)(end - s));
+
+                if (!bar) {
+                        fb_buf_put(b, s, (size_t)(end - s));
+                        break;
+                }
+                fb_buf_put(b, s, (size_t)(bar - s));
+                fb_buf_puts(b, "\\|");
+                s = bar + 1;
+        }
+}
+
+static void field_value(struct fb_buf *b, const struct fb_field *f) {
+        char num[64];
+
+        switch (f->type) {
+        case FB_VALUE_STRING:
+                fb_md_code(b, f->str, f->len, true);
+                return;
+        case FB_VALUE_INT:
+                snprintf(num, sizeof(num), "`%" PRId64 "`", f->i);
+                break;
+        case FB_VALUE_REAL:
+                snprintf(num, sizeof(num), "`%.17g`", f->d);
+                break;
+        case FB_VALUE_BOOL:
+                snprintf(num, sizeof(num), "`%s`", f->i ? "true" : "false");
+                break;
+        case FB_VALUE_NULL:
+                snprintf(num, sizeof(num), "*not set*");
+                break;
+        }
+        fb_buf_puts(b, num);
+}
+
+static void steps(struct fb_buf *b, const struct fb_report *r, const char *heading,
+                  const struct fb_report_step *s, size_t n) {
+        size_t i;
+
+        if (n == 0)
+                return;
+        fb_buf_printf(b, "\n## %s\n", heading);
+        for (i = 0; i < n; i++) {
+                fb_buf_putc(b, '\n');
+                text(b, r, s[i].text);
+                fb_buf_putc(b, '\n');
+                if (s[i].commands.len) {
+                        fb_buf_puts(b, "```sh\n");
+                        text(b, r, s[i].commands);
+                        fb_buf_puts(b, "\n```\n");
+                }
+                if (s[i].omitted.len) {
+                        fb_buf_puts(b, "\n*");
+                        text(b, r, s[i].omitted);
+                        fb_buf_puts(b, "*\n");
+                }
+        }
+}
+
+static void list(struct fb_buf *b, const struct fb_report *r, const struct fb_text *t, size_t n) {
+        size_t i;
+
+        for (i = 0; i < n; i++) {
+                fb_buf_puts(b, "- ");
+                text(b, r, t[i]);
+                fb_buf_putc(b, '\n');
+        }
+}
+
+int fb_report_md(const struct fb_report *r, struct fb_buf *b) {
+        const struct fb_alert *a = r->alert;
+        size_t i;
+
+        fb_buf_puts(b, "# Alert Analysis Report — ");
+        text(b, r, r->title);
+        fb_buf_puts(b, "\n\n## Summary\n");
+        text(b, r, r->headline);
+        fb_buf_printf(b, "\n\n**Verdict: %s** (confidence %s, severity %s).\n\n",
+                      fb_verdict_phrase(r->verdict), fb_confidence_to_string(r->confidence),
+                      fb_severity_to_string(r->severity));
+        list(b, r, r->reasons, r->n_reasons);
+
+        fb_buf_puts(b, "\n| | |\n|---|---|\n| Alert id | `");
+        fb_buf_puts(b, a->id); /* hex or a checked uuid */
+        fb_buf_printf(b, "` (%s) |\n| Rule / priority / source | ",
+                      a->id_from_uuid ? "uuid" : "hash of the alert");
+        cell(b, r, r->title);
+        fb_buf_printf(b, " / %s / ", fb_priority_to_string(a->priority));
+        if (a->source)
+                fb_md_code(b, a->source, strlen(a->source), true);
+        else
+                fb_buf_puts(b, "*not set*");
+        fb_buf_puts(b, " |\n| MITRE ATT&CK | ");
+        cell(b, r, r->mitre_line);
+        fb_buf_puts(b, " |\n| Host | ");
+        if (a->hostname)
+                fb_md_code(b, a->hostname, a->hostname_len, true);
+        else
+                fb_buf_puts(b, "*not set*");
+        fb_buf_puts(b, " |\n| Where | ");
+        cell(b, r, r->where);
+        fb_buf_puts(b, " |\n");
+
+        fb_buf_puts(b, "\n## Event details\n\n| Falco field | value |\n|---|---|\n| `time` | `");
+        fb_buf_puts(b, a->time); /* RFC 3339, checked */
+        fb_buf_puts(b, "` |\n");
+        if (a->n_tags) {
+                fb_buf_puts(b, "| `tags` | ");
+                for (i = 0; i < a->n_tags; i++) {
+                        if (i)
+                                fb_buf_puts(b, ", ");
+                        fb_md_code(b, a->tags[i], strlen(a->tags[i]), true);
+                }
+                fb_buf_puts(b, " |\n");
+        }
+        for (i = 0; i < a->n_fields; i++) {
+                const struct fb_field *f = &a->fields[i];
+
+                fb_buf_puts(b, "| ");
+                fb_md_code(b, f->key, f->key_len, true);
+                fb_buf_puts(b, " | ");
+                field_value(b, f);
+                fb_buf_puts(b, " |\n");
+        }
+        if (a->n_fields == 0)
+                fb_buf_puts(b, "| *output_fields* | *none in the alert* |\n");
+        if (a->output) {
+                fb_buf_puts(b, "\nFalco's output line: ");
+                fb_md_code(b, a->output, a->output_len, false);
+                fb_buf_putc(b, '\n');
+        }
+
+        fb_buf_puts(b, "\n## Analysis\n");
+        list(b, r, r->analysis, r->n_analysis);
+
+        fb_buf_puts(b, "\n## MITRE ATT&CK\n");
+        if (r->n_mitre == 0)
+                fb_buf_puts(b, "No MITRE ATT&CK tags on this alert.\n");
+        for (i = 0; i < r->n_mitre; i++) {
+                const struct fb_report_mitre *m = &r->mitre[i];
+
+                fb_buf_puts(b, "- ");
+                if (m->tactic)
+                        fb_buf_printf(b, "%s (%s)", m->tactic, m->tactic_id);
+                if (m->tactic && m->technique_id)
+                        fb_buf_puts(b, " — ");
+                if (m->technique_id) {
+                        fb_md_code(b, m->technique_id, strlen(m->technique_id), false);
+                        fb_buf_printf(b, " %s", m->technique ? m->technique
+                                                              : "(technique not in the knowledge "
+                                                                "base)");
+                }
+                fb_buf_putc(b, '\n');
+        }
+
+        if (r->n_investigate || r->n_contain)
+                fb_buf_puts(b, "\nRun the commands of each block in one shell: later lines use "
+                               "the variables that earlier ones set.\n");
+        steps(b, r, "Investigate", r->investigate, r->n_investigate);
+        steps(b, r, "Contain", r->contain, r->n_contain);
+        steps(b, r, "Prevent", r->prevent, r->n_prevent);
+        if (r->n_not_covered) {
+                fb_buf_puts(b, "\n### What this does not cover\n");
+                list(b, r, r->not_covered, r->n_not_covered);
+        }
+        if (r->n_benign) {
+                fb_buf_puts(b, "\n## Legitimate causes to rule out\n");
+                list(b, r, r->benign, r->n_benign);
+        }
+        fb_buf_printf(b, "\n---\nfirebreak %s · knowledge base %s · entry %s · alert `%s`\n",
+                      FB_VERSION, fb_kb_version(r->kb), r->generic ? "generic" : "rule-specific",
+                      a->id);
+        return fb_buf_error(b);
+}

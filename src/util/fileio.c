@@ -1,0 +1,132 @@
+/* fileio.c: bounded reads and atomic writes. */
+#define _GNU_SOURCE
+#include "firebreak/fileio.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "firebreak/cleanup.h"
+
+int fb_open_input(const char *path) {
+        int fd;
+
+        if (strcmp(path, "-") == 0)
+                fd = fcntl(STDIN_FILENO, F_DUPFD_CLOEXEC, 3);
+        else
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        return fd < 0 ? -errno : fd;
+}
+
+int fb_read_fd(int fd, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_free_ char *p = NULL;
+        size_t len = 0, cap = 0;
+
+        for (;;) {
+                ssize_t n;
+
+                if (cap - len < 4096) {
+                        size_t ncap = cap ? cap * 2 : 8192;
+                        char *q;
+
+                        if (ncap > max + 2)
+                                ncap = max + 2;
+                        if (ncap <= len + 1)
+                                return -EFBIG;
+                        q = realloc(p, ncap);
+                        if (!q)
+                                return -ENOMEM;
+                        p = q;
+                        cap = ncap;
+                }
+                n = read(fd, p + len, cap - len - 1);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+                if (len > max)
+                        return -EFBIG;
+        }
+        p[len] = '\0';
+        *ret = TAKE_PTR(p);
+        if (ret_len)
+                *ret_len = len;
+        return 0;
+}
+
+int fb_read_file(const char *path, size_t max, char **ret, size_t *ret_len) {
+        _cleanup_close_ int fd = -1;
+
+        fd = fb_open_input(path);
+        if (fd < 0)
+                return fd;
+        return fb_read_fd(fd, max, ret, ret_len);
+}
+
+int fb_write_all(int fd, const void *data, size_t len) {
+        const char *p = data;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+int fb_write_file_atomic(const char *dir, const char *name, const void *data, size_t len,
+                         unsigned mode) {
+        char tmp[PATH_MAX], dst[PATH_MAX];
+        _cleanup_close_ int fd = -1;
+        int r;
+
+        if (snprintf(dst, sizeof(dst), "%s/%s", dir, name) >= (int)sizeof(dst) ||
+            snprintf(tmp, sizeof(tmp), "%s/.%s.XXXXXX", dir, name) >= (int)sizeof(tmp))
+                return -ENAMETOOLONG;
+        fd = mkostemp(tmp, O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        r = fb_write_all(fd, data, len);
+        if (r >= 0 && fchmod(fd, mode) < 0)
+                r = -errno;
+        if (r >= 0 && fsync(fd) < 0)
+                r = -errno;
+        if (r >= 0 && rename(tmp, dst) < 0)
+                r = -errno;
+        if (r < 0)
+                unlink(tmp);
+        return r;
+}
+
+int fb_mkdir_p(const char *path, unsigned mode) {
+        char p[PATH_MAX];
+        size_t i, len = strlen(path);
+
+        if (len == 0 || len >= sizeof(p))
+                return -ENAMETOOLONG;
+        memcpy(p, path, len + 1);
+        for (i = 1; i <= len; i++) {
+                if (p[i] != '/' && p[i] != '\0')
+                        continue;
+                p[i] = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                p[i] = path[i];
+        }
+        return 0;
+}

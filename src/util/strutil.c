@@ -1,0 +1,321 @@
+/* strutil.c: escaping and quoting for untrusted strings, and the one checked number parser. */
+#include "firebreak/strutil.h"
+
+#include <errno.h>
+#include <string.h>
+
+/* Decodes one UTF-8 sequence at s (n bytes left). Returns its length and stores the code point,
+ * or returns 0 for an invalid or truncated sequence (overlongs and surrogates included). */
+static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *ret_cp) {
+        uint32_t cp;
+        size_t len, i;
+
+        if (s[0] < 0x80) {
+                *ret_cp = s[0];
+                return 1;
+        }
+        if (s[0] >= 0xC2 && s[0] <= 0xDF) {
+                len = 2;
+                cp = s[0] & 0x1F;
+        } else if (s[0] >= 0xE0 && s[0] <= 0xEF) {
+                len = 3;
+                cp = s[0] & 0x0F;
+        } else if (s[0] >= 0xF0 && s[0] <= 0xF4) {
+                len = 4;
+                cp = s[0] & 0x07;
+        } else
+                return 0;
+        if (n < len)
+                return 0;
+        for (i = 1; i < len; i++) {
+                if ((s[i] & 0xC0) != 0x80)
+                        return 0;
+                cp = (cp << 6) | (s[i] & 0x3F);
+        }
+        if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+            (cp >= 0xD800 && cp <= 0xDFFF))
+                return 0;
+        *ret_cp = cp;
+        return len;
+}
+
+/* Code points above ASCII that change how text is displayed or laid out. */
+static bool is_unsafe_cp(uint32_t cp) {
+        return (cp >= 0x80 && cp <= 0x9F) ||     /* C1 controls, incl. CSI 0x9B */
+               cp == 0x061C ||                   /* Arabic letter mark */
+               cp == 0x200E || cp == 0x200F ||   /* LRM, RLM */
+               (cp >= 0x2028 && cp <= 0x202E) || /* line/para separators, LRE..RLO */
+               (cp >= 0x2066 && cp <= 0x2069) || /* LRI..PDI */
+               cp == 0xFEFF;                     /* BOM / zero-width no-break space */
+}
+
+static const char hexdig[] = "0123456789abcdef";
+
+static void put_hex_byte(struct fb_buf *b, unsigned char c) {
+        char e[4] = { '\\', 'x', hexdig[c >> 4], hexdig[c & 15] };
+
+        fb_buf_put(b, e, sizeof(e));
+}
+
+static void put_u4(struct fb_buf *b, uint32_t cp) {
+        char e[6] = { '\\', 'u', hexdig[(cp >> 12) & 15], hexdig[(cp >> 8) & 15],
+                      hexdig[(cp >> 4) & 15], hexdig[cp & 15] };
+
+        fb_buf_put(b, e, sizeof(e));
+}
+
+/* Walks s and calls the display escaper for one unsafe unit; copies runs of safe bytes.
+ * pipe_escape additionally turns '|' into '\|' (Markdown tables). */
+static void escape_display(struct fb_buf *b, const char *s, size_t len, bool pipe_escape) {
+        const unsigned char *p = (const unsigned char *)s;
+        size_t i = 0, run = 0;
+
+        while (i < len) {
+                unsigned char c = p[i];
+                uint32_t cp = 0;
+                size_t n = 0;
+
+                if (c >= 0x20 && c < 0x7F && c != '\\' && !(pipe_escape && c == '|')) {
+                        i++;
+                        run++;
+                        continue;
+                }
+                if (c >= 0x80) {
+                        n = utf8_decode(p + i, len - i, &cp);
+                        if (n > 0 && !is_unsafe_cp(cp)) {
+                                i += n;
+                                run += n;
+                                continue;
+                        }
+                } else
+                        n = 1;
+                fb_buf_put(b, p + i - run, run);
+                run = 0;
+                if (c == '\\')
+                        fb_buf_put(b, "\\\\", 2);
+                else if (c == '|')
+                        fb_buf_put(b, "\\|", 2);
+                else if (c == '\n')
+                        fb_buf_put(b, "\\n", 2);
+                else if (c == '\t')
+                        fb_buf_put(b, "\\t", 2);
+                else if (c == '\r')
+                        fb_buf_put(b, "\\r", 2);
+                else if (n == 0) {
+                        put_hex_byte(b, c);
+                        n = 1;
+                } else if (c >= 0x80)
+                        put_u4(b, cp);
+                else
+                        put_hex_byte(b, c);
+                i += n;
+        }
+        fb_buf_put(b, p + i - run, run);
+}
+
+void fb_escape_display(struct fb_buf *b, const char *s, size_t len) {
+        escape_display(b, s, len, false);
+}
+
+bool fb_needs_display_escape(const char *s, size_t len) {
+        const unsigned char *p = (const unsigned char *)s;
+        size_t i = 0;
+
+        while (i < len) {
+                uint32_t cp = 0;
+                size_t n = 0;
+
+                if (p[i] >= 0x20 && p[i] < 0x7F && p[i] != '\\') {
+                        i++;
+                        continue;
+                }
+                if (p[i] < 0x80)
+                        return true;
+                n = utf8_decode(p + i, len - i, &cp);
+                if (n == 0 || is_unsafe_cp(cp))
+                        return true;
+                i += n;
+        }
+        return false;
+}
+
+void fb_md_code(struct fb_buf *b, const char *s, size_t len, bool in_table) {
+        size_t i, run = 0, maxrun = 0;
+        bool pad;
+
+        if (len == 0) {
+                fb_buf_puts(b, "*(empty)*");
+                return;
+        }
+        for (i = 0; i < len; i++) {
+                if (s[i] == '`') {
+                        run++;
+                        if (run > maxrun)
+                                maxrun = run;
+                } else
+                        run = 0;
+        }
+        /* A span that starts or ends with a backtick or a space needs a space of padding on both
+         * sides, which CommonMark strips again. */
+        pad = s[0] == '`' || s[len - 1] == '`' || s[0] == ' ' || s[len - 1] == ' ';
+        for (i = 0; i <= maxrun; i++)
+                fb_buf_putc(b, '`');
+        if (pad)
+                fb_buf_putc(b, ' ');
+        escape_display(b, s, len, in_table);
+        if (pad)
+                fb_buf_putc(b, ' ');
+        for (i = 0; i <= maxrun; i++)
+                fb_buf_putc(b, '`');
+}
+
+void fb_json_str(struct fb_buf *b, const char *s, size_t len) {
+        const unsigned char *p = (const unsigned char *)s;
+        size_t i = 0, run = 0;
+
+        fb_buf_putc(b, '"');
+        while (i < len) {
+                unsigned char c = p[i];
+                uint32_t cp = 0;
+                size_t n = 0;
+
+                if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+                        i++;
+                        run++;
+                        continue;
+                }
+                if (c >= 0x80) {
+                        n = utf8_decode(p + i, len - i, &cp);
+                        if (n > 0 && !is_unsafe_cp(cp)) {
+                                i += n;
+                                run += n;
+                                continue;
+                        }
+                }
+                fb_buf_put(b, p + i - run, run);
+                run = 0;
+                if (c == '"' || c == '\\') {
+                        char e[2] = { '\\', (char)c };
+
+                        fb_buf_put(b, e, 2);
+                        i++;
+                } else if (c == '\n') {
+                        fb_buf_put(b, "\\n", 2);
+                        i++;
+                } else if (c < 0x80) {
+                        put_u4(b, c);
+                        i++;
+                } else if (n == 0) {
+                        fb_buf_put(b, "\\ufffd", 6);
+                        i++;
+                } else {
+                        put_u4(b, cp);
+                        i += n;
+                }
+        }
+        fb_buf_put(b, p + i - run, run);
+        fb_buf_putc(b, '"');
+}
+
+static bool shell_safe_char(char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+               strchr("_./:=@%+,-", c) != NULL;
+}
+
+int fb_shell_quote(struct fb_buf *b, const char *s, size_t len) {
+        size_t i;
+        bool plain = true;
+
+        if (len == 0 || fb_needs_display_escape(s, len) || memchr(s, '\\', len))
+                return -EINVAL;
+        for (i = 0; i < len && plain; i++)
+                plain = s[i] != '\0' && shell_safe_char(s[i]);
+        if (plain) {
+                fb_buf_put(b, s, len);
+                return 0;
+        }
+        fb_buf_putc(b, '\'');
+        for (i = 0; i < len; i++) {
+                if (s[i] == '\'')
+                        fb_buf_puts(b, "'\\''");
+                else
+                        fb_buf_putc(b, s[i]);
+        }
+        fb_buf_putc(b, '\'');
+        return 0;
+}
+
+int fb_parse_uint64(const char *s, size_t len, uint64_t *ret) {
+        uint64_t v = 0;
+        size_t i;
+
+        if (len == 0 || len > 20)
+                return -EINVAL;
+        for (i = 0; i < len; i++) {
+                unsigned d;
+
+                if (s[i] < '0' || s[i] > '9')
+                        return -EINVAL;
+                d = (unsigned)(s[i] - '0');
+                if (v > (UINT64_MAX - d) / 10)
+                        return -ERANGE;
+                v = v * 10 + d;
+        }
+        *ret = v;
+        return 0;
+}
+
+int fb_parse_int64(const char *s, size_t len, int64_t *ret) {
+        bool neg = len > 0 && s[0] == '-';
+        uint64_t v;
+        int r;
+
+        r = fb_parse_uint64(s + neg, len - neg, &v);
+        if (r < 0)
+                return r;
+        if (neg) {
+                if (v > (uint64_t)INT64_MAX + 1)
+                        return -ERANGE;
+                *ret = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+        } else {
+                if (v > INT64_MAX)
+                        return -ERANGE;
+                *ret = (int64_t)v;
+        }
+        return 0;
+}
+
+bool fb_is_lower_hex(const char *s, size_t len) {
+        size_t i;
+
+        if (len == 0)
+                return false;
+        for (i = 0; i < len; i++)
+                if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+                        return false;
+        return true;
+}
+
+bool fb_startswith(const char *s, const char *prefix) {
+        return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+bool fb_endswith(const char *s, const char *suffix) {
+        size_t a = strlen(s), b = strlen(suffix);
+
+        return a >= b && memcmp(s + a - b, suffix, b) == 0;
+}
+
+bool fb_streq_ci(const char *a, const char *b) {
+        for (; *a && *b; a++, b++) {
+                char x = *a, y = *b;
+
+                if (x >= 'A' && x <= 'Z')
+                        x = (char)(x - 'A' + 'a');
+                if (y >= 'A' && y <= 'Z')
+                        y = (char)(y - 'A' + 'a');
+                if (x != y)
+                        return false;
+        }
+        return *a == *b;
+}
