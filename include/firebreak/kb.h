@@ -28,7 +28,8 @@ struct fb_kb_step {
         char *text;
         char **commands;
         size_t n_commands;
-        /* when set, the step applies only where: "container", "host", "k8s" */
+        /* when set, the step applies only there: "container" (any), "docker" (a container
+         * outside Kubernetes), "k8s" (a pod's container), "host" */
         char *when;
 };
 

@@ -95,6 +95,18 @@ static const char *quote_key(const char *k, size_t len, char out[96]) {
         return out;
 }
 
+/* jansson's messages quote the input ("near '...'"): make them safe for a terminal. */
+static const char *escape_msg(const char *text, char out[160]) {
+        struct fb_buf b;
+        size_t len = strnlen(text, JSON_ERROR_TEXT_LENGTH);
+
+        fb_buf_init(&b, 150);
+        fb_escape_display(&b, text, len > 100 ? 100 : len);
+        snprintf(out, 160, "%s", fb_buf_cstr(&b) ? fb_buf_cstr(&b) : "(unprintable)");
+        fb_buf_free(&b);
+        return out;
+}
+
 static int get_string(json_t *root, const char *key, bool required, size_t max, const char **ret,
                       size_t *ret_len, struct fb_alert_error *err) {
         json_t *v = json_object_get(root, key);
@@ -390,6 +402,7 @@ int fb_alert_from_json(struct fb_alert *a, json_t *root, struct fb_alert_error *
 int fb_alert_parse(struct fb_alert *a, const char *data, size_t len, struct fb_alert_error *err) {
         json_error_t jerr;
         json_t *root;
+        char msg[160];
         int r;
 
         if (len > FB_ALERT_MAX_BYTES) {
@@ -402,7 +415,7 @@ int fb_alert_parse(struct fb_alert *a, const char *data, size_t len, struct fb_a
                 alert_clear(a);
                 err->line = (unsigned long)(jerr.line > 0 ? jerr.line : 1);
                 err->column = (unsigned long)(jerr.column > 0 ? jerr.column : 1);
-                return verr(err, "invalid JSON: %s", jerr.text);
+                return verr(err, "invalid JSON: %s", escape_msg(jerr.text, msg));
         }
         r = fb_alert_from_json(a, root, err);
         json_decref(root);

@@ -233,9 +233,10 @@ static int get_steps(const struct fb_yaml_node *n, const char *what, struct fb_k
                 if (r < 0)
                         return r;
                 if (st->when && strcmp(st->when, "container") != 0 &&
-                    strcmp(st->when, "host") != 0 && strcmp(st->when, "k8s") != 0)
+                    strcmp(st->when, "docker") != 0 && strcmp(st->when, "host") != 0 &&
+                    strcmp(st->when, "k8s") != 0)
                         return fb_yaml_errorf(err, fb_yaml_get(s, "when"),
-                                              "'when' must be container, host or k8s");
+                                              "'when' must be container, docker, k8s or host");
                 cmds = fb_yaml_get(s, "commands");
                 if (!cmds)
                         continue;

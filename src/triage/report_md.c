@@ -175,8 +175,9 @@ int fb_report_md(const struct fb_report *r, struct fb_buf *b) {
         }
 
         if (r->n_investigate || r->n_contain)
-                fb_buf_puts(b, "\nRun the commands of each block in one shell: later lines use "
-                               "the variables that earlier ones set.\n");
+                fb_buf_puts(b, "\nRun the commands below in one shell session, in order: later "
+                               "blocks use the variables (`id`, `cid`, `pid`) that earlier ones "
+                               "set.\n");
         steps(b, r, "Investigate", r->investigate, r->n_investigate);
         steps(b, r, "Contain", r->contain, r->n_contain);
         steps(b, r, "Prevent", r->prevent, r->n_prevent);

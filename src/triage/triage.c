@@ -327,6 +327,8 @@ static bool step_applies(const struct fb_report *r, const struct fb_kb_step *st)
                 return true;
         if (strcmp(st->when, "container") == 0)
                 return r->in_container;
+        if (strcmp(st->when, "docker") == 0)
+                return r->in_container && !r->in_k8s;
         if (strcmp(st->when, "k8s") == 0)
                 return r->in_k8s;
         return r->on_host;
@@ -998,7 +1000,7 @@ static void headline(struct fb_report *r) {
                 put(r, " raised an alert");
         else
                 putf(r, " saw %s", r->entry->detects);
-        put(r, ", in ");
+        put(r, r->on_host ? ", on " : ", in ");
         fb_buf_put(&r->arena, fb_report_str(r, r->where), r->where.len);
         putf(r, ". The %s rule ", fb_priority_to_string(a->priority));
         fb_buf_put(&r->arena, fb_report_str(r, r->title), r->title.len);

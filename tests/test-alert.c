@@ -1,0 +1,372 @@
+/* test-alert.c: the alert model and the streaming reader. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "firebreak/alert.h"
+#include "firebreak/fileio.h"
+#include "test.h"
+
+static struct fb_alert *parse_str(const char *s, struct fb_alert_error *err, int *ret) {
+        struct fb_alert *a = NULL;
+
+        fb_alert_new(&a);
+        *ret = fb_alert_parse(a, s, strlen(s), err);
+        return a;
+}
+
+static struct fb_alert *parse_file(const char *path, int *ret) {
+        struct fb_alert_error err;
+        struct fb_alert *a = NULL;
+        char *data = NULL;
+        size_t len;
+
+        fb_alert_new(&a);
+        *ret = fb_read_file(path, 1 << 20, &data, &len);
+        if (*ret >= 0)
+                *ret = fb_alert_parse(a, data, len, &err);
+        free(data);
+        return a;
+}
+
+TEST(sample_memfd_alert) {
+        int r;
+        struct fb_alert *a = parse_file(t_data("alerts/memfd-modest_brahmagupta.json"), &r);
+        const struct fb_field *f;
+        int64_t v;
+
+        CHECK_EQ(r, 0);
+        CHECK_STR(a->rule, "Fileless execution via memfd_create");
+        CHECK_EQ(a->priority, FB_PRIO_CRITICAL);
+        CHECK_STR(a->source, "syscall");
+        CHECK_STR(a->hostname, "mini-debian-lab");
+        CHECK_STR(a->id, "60df1444-1e4a-43f1-bcaa-67f76c3b5294");
+        CHECK(a->id_from_uuid);
+        CHECK_EQ(a->n_tags, 6);
+        CHECK(fb_alert_has_tag(a, "T1620"));
+        CHECK(!fb_alert_has_tag(a, "T16"));
+        /* 2024-10-05T18:29:40.948638453Z */
+        CHECK(a->time_ns == 1728152980948638453LL);
+        CHECK_STR(fb_alert_str(a, "proc.aname[2]", NULL), "containerd-shim");
+        CHECK_STR(fb_alert_str(a, "proc.name", NULL), "3");
+        f = fb_alert_field(a, "k8s.ns.name");
+        CHECK(f && f->type == FB_VALUE_NULL);
+        CHECK(fb_alert_str(a, "k8s.ns.name", NULL) == NULL);
+        CHECK_EQ(fb_alert_int(a, "user.loginuid", &v), 0);
+        CHECK_EQ(v, -1);
+        CHECK_EQ(fb_alert_int(a, "container.start_ts", &v), 0);
+        CHECK(v == 1728152979866254316LL);
+        CHECK_EQ(fb_alert_int(a, "proc.cmdline", &v), -ENOENT);
+        CHECK(fb_alert_field(a, "no.such.field") == NULL);
+        fb_alert_free(a);
+}
+
+TEST(priorities_any_case) {
+        static const struct {
+                const char *s;
+                enum fb_priority p;
+        } ok[] = { { "EMERGENCY", FB_PRIO_EMERGENCY }, { "alert", FB_PRIO_ALERT },
+                   { "Critical", FB_PRIO_CRITICAL },   { "error", FB_PRIO_ERROR },
+                   { "WaRnInG", FB_PRIO_WARNING },     { "notice", FB_PRIO_NOTICE },
+                   { "Informational", FB_PRIO_INFORMATIONAL }, { "info", FB_PRIO_INFORMATIONAL },
+                   { "DEBUG", FB_PRIO_DEBUG } };
+        enum fb_priority p;
+        size_t i;
+
+        for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+                CHECK_EQ(fb_priority_from_string(ok[i].s, &p), 0);
+                CHECK_EQ(p, ok[i].p);
+        }
+        CHECK_EQ(fb_priority_from_string("crit", &p), -EINVAL);
+        CHECK_EQ(fb_priority_from_string("", &p), -EINVAL);
+        CHECK_STR(fb_priority_to_string(FB_PRIO_WARNING), "Warning");
+}
+
+static int parse_time(const char *t, int64_t *ns) {
+        char doc[256];
+        struct fb_alert_error err;
+        int r;
+        struct fb_alert *a;
+
+        snprintf(doc, sizeof(doc), "{\"rule\":\"r\",\"priority\":\"Debug\",\"time\":\"%s\"}", t);
+        a = parse_str(doc, &err, &r);
+        if (r == 0)
+                *ns = a->time_ns;
+        fb_alert_free(a);
+        return r;
+}
+
+TEST(rfc3339_times) {
+        int64_t ns = 0;
+
+        CHECK_EQ(parse_time("1970-01-01T00:00:00Z", &ns), 0);
+        CHECK(ns == 0);
+        CHECK_EQ(parse_time("2024-10-05T18:29:40.9Z", &ns), 0);
+        CHECK(ns == 1728152980900000000LL);
+        CHECK_EQ(parse_time("2024-10-05T20:29:40.948638453+02:00", &ns), 0);
+        CHECK(ns == 1728152980948638453LL);
+        CHECK_EQ(parse_time("2024-10-05t18:29:40z", &ns), 0);
+        CHECK_EQ(parse_time("2024-02-29T00:00:00Z", &ns), 0);
+        CHECK_EQ(parse_time("2023-02-29T00:00:00Z", &ns), -EINVAL);
+        CHECK_EQ(parse_time("2024-10-05 18:29:40Z", &ns), -EINVAL);
+        CHECK_EQ(parse_time("2024-10-05T18:29:40", &ns), -EINVAL);
+        CHECK_EQ(parse_time("2024-10-05T18:29:40.Z", &ns), -EINVAL);
+        CHECK_EQ(parse_time("2024-10-05T24:00:00Z", &ns), -EINVAL);
+        CHECK_EQ(parse_time("1969-12-31T23:59:59Z", &ns), -EINVAL);
+        CHECK_EQ(parse_time("2024-10-05T18:29:40+2:00", &ns), -EINVAL);
+}
+
+TEST(hash_id_is_canonical) {
+        const char *a1 = "{\"rule\":\"r\",\"priority\":\"Debug\",\"time\":\"2024-10-05T18:29:40Z\","
+                         "\"output_fields\":{\"a\":1,\"b\":\"x\"}}";
+        const char *a2 = "{ \"output_fields\" : {\"b\":\"x\", \"a\":1},\n \"time\":"
+                         "\"2024-10-05T18:29:40Z\", \"priority\":\"Debug\", \"rule\":\"r\" }";
+        const char *a3 = "{\"rule\":\"r\",\"priority\":\"Debug\",\"time\":\"2024-10-05T18:29:40Z\","
+                         "\"output_fields\":{\"a\":2,\"b\":\"x\"}}";
+        struct fb_alert_error err;
+        struct fb_alert *x, *y, *z;
+        int r1, r2, r3;
+
+        x = parse_str(a1, &err, &r1);
+        y = parse_str(a2, &err, &r2);
+        z = parse_str(a3, &err, &r3);
+        CHECK(r1 == 0 && r2 == 0 && r3 == 0);
+        CHECK_EQ(strlen(x->id), 32);
+        CHECK(!x->id_from_uuid);
+        CHECK_STR(x->id, y->id);
+        CHECK(strcmp(x->id, z->id) != 0);
+        fb_alert_free(x);
+        fb_alert_free(y);
+        fb_alert_free(z);
+}
+
+TEST(uuid_is_lowercased) {
+        struct fb_alert_error err;
+        int r;
+        struct fb_alert *a = parse_str("{\"rule\":\"r\",\"priority\":\"Debug\",\"time\":"
+                                       "\"2024-10-05T18:29:40Z\",\"uuid\":"
+                                       "\"60DF1444-1E4A-43F1-BCAA-67F76C3B5294\"}",
+                                       &err, &r);
+
+        CHECK_EQ(r, 0);
+        CHECK_STR(a->id, "60df1444-1e4a-43f1-bcaa-67f76c3b5294");
+        fb_alert_free(a);
+}
+
+TEST(field_types) {
+        struct fb_alert_error err;
+        int r;
+        struct fb_alert *a = parse_str(
+                "{\"rule\":\"r\",\"priority\":\"Debug\",\"time\":\"2024-10-05T18:29:40Z\","
+                "\"output_fields\":{\"s\":\"x\",\"i\":-5,\"d\":1.5,\"t\":true,\"n\":null,"
+                "\"num\":\"42\"}}",
+                &err, &r);
+        int64_t v;
+
+        CHECK_EQ(r, 0);
+        CHECK_EQ(a->n_fields, 6);
+        CHECK(fb_alert_field(a, "d")->type == FB_VALUE_REAL);
+        CHECK(fb_alert_field(a, "t")->type == FB_VALUE_BOOL);
+        CHECK_EQ(fb_alert_int(a, "num", &v), 0);
+        CHECK_EQ(v, 42);
+        /* sorted by key */
+        CHECK_STR(a->fields[0].key, "d");
+        CHECK_STR(a->fields[5].key, "t");
+        fb_alert_free(a);
+}
+
+/* Every tests/data/invalid/NAME.json is rejected with an error containing NAME.expect. */
+TEST(invalid_corpus) {
+        DIR *d = opendir(t_data("invalid"));
+        struct dirent *de;
+        unsigned n = 0;
+
+        CHECK(d != NULL);
+        while (d && (de = readdir(d))) {
+                char path[512], expect[512], *want = NULL;
+                size_t len;
+                struct fb_alert_reader *rd = NULL;
+                const struct fb_alert *a;
+                struct fb_alert_error err;
+                int fd, r;
+
+                if (!strstr(de->d_name, ".json"))
+                        continue;
+                n++;
+                snprintf(path, sizeof(path), "tests/data/invalid/%s", de->d_name);
+                snprintf(expect, sizeof(expect), "%.*s.expect",
+                         (int)(strlen(path) - 5), path);
+                if (fb_read_file(expect, 4096, &want, &len) < 0) {
+                        T_FAIL("%s: no .expect file", path);
+                        continue;
+                }
+                want[strcspn(want, "\n")] = '\0';
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                fb_alert_reader_new(fd, &rd);
+                r = fb_alert_reader_next(rd, &a, &err);
+                if (r != -EINVAL)
+                        T_FAIL("%s: expected -EINVAL, got %d", path, r);
+                else if (!strstr(err.text, want))
+                        T_FAIL("%s: error \"%s\" lacks \"%s\"", path, err.text, want);
+                CHECK_EQ(err.index, 1);
+                CHECK(err.line >= 1 && err.column >= 1);
+                fb_alert_reader_free(rd);
+                close(fd);
+                free(want);
+        }
+        if (d)
+                closedir(d);
+        CHECK(n >= 20);
+}
+
+/* Feeds s through a pipe to a reader; returns the number of alerts, and the errors' indexes
+ * and lines in idx[]/lines[]. */
+static int stream(const char *s, size_t *n_err, size_t idx[], unsigned long lines[]) {
+        int p[2], ok = 0;
+        struct fb_alert_reader *rd = NULL;
+
+        if (pipe(p) < 0)
+                return -1;
+        if (fork() == 0) {
+                close(p[0]);
+                fb_write_all(p[1], s, strlen(s));
+                _exit(0);
+        }
+        close(p[1]);
+        fb_alert_reader_new(p[0], &rd);
+        *n_err = 0;
+        for (;;) {
+                const struct fb_alert *a;
+                struct fb_alert_error err;
+                int r = fb_alert_reader_next(rd, &a, &err);
+
+                if (r == 0)
+                        break;
+                if (r == 1)
+                        ok++;
+                else if (r == -EINVAL) {
+                        idx[*n_err] = err.index;
+                        lines[(*n_err)++] = err.line;
+                } else
+                        break;
+        }
+        fb_alert_reader_free(rd);
+        close(p[0]);
+        wait(NULL);
+        return ok;
+}
+
+#define A "{\"rule\":\"r\",\"priority\":\"Debug\",\"time\":\"2024-10-05T18:29:40Z\"}"
+
+TEST(stream_shapes) {
+        size_t n, idx[8];
+        unsigned long lines[8];
+
+        CHECK_EQ(stream(A, &n, idx, lines), 1);
+        CHECK_EQ(stream(A "\n" A "\r\n" A "\n", &n, idx, lines), 3);
+        CHECK_EQ(n, 0);
+        CHECK_EQ(stream("[" A "," A ",\n " A "]", &n, idx, lines), 3);
+        CHECK_EQ(stream("[" A "]\n[" A "]\n", &n, idx, lines), 2);
+        CHECK_EQ(stream("{\n  \"rule\": \"r\",\n  \"priority\": \"Debug\",\n  \"time\": "
+                        "\"2024-10-05T18:29:40Z\"\n}\n{\n  \"rule\": \"x\", \"priority\": "
+                        "\"Info\",\n \"time\": \"2024-10-05T18:29:40Z\"}",
+                        &n, idx, lines),
+                 2);
+        CHECK_EQ(stream(A A, &n, idx, lines), 2);
+        CHECK_EQ(stream("", &n, idx, lines), 0);
+        CHECK_EQ(n, 0);
+        CHECK_EQ(stream("[]", &n, idx, lines), 0);
+        CHECK_EQ(n, 0);
+}
+
+TEST(stream_recovers_after_bad_alerts) {
+        size_t n, idx[8];
+        unsigned long lines[8];
+
+        /* a truncated JSON line between good ones costs that line only */
+        CHECK_EQ(stream(A "\n{\"rule\":\"r\",\"output_fields\":{\"a\":\n" A "\n" A "\n", &n, idx,
+                        lines),
+                 3);
+        CHECK_EQ(n, 1);
+        CHECK_EQ(idx[0], 2);
+        CHECK_EQ(lines[0], 2);
+        /* stray text, a wrong type and a syntax error, each reported with its index */
+        CHECK_EQ(stream("garbage here\n" A "\n{\"rule\":1,\"priority\":\"Debug\",\"time\":"
+                        "\"2024-10-05T18:29:40Z\"}\n{\"rule\" \"x\"}\n" A "\n",
+                        &n, idx, lines),
+                 2);
+        CHECK_EQ(n, 3);
+        CHECK_EQ(idx[0], 1);
+        CHECK_EQ(idx[1], 3);
+        CHECK_EQ(lines[1], 3);
+        CHECK_EQ(idx[2], 4);
+        CHECK_EQ(lines[2], 4);
+        /* truncated at the end of the input */
+        CHECK_EQ(stream(A "\n{\n \"rule\": ", &n, idx, lines), 1);
+        CHECK_EQ(n, 1);
+        CHECK_EQ(lines[0], 2);
+        /* an unterminated array */
+        CHECK_EQ(stream("[" A ",", &n, idx, lines), 1);
+        CHECK_EQ(n, 1);
+}
+
+/* 100,000 alerts through a pipe: the reader's memory must not grow with the stream. */
+TEST(stream_memory_is_flat) {
+        static const char line[] =
+                "{\"rule\":\"Fileless execution via memfd_create\",\"priority\":\"Critical\","
+                "\"time\":\"2024-10-05T18:29:40.948638453Z\",\"source\":\"syscall\","
+                "\"output_fields\":{\"proc.name\":\"3\",\"proc.cmdline\":\"3 run "
+                "helper.DoNothing\",\"container.id\":\"69484342a56c\"}}\n";
+        struct rusage before, after;
+        struct fb_alert_reader *rd = NULL;
+        int p[2], ok = 0;
+
+        CHECK_EQ(pipe(p), 0);
+        if (fork() == 0) {
+                char buf[sizeof(line) * 100];
+                int i;
+
+                close(p[0]);
+                for (i = 0; i < 100; i++)
+                        memcpy(buf + i * (sizeof(line) - 1), line, sizeof(line) - 1);
+                for (i = 0; i < 1000; i++)
+                        fb_write_all(p[1], buf, 100 * (sizeof(line) - 1));
+                _exit(0);
+        }
+        close(p[1]);
+        fb_alert_reader_new(p[0], &rd);
+        getrusage(RUSAGE_SELF, &before);
+        for (;;) {
+                const struct fb_alert *a;
+                struct fb_alert_error err;
+                int r = fb_alert_reader_next(rd, &a, &err);
+
+                if (r <= 0 && r != -EINVAL)
+                        break;
+                ok += r == 1;
+        }
+        getrusage(RUSAGE_SELF, &after);
+        fb_alert_reader_free(rd);
+        close(p[0]);
+        wait(NULL);
+        CHECK_EQ(ok, 100000);
+        /* 100,000 alerts are about 25 MB; growth must stay far below that */
+        CHECK_INT(after.ru_maxrss - before.ru_maxrss, <, 4096);
+}
+
+int main(void) {
+        RUN(sample_memfd_alert);
+        RUN(priorities_any_case);
+        RUN(rfc3339_times);
+        RUN(hash_id_is_canonical);
+        RUN(uuid_is_lowercased);
+        RUN(field_types);
+        RUN(invalid_corpus);
+        RUN(stream_shapes);
+        RUN(stream_recovers_after_bad_alerts);
+        RUN(stream_memory_is_flat);
+        return t_summary();
+}

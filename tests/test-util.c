@@ -1,0 +1,263 @@
+/* test-util.c: sha256, buf, strutil (escaping, quoting, numbers), yaml, fileio. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "firebreak/buf.h"
+#include "firebreak/fileio.h"
+#include "firebreak/hash.h"
+#include "firebreak/limits.h"
+#include "firebreak/strutil.h"
+#include "firebreak/yaml.h"
+#include "test.h"
+
+TEST(sha256_vectors) {
+        char hex[65];
+        struct fb_sha256 c;
+        uint8_t d[32];
+        char *million;
+
+        fb_sha256_hex("", 0, hex);
+        CHECK_STR(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+        fb_sha256_hex("abc", 3, hex);
+        CHECK_STR(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        fb_sha256_hex("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq", 56, hex);
+        CHECK_STR(hex, "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+        /* one million 'a', fed in uneven pieces */
+        million = malloc(1000000);
+        memset(million, 'a', 1000000);
+        fb_sha256_init(&c);
+        fb_sha256_update(&c, million, 1);
+        fb_sha256_update(&c, million + 1, 63);
+        fb_sha256_update(&c, million + 64, 999936);
+        fb_sha256_final(&c, d);
+        fb_hex(d, 32, hex);
+        CHECK_STR(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+        free(million);
+}
+
+TEST(buf_cap_is_sticky) {
+        struct fb_buf b;
+
+        fb_buf_init(&b, 8);
+        fb_buf_puts(&b, "1234");
+        CHECK_EQ(fb_buf_error(&b), 0);
+        fb_buf_puts(&b, "56789");
+        CHECK_EQ(fb_buf_error(&b), -E2BIG);
+        fb_buf_puts(&b, "x");
+        CHECK_EQ(b.len, 4);
+        CHECK(fb_buf_cstr(&b) == NULL);
+        fb_buf_reset(&b);
+        fb_buf_printf(&b, "%d-%s", 42, "ab");
+        CHECK_STR(fb_buf_cstr(&b), "42-ab");
+        fb_buf_free(&b);
+}
+
+static const char *render(void (*fn)(struct fb_buf *, const char *, size_t), const char *s,
+                          size_t len) {
+        static char out[4096];
+        struct fb_buf b;
+
+        fb_buf_init(&b, sizeof(out) - 1);
+        fn(&b, s, len);
+        snprintf(out, sizeof(out), "%s", fb_buf_cstr(&b) ? fb_buf_cstr(&b) : "(error)");
+        fb_buf_free(&b);
+        return out;
+}
+
+static void md_code(struct fb_buf *b, const char *s, size_t len) {
+        fb_md_code(b, s, len, false);
+}
+
+static void md_cell(struct fb_buf *b, const char *s, size_t len) {
+        fb_md_code(b, s, len, true);
+}
+
+TEST(escape_display_controls) {
+        CHECK_STR(render(fb_escape_display, "a\nb\tc\rd", 7), "a\\nb\\tc\\rd");
+        CHECK_STR(render(fb_escape_display, "\x1b[31m", 5), "\\x1b[31m");
+        CHECK_STR(render(fb_escape_display, "\x7f", 1), "\\x7f");
+        CHECK_STR(render(fb_escape_display, "back\\slash", 10), "back\\\\slash");
+        /* C1 CSI, RLO, LRI, line separator, BOM */
+        CHECK_STR(render(fb_escape_display, "\xc2\x9b", 2), "\\u009b");
+        CHECK_STR(render(fb_escape_display, "x\xe2\x80\xae", 4), "x\\u202e");
+        CHECK_STR(render(fb_escape_display, "\xe2\x81\xa6", 3), "\\u2066");
+        CHECK_STR(render(fb_escape_display, "\xe2\x80\xa8", 3), "\\u2028");
+        CHECK_STR(render(fb_escape_display, "\xef\xbb\xbf", 3), "\\ufeff");
+        /* invalid UTF-8: overlong, surrogate, truncated */
+        CHECK_STR(render(fb_escape_display, "\xc0\xaf", 2), "\\xc0\\xaf");
+        CHECK_STR(render(fb_escape_display, "\xed\xa0\x80", 3), "\\xed\\xa0\\x80");
+        CHECK_STR(render(fb_escape_display, "\xe2\x82", 2), "\\xe2\\x82");
+        /* ordinary text, including non-ASCII, is unchanged */
+        CHECK_STR(render(fb_escape_display, "caf\xc3\xa9 \xe6\x97\xa5", 9), "caf\xc3\xa9 \xe6\x97\xa5");
+        CHECK(!fb_needs_display_escape("plain /usr/bin/x", 16));
+        CHECK(fb_needs_display_escape("a\x1b", 2));
+}
+
+TEST(md_code_spans) {
+        CHECK_STR(render(md_code, "abc", 3), "`abc`");
+        CHECK_STR(render(md_code, "a`b", 3), "``a`b``");
+        CHECK_STR(render(md_code, "``x", 3), "``` ``x ```");
+        CHECK_STR(render(md_code, "a|b", 3), "`a|b`");
+        CHECK_STR(render(md_cell, "a|b", 3), "`a\\|b`");
+        CHECK_STR(render(md_code, "x\n# h", 5), "`x\\n# h`");
+        CHECK_STR(render(md_code, "", 0), "*(empty)*");
+        CHECK_STR(render(md_code, " lead", 5), "`  lead `");
+}
+
+TEST(json_strings) {
+        CHECK_STR(render(fb_json_str, "a\"b\\c", 5), "\"a\\\"b\\\\c\"");
+        CHECK_STR(render(fb_json_str, "\x01\n", 2), "\"\\u0001\\n\"");
+        CHECK_STR(render(fb_json_str, "\xe2\x80\xae", 3), "\"\\u202e\"");
+        CHECK_STR(render(fb_json_str, "\xff", 1), "\"\\ufffd\"");
+        CHECK_STR(render(fb_json_str, "\xc3\xa9", 2), "\"\xc3\xa9\"");
+}
+
+static const char *quote(const char *s) {
+        static char out[256];
+        struct fb_buf b;
+        int r;
+
+        fb_buf_init(&b, 200);
+        r = fb_shell_quote(&b, s, strlen(s));
+        snprintf(out, sizeof(out), "%s", r < 0 ? "(refused)" : fb_buf_cstr(&b));
+        fb_buf_free(&b);
+        return out;
+}
+
+TEST(shell_quoting) {
+        CHECK_STR(quote("/usr/bin/x"), "/usr/bin/x");
+        CHECK_STR(quote("a b"), "'a b'");
+        CHECK_STR(quote("it's"), "'it'\\''s'");
+        CHECK_STR(quote("$(rm -rf /)"), "'$(rm -rf /)'");
+        CHECK_STR(quote("`id`;|&<>*?~#"), "'`id`;|&<>*?~#'");
+        CHECK_STR(quote(""), "(refused)");
+        CHECK_STR(quote("a\nb"), "(refused)");
+        CHECK_STR(quote("a\x1b[0m"), "(refused)");
+        CHECK_STR(quote("x\xe2\x80\xae"), "(refused)");
+        CHECK_STR(quote("a\\b"), "(refused)");
+}
+
+TEST(number_parsing) {
+        int64_t v = 7;
+        uint64_t u = 7;
+
+        CHECK_EQ(fb_parse_int64("-1", 2, &v), 0);
+        CHECK_EQ(v, -1);
+        CHECK_EQ(fb_parse_int64("9223372036854775807", 19, &v), 0);
+        CHECK(v == INT64_MAX);
+        CHECK_EQ(fb_parse_int64("-9223372036854775808", 20, &v), 0);
+        CHECK(v == INT64_MIN);
+        CHECK_EQ(fb_parse_int64("9223372036854775808", 19, &v), -ERANGE);
+        CHECK_EQ(fb_parse_uint64("18446744073709551616", 20, &u), -ERANGE);
+        CHECK_EQ(fb_parse_int64("", 0, &v), -EINVAL);
+        CHECK_EQ(fb_parse_int64("-", 1, &v), -EINVAL);
+        CHECK_EQ(fb_parse_int64(" 1", 2, &v), -EINVAL);
+        CHECK_EQ(fb_parse_int64("1x", 2, &v), -EINVAL);
+        CHECK_EQ(fb_parse_uint64("-1", 2, &u), -EINVAL);
+}
+
+static int yaml_error(const char *doc, struct fb_yaml_error *err) {
+        struct fb_yaml_doc *d = NULL;
+        int r = fb_yaml_parse(doc, strlen(doc), &d, err);
+
+        fb_yaml_free(d);
+        return r;
+}
+
+TEST(yaml_tree_and_limits) {
+        struct fb_yaml_doc *d = NULL;
+        struct fb_yaml_error err;
+        const struct fb_yaml_node *root, *n;
+        const char *doc = "a: 1\nb:\n  - x\n  - 'y'\nc: ~\n";
+        char deep[4 * (FB_YAML_MAX_DEPTH + 2) + 8];
+        size_t i;
+
+        CHECK_EQ(fb_yaml_parse(doc, strlen(doc), &d, &err), 0);
+        root = fb_yaml_root(d);
+        CHECK(root->kind == FB_YAML_MAPPING);
+        n = fb_yaml_get(root, "b");
+        CHECK(n && n->kind == FB_YAML_SEQUENCE && n->n == 2);
+        if (n && n->n == 2) {
+                CHECK_STR(n->items[1]->value, "y");
+                CHECK_EQ(n->items[1]->line, 4);
+                CHECK_EQ(n->items[1]->column, 5);
+        }
+        CHECK(fb_yaml_is_null(fb_yaml_get(root, "c")));
+        fb_yaml_free(d);
+
+        CHECK_EQ(yaml_error("a: &x [1]\nb: *x\n", &err), -EINVAL);
+        CHECK_CONTAINS(err.text, "aliases");
+        CHECK_EQ(err.line, 2);
+        CHECK_EQ(yaml_error("a: [1\n", &err), -EINVAL);
+        CHECK(err.line >= 1);
+        CHECK_EQ(yaml_error("a: 1\n---\nb: 2\n", &err), -EINVAL);
+        CHECK_CONTAINS(err.text, "one YAML document");
+        for (i = 0; i < FB_YAML_MAX_DEPTH + 2; i++)
+                memcpy(deep + i, "[", 1);
+        deep[FB_YAML_MAX_DEPTH + 2] = '\0';
+        CHECK_EQ(yaml_error(deep, &err), -EINVAL);
+        CHECK_CONTAINS(err.text, "nesting deeper");
+
+        {
+                static const char *const keys[] = { "a", NULL };
+                const char *dup = "a: 1\na: 2\n", *unk = "a: 1\nzz: 2\n";
+
+                CHECK_EQ(fb_yaml_parse(dup, strlen(dup), &d, &err), 0);
+                CHECK_EQ(fb_yaml_check_keys(fb_yaml_root(d), keys, &err), -EINVAL);
+                CHECK_CONTAINS(err.text, "duplicate key");
+                fb_yaml_free(d);
+                CHECK_EQ(fb_yaml_parse(unk, strlen(unk), &d, &err), 0);
+                CHECK_EQ(fb_yaml_check_keys(fb_yaml_root(d), keys, &err), -EINVAL);
+                CHECK_CONTAINS(err.text, "unknown key 'zz'");
+                CHECK_EQ(err.line, 2);
+                fb_yaml_free(d);
+        }
+}
+
+TEST(fileio_atomic_and_bounded) {
+        char dir[] = "/tmp/fb-test-XXXXXX", path[64];
+        char *data = NULL;
+        size_t len = 0;
+
+        CHECK(mkdtemp(dir) != NULL);
+        CHECK_EQ(fb_write_file_atomic(dir, "f.txt", "hello", 5, 0600), 0);
+        snprintf(path, sizeof(path), "%s/f.txt", dir);
+        CHECK_EQ(fb_read_file(path, 100, &data, &len), 0);
+        CHECK_EQ(len, 5);
+        CHECK_STR(data, "hello");
+        free(data);
+        data = NULL;
+        CHECK_EQ(fb_read_file(path, 4, &data, &len), -EFBIG);
+        CHECK(data == NULL);
+        CHECK_EQ(fb_read_file("/nonexistent/x", 4, &data, &len), -ENOENT);
+        {
+                char sub[96];
+
+                snprintf(sub, sizeof(sub), "%s/a/b/c", dir);
+                CHECK_EQ(fb_mkdir_p(sub, 0700), 0);
+                CHECK_EQ(access(sub, F_OK), 0);
+                rmdir(sub);
+                snprintf(sub, sizeof(sub), "%s/a/b", dir);
+                rmdir(sub);
+                snprintf(sub, sizeof(sub), "%s/a", dir);
+                rmdir(sub);
+        }
+        unlink(path);
+        CHECK_EQ(rmdir(dir), 0);
+}
+
+int main(void) {
+        RUN(sha256_vectors);
+        RUN(buf_cap_is_sticky);
+        RUN(escape_display_controls);
+        RUN(md_code_spans);
+        RUN(json_strings);
+        RUN(shell_quoting);
+        RUN(number_parsing);
+        RUN(yaml_tree_and_limits);
+        RUN(fileio_atomic_and_bounded);
+        return t_summary();
+}
