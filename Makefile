@@ -99,6 +99,8 @@ test-deps:
 check: test-deps $(BIN) $(TEST_BINS)
 	@BUILD=$(BUILD) ./tests/run
 
+asan: export ASAN_OPTIONS = quarantine_size_mb=16:detect_leaks=1:abort_on_error=0
+asan: export UBSAN_OPTIONS = print_stacktrace=1:halt_on_error=1
 asan:
 	@$(MAKE) --no-print-directory BUILD=build-asan \
 		CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \

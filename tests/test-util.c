@@ -53,6 +53,15 @@ TEST(buf_cap_is_sticky) {
         fb_buf_printf(&b, "%d-%s", 42, "ab");
         CHECK_STR(fb_buf_cstr(&b), "42-ab");
         fb_buf_free(&b);
+
+        /* appending part of the buffer to itself survives the buffer moving */
+        fb_buf_init(&b, 1 << 20);
+        fb_buf_puts(&b, "abcdefgh");
+        while (b.len < 100000)
+                fb_buf_put(&b, b.data, b.len);
+        CHECK_EQ(fb_buf_error(&b), 0);
+        CHECK(memcmp(b.data + 65536, "abcdefgh", 8) == 0);
+        fb_buf_free(&b);
 }
 
 static const char *render(void (*fn)(struct fb_buf *, const char *, size_t), const char *s,

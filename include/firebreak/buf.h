@@ -23,6 +23,7 @@ void fb_buf_free(struct fb_buf *b);
 /* Empties the buffer, keeping its storage, and clears the error. */
 void fb_buf_reset(struct fb_buf *b);
 
+/* p may point into b itself (a copy of part of the buffer is appended). */
 void fb_buf_put(struct fb_buf *b, const void *p, size_t n);
 void fb_buf_puts(struct fb_buf *b, const char *s);
 void fb_buf_putc(struct fb_buf *b, char c);

@@ -55,7 +55,22 @@ static bool reserve(struct fb_buf *b, size_t n) {
 }
 
 void fb_buf_put(struct fb_buf *b, const void *p, size_t n) {
-        if (n == 0 || !reserve(b, n))
+        uintptr_t src = (uintptr_t)p, base = (uintptr_t)b->data;
+
+        if (n == 0)
+                return;
+        /* appending a piece of the buffer to itself: reserve() may move it, so keep its offset */
+        if (b->data && src >= base && src < base + b->cap) {
+                size_t off = (size_t)(src - base);
+
+                if (!reserve(b, n))
+                        return;
+                memmove(b->data + b->len, b->data + off, n);
+                b->len += n;
+                b->data[b->len] = '\0';
+                return;
+        }
+        if (!reserve(b, n))
                 return;
         memcpy(b->data + b->len, p, n);
         b->len += n;

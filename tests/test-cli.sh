@@ -1,0 +1,85 @@
+#!/bin/sh
+# test-cli: firebreak's command line: exit codes, error lines, inputs, outputs, help.
+set -u
+FB=${FIREBREAK:-build/firebreak}
+passed=0; failed=0
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; shift; for l in "$@"; do echo "  $l"; done; }
+# expect NAME WANT_RC CMD...: runs CMD with stdout in $T/out and stderr in $T/err
+expect() {
+        name=$1; want=$2; shift 2
+        "$@" >"$T/out" 2>"$T/err"; rc=$?
+        if [ "$rc" -eq "$want" ]; then ok "$name"; else
+                bad "$name" "exit $rc, want $want" "stderr: $(head -c 400 "$T/err")"; fi
+}
+contains() { # NAME FILE TEXT
+        if grep -qF -- "$3" "$2"; then ok "$1"; else bad "$1" "$2 lacks: $3" "$(head -c 300 "$2")"; fi
+}
+
+A=tests/data/alerts/memfd-modest_brahmagupta.json
+expect "help" 0 "$FB" --help
+contains "help lists triage" "$T/out" "triage"
+expect "version" 0 "$FB" --version
+contains "version printed" "$T/out" "firebreak 0."
+expect "triage --help" 0 "$FB" triage --help
+contains "triage help documents exit status" "$T/out" "Exit status"
+expect "no verb is a usage error" 2 "$FB"
+expect "unknown verb is a usage error" 2 "$FB" frobnicate
+contains "unknown verb named" "$T/err" "unknown verb 'frobnicate'"
+expect "bad format is a usage error" 2 "$FB" triage --format html "$A"
+
+expect "one alert" 0 "$FB" triage "$A"
+contains "markdown report" "$T/out" "# Alert Analysis Report"
+expect "stdin" 0 sh -c "\"$FB\" triage < $A"
+contains "stdin report" "$T/out" "60df1444-1e4a-43f1-bcaa-67f76c3b5294"
+expect "dash is stdin" 0 sh -c "cat $A | \"$FB\" triage -"
+
+expect "json lines out" 0 "$FB" triage --format json tests/data/alerts/stable-rules.jsonl
+n=$(wc -l < "$T/out")
+if [ "$n" -eq 26 ]; then ok "one JSON line per alert"; else bad "one JSON line per alert" "got $n lines"; fi
+if python3 -c 'import json,sys; [json.loads(l) for l in open(sys.argv[1])]' "$T/out"; then
+        ok "every line is JSON"; else bad "every line is JSON"; fi
+
+# a bad alert in the middle: one error line naming input, index, line, column; rest reported
+{ head -n 2 tests/data/alerts/stable-rules.jsonl; echo '{"rule": "x", "priority":'; \
+  sed -n 3,4p tests/data/alerts/stable-rules.jsonl; } > "$T/mixed.jsonl"
+expect "bad alert gives exit 1" 1 "$FB" triage --format json "$T/mixed.jsonl"
+n=$(wc -l < "$T/out")
+if [ "$n" -eq 4 ]; then ok "the other alerts are reported"; else bad "others reported" "got $n"; fi
+contains "error line format" "$T/err" "mixed.jsonl: alert 3 (line 3, column 1): truncated"
+n=$(wc -l < "$T/err")
+if [ "$n" -eq 1 ]; then ok "one error line per bad alert"; else bad "one error line" "got $n"; fi
+
+expect "missing file gives exit 1" 1 "$FB" triage /nonexistent/alerts.json "$A"
+contains "missing file named" "$T/err" "/nonexistent/alerts.json: No such file or directory"
+contains "the readable file is still reported" "$T/out" "# Alert Analysis Report"
+
+expect "output dir" 0 "$FB" triage -o "$T/reports" tests/data/alerts/memfd-pedantic_varahamihira.json
+if [ -f "$T/reports/3b0f5e2a-8d1c-4c67-9a43-2f6d0e9b7c15.md" ]; then ok "report file named by id"; else
+        bad "report file named by id" "$(ls "$T/reports")"; fi
+contains "one line per alert" "$T/out" "3b0f5e2a-8d1c-4c67-9a43-2f6d0e9b7c15  likely-test"
+contains "summary on stderr" "$T/err" "1 report(s) written"
+mkdir "$T/ro" && chmod 0500 "$T/ro"
+if [ "$(id -u)" = 0 ]; then
+        # root ignores directory modes: make writing fail with a path that is a file
+        : > "$T/ro/file"
+        expect "unwritable output gives exit 3" 3 "$FB" triage -o "$T/ro/file/x" "$A"
+else
+        expect "unwritable output gives exit 3" 3 "$FB" triage -o "$T/ro/x" "$A"
+fi
+
+expect "invalid kb gives exit 2" 2 "$FB" triage --kb tests/data/kb-invalid/bad-var.yaml "$A"
+contains "kb error has file:line:column" "$T/err" "bad-var.yaml:7:20: unknown template variable"
+expect "user kb applies" 0 "$FB" triage --kb tests/data/kb-user tests/data/alerts/terminal-shell-falco-docs.json
+contains "override used" "$T/out" "(site override)"
+
+# a reader that goes away ends firebreak by SIGPIPE (141) or an output error (3), not a crash
+("$FB" triage tests/data/alerts/stable-rules.jsonl 2>"$T/err"; echo $? > "$T/rc") | head -c 10 >/dev/null
+rc=$(cat "$T/rc")
+if [ "$rc" -eq 141 ] || [ "$rc" -eq 3 ]; then ok "closed stdout ends cleanly ($rc)"; else
+        bad "closed stdout ends cleanly" "exit $rc"; fi
+
+echo "$passed passed, $failed failed, 0 skipped"
+[ "$failed" -eq 0 ]

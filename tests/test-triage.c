@@ -1,0 +1,428 @@
+/* test-triage.c: verdicts and grounded facts for known alerts; Markdown and JSON reports carry
+ * the same facts; no alert value can break a report's structure (the hostile corpus). */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <unistd.h>
+
+#include "firebreak/alert.h"
+#include "firebreak/fileio.h"
+#include "firebreak/kb.h"
+#include "firebreak/report_json.h"
+#include "firebreak/report_md.h"
+#include "firebreak/triage.h"
+#include "test.h"
+
+static struct fb_kb *kb;
+static struct fb_report rep;
+static struct fb_buf md, js;
+
+/* Triage the first alert of a file (or of a string when path starts with '{'); renders both. */
+static int triage(const char *path_or_json, struct fb_alert *a) {
+        char *data = NULL;
+        size_t len;
+        struct fb_alert_error err;
+        int r;
+
+        if (path_or_json[0] == '{') {
+                data = strdup(path_or_json);
+                len = strlen(data);
+        } else if ((r = fb_read_file(path_or_json, 1 << 20, &data, &len)) < 0)
+                return r;
+        r = fb_alert_parse(a, data, len, &err);
+        free(data);
+        if (r < 0) {
+                printf("  parse %s: %s\n", path_or_json, err.text);
+                return r;
+        }
+        r = fb_triage(kb, a, &rep);
+        if (r < 0)
+                return r;
+        fb_buf_reset(&md);
+        fb_buf_reset(&js);
+        if ((r = fb_report_md(&rep, &md)) < 0 || (r = fb_report_json(&rep, &js)) < 0)
+                return r;
+        return 0;
+}
+
+static bool analysis_has(const char *needle) {
+        size_t i;
+
+        for (i = 0; i < rep.n_analysis; i++)
+                if (strstr(fb_report_str(&rep, rep.analysis[i]), needle))
+                        return true;
+        return false;
+}
+
+TEST(event_generator_is_a_drill) {
+        struct fb_alert *a = NULL;
+
+        fb_alert_new(&a);
+        CHECK_EQ(triage(t_data("alerts/memfd-modest_brahmagupta.json"), a), 0);
+        CHECK(rep.verdict == FB_VERDICT_LIKELY_TEST);
+        CHECK(rep.confidence == FB_CONFIDENCE_HIGH);
+        CHECK_STR(rep.cid, "69484342a56c");
+        CHECK(analysis_has("means the program was run as `/proc/self/fd/3`"));
+        CHECK(analysis_has("is a name, not a PID"));
+        CHECK(analysis_has("`EXE_FROM_MEMFD`: the executable image is an anonymous in-memory"));
+        CHECK(analysis_has("`EXE_WRITABLE`: the executable file is writable"));
+        CHECK(analysis_has("is a child of containerd-shim"));
+        CHECK(analysis_has("1.08 s after the container started"));
+        CHECK(analysis_has("Falco's own tool"));
+        CHECK(analysis_has("No terminal is attached"));
+        CHECK_CONTAINS(md.data, "Defense Evasion (TA0005) — `T1620` Reflective Code Loading");
+        CHECK_CONTAINS(md.data, "docker ps -aq --no-trunc --filter id=69484342a56c");
+        CHECK_CONTAINS(md.data, "/var/tmp/payload-60df1444.bin");
+        CHECK_CONTAINS(md.data, "ld.so /proc/self/fd/N");
+        CHECK_CONTAINS(md.data, "knowledge base 2026.11");
+        CHECK_CONTAINS(md.data, "alert `60df1444-1e4a-43f1-bcaa-67f76c3b5294`");
+        /* the seed reports' inventions never appear */
+        CHECK_NOT_CONTAINS(md.data, "max_user_memfd");
+        CHECK_NOT_CONTAINS(md.data, "syscall-filter");
+        CHECK_NOT_CONTAINS(md.data, "journalctl -u");
+        CHECK_NOT_CONTAINS(md.data, "PID 3");
+        fb_alert_free(a);
+}
+
+TEST(runc_self_exec_is_benign) {
+        struct fb_alert *a = NULL;
+
+        fb_alert_new(&a);
+        CHECK_EQ(triage(t_data("alerts/memfd-runc-benign.json"), a), 0);
+        CHECK(rep.verdict == FB_VERDICT_BENIGN);
+        CHECK(rep.confidence == FB_CONFIDENCE_HIGH);
+        CHECK(rep.severity == FB_SEVERITY_INFO);
+        CHECK(analysis_has("CVE-2019-5736"));
+        CHECK(analysis_has("known_memfd_execution_binaries"));
+        /* the same exe path under a parent that is no runtime is not waved through */
+        CHECK_EQ(triage("{\"rule\":\"Fileless execution via memfd_create\",\"priority\":"
+                        "\"Critical\",\"time\":\"2024-10-05T18:29:40Z\",\"output_fields\":{"
+                        "\"container.id\":\"0123456789ab\",\"proc.name\":\"runc\","
+                        "\"proc.exepath\":\"memfd:runc_cloned:/proc/self/exe\","
+                        "\"proc.pname\":\"bash\"}}",
+                        a),
+                 0);
+        CHECK(rep.verdict == FB_VERDICT_BENIGN);
+        CHECK(rep.confidence == FB_CONFIDENCE_LOW);
+        CHECK(analysis_has("check the lineage"));
+        fb_alert_free(a);
+}
+
+TEST(memfd_elsewhere_is_malicious) {
+        struct fb_alert *a = NULL;
+
+        fb_alert_new(&a);
+        CHECK_EQ(triage("{\"rule\":\"Fileless execution via memfd_create\",\"priority\":"
+                        "\"Critical\",\"time\":\"2024-10-05T18:29:40Z\",\"tags\":[\"T1620\","
+                        "\"mitre_defense_evasion\"],\"output_fields\":{"
+                        "\"container.id\":\"0123456789ab\",\"proc.name\":\"4\","
+                        "\"proc.exepath\":\"memfd:x\",\"proc.pname\":\"nginx\","
+                        "\"container.image.repository\":\"nginx\",\"evt.type\":\"execve\","
+                        "\"evt.res\":\"SUCCESS\"}}",
+                        a),
+                 0);
+        CHECK(rep.verdict == FB_VERDICT_MALICIOUS);
+        CHECK(rep.severity == FB_SEVERITY_CRITICAL);
+        CHECK(!analysis_has("Falco's own tool"));
+        CHECK(analysis_has("run as `/proc/self/fd/4`"));
+        /* an image named like the generator under another namespace is not the generator */
+        CHECK_EQ(triage("{\"rule\":\"Fileless execution via memfd_create\",\"priority\":"
+                        "\"Critical\",\"time\":\"2024-10-05T18:29:40Z\",\"output_fields\":{"
+                        "\"container.id\":\"0123456789ab\",\"container.image.repository\":"
+                        "\"evil/xfalcosecurity/event-generator\"}}",
+                        a),
+                 0);
+        CHECK(rep.verdict == FB_VERDICT_MALICIOUS);
+        CHECK_EQ(triage("{\"rule\":\"Fileless execution via memfd_create\",\"priority\":"
+                        "\"Critical\",\"time\":\"2024-10-05T18:29:40Z\",\"output_fields\":{"
+                        "\"container.id\":\"0123456789ab\",\"container.image.repository\":"
+                        "\"docker.io/falcosecurity/event-generator\"}}",
+                        a),
+                 0);
+        CHECK(rep.verdict == FB_VERDICT_LIKELY_TEST);
+        CHECK(rep.confidence == FB_CONFIDENCE_MEDIUM);
+        fb_alert_free(a);
+}
+
+TEST(unknown_rule_gets_generic_report) {
+        struct fb_alert *a = NULL;
+
+        fb_alert_new(&a);
+        CHECK_EQ(triage("{\"rule\":\"My own rule\",\"priority\":\"Error\",\"time\":"
+                        "\"2024-10-05T18:29:40Z\",\"tags\":[\"mitre_discovery\",\"T1613\"],"
+                        "\"output_fields\":{\"container.id\":\"host\",\"proc.name\":\"kubectl\"}}",
+                        a),
+                 0);
+        CHECK(rep.generic);
+        CHECK(rep.confidence == FB_CONFIDENCE_LOW);
+        CHECK(rep.on_host);
+        CHECK_CONTAINS(md.data, "Discovery (TA0007) — `T1613` Container and Resource Discovery");
+        CHECK_CONTAINS(md.data, "ps -o pid,ppid,user,lstart,args -C kubectl");
+        CHECK_CONTAINS(md.data, "on the host itself");
+        fb_alert_free(a);
+}
+
+TEST(commands_need_valid_values) {
+        struct fb_alert *a = NULL;
+
+        fb_alert_new(&a);
+        /* not a hex id: no command may carry it, and the report says why */
+        CHECK_EQ(triage("{\"rule\":\"Terminal shell in container\",\"priority\":\"Notice\","
+                        "\"time\":\"2024-10-05T18:29:40Z\",\"output_fields\":{"
+                        "\"container.id\":\"abc; reboot\"}}",
+                        a),
+                 0);
+        CHECK(rep.cid[0] == '\0');
+        CHECK_NOT_CONTAINS(md.data, "--filter id=");
+        CHECK_CONTAINS(md.data, "Some commands are left out");
+        /* a process name starting with '-' would be an option to ps: left out */
+        CHECK_EQ(triage("{\"rule\":\"x\",\"priority\":\"Notice\",\"time\":\"2024-10-05T18:29:40Z\","
+                        "\"output_fields\":{\"container.id\":\"host\",\"proc.name\":\"-e\"}}",
+                        a),
+                 0);
+        CHECK_NOT_CONTAINS(md.data, "-C -e");
+        CHECK_CONTAINS(md.data, "`proc.name`, which the alert lacks");
+        /* a name with spaces is quoted as one word */
+        CHECK_EQ(triage("{\"rule\":\"x\",\"priority\":\"Notice\",\"time\":\"2024-10-05T18:29:40Z\","
+                        "\"output_fields\":{\"container.id\":\"host\",\"proc.name\":\"a b$(x)\"}}",
+                        a),
+                 0);
+        CHECK_CONTAINS(md.data, "-C 'a b$(x)'");
+        /* kubernetes names must be DNS names */
+        CHECK_EQ(triage("{\"rule\":\"x\",\"priority\":\"Notice\",\"time\":\"2024-10-05T18:29:40Z\","
+                        "\"output_fields\":{\"container.id\":\"0123456789ab\",\"k8s.ns.name\":"
+                        "\"Bad;ns\",\"k8s.pod.name\":\"p\"}}",
+                        a),
+                 0);
+        CHECK_NOT_CONTAINS(md.data, "kubectl -n");
+        CHECK_CONTAINS(md.data, "sudo ctr -n k8s.io containers ls -q 'id~=^0123456789ab'");
+        fb_alert_free(a);
+}
+
+/* ---- structural safety -------------------------------------------------------------------- */
+
+static const char *const headings[] = {
+        "# Alert Analysis Report — ", "## Summary", "## Event details", "## Analysis",
+        "## MITRE ATT&CK", "## Investigate", "## Contain", "## Prevent",
+        "### What this does not cover", "## Legitimate causes to rule out", NULL,
+};
+
+/* Checks a line outside fences: "PWNED" (the hostile corpus' marker) may appear only inside a
+ * code span. Code spans are parsed as CommonMark does: a run of n backticks opens, the next run
+ * of exactly n closes. */
+static void check_marker_in_code(const char *line, size_t len, const char *name) {
+        size_t i = 0;
+
+        while (i < len) {
+                size_t n = 0, j;
+
+                if (line[i] != '`') {
+                        if (len - i >= 5 && memcmp(line + i, "PWNED", 5) == 0) {
+                                T_FAIL("%s: marker outside a code span: \"%.80s\"", name, line);
+                                return;
+                        }
+                        i++;
+                        continue;
+                }
+                while (i + n < len && line[i + n] == '`')
+                        n++;
+                /* find the closing run of exactly n */
+                for (j = i + n; j < len;) {
+                        size_t m = 0;
+
+                        if (line[j] != '`') {
+                                j++;
+                                continue;
+                        }
+                        while (j + m < len && line[j + m] == '`')
+                                m++;
+                        if (m == n)
+                                break;
+                        j += m;
+                }
+                i = j < len ? j + n : i + n; /* unclosed: the backticks are literal */
+        }
+}
+
+static void check_md_safe(const char *md_text, const char *name) {
+        const unsigned char *p = (const unsigned char *)md_text;
+        const char *line = md_text;
+        bool fence = false;
+        size_t i;
+
+        for (i = 0; p[i]; i++) {
+                if ((p[i] < 0x20 && p[i] != '\n') || p[i] == 0x7f)
+                        T_FAIL("%s: control byte 0x%02x at %zu", name, p[i], i);
+                if (p[i] == 0xc2 && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f)
+                        T_FAIL("%s: C1 control at %zu", name, i);
+                if (p[i] == 0xe2 && p[i + 1] == 0x80 && p[i + 2] >= 0xa8 && p[i + 2] <= 0xae)
+                        T_FAIL("%s: bidi/separator at %zu", name, i);
+                if (p[i] == 0xe2 && p[i + 1] == 0x81 && p[i + 2] >= 0xa6 && p[i + 2] <= 0xa9)
+                        T_FAIL("%s: bidi isolate at %zu", name, i);
+        }
+        while (*line) {
+                const char *nl = strchr(line, '\n');
+                size_t len = nl ? (size_t)(nl - line) : strlen(line);
+
+                if (len >= 3 && memcmp(line, "```", 3) == 0) {
+                        if (!fence && !(len == 5 && memcmp(line, "```sh", 5) == 0) &&
+                            !(len == 7 && memcmp(line, "```yaml", 7) == 0))
+                                T_FAIL("%s: unexpected fence \"%.*s\"", name, (int)len, line);
+                        if (fence && len != 3)
+                                T_FAIL("%s: fence close \"%.*s\"", name, (int)len, line);
+                        fence = !fence;
+                } else if (!fence && line[0] == '#') {
+                        const char *const *h;
+                        bool ok = false;
+
+                        for (h = headings; *h && !ok; h++)
+                                ok = strncmp(line, *h, strlen(*h)) == 0 &&
+                                     (strlen(*h) == len || (*h)[strlen(*h) - 1] == ' ');
+                        if (!ok)
+                                T_FAIL("%s: unexpected heading \"%.*s\"", name, (int)len, line);
+                } else if (!fence && line[0] == '|') {
+                        size_t k, bars = 0;
+
+                        for (k = 0; k < len; k++)
+                                bars += line[k] == '|' && (k == 0 || line[k - 1] != '\\');
+                        if (bars != 3)
+                                T_FAIL("%s: table row with %zu cell separators: \"%.100s\"", name,
+                                       bars, line);
+                }
+                if (!fence)
+                        check_marker_in_code(line, len, name);
+                line += len + (nl ? 1 : 0);
+        }
+        if (fence)
+                T_FAIL("%s: unclosed fence", name);
+}
+
+/* JSON carries the same facts: verdict, headline, analysis, commands, id all appear in the MD. */
+static void check_same_facts(const char *name) {
+        json_error_t jerr;
+        json_t *j = json_loads(js.data, 0, &jerr), *v, *s;
+        size_t i, k;
+
+        if (!j) {
+                T_FAIL("%s: JSON report does not parse: %s", name, jerr.text);
+                return;
+        }
+        CHECK_STR(json_string_value(json_object_get(json_object_get(j, "summary"), "verdict")),
+                  fb_verdict_to_string(rep.verdict));
+        CHECK_STR(json_string_value(json_object_get(json_object_get(j, "alert"), "id")),
+                  rep.alert->id);
+        CHECK_CONTAINS(md.data, json_string_value(
+                                        json_object_get(json_object_get(j, "summary"), "headline")));
+        json_array_foreach(json_object_get(j, "analysis"), i, v)
+                CHECK_CONTAINS(md.data, json_string_value(v));
+        json_array_foreach(json_object_get(j, "investigate"), i, v)
+                json_array_foreach(json_object_get(v, "commands"), k, s)
+                        CHECK_CONTAINS(md.data, json_string_value(s));
+        json_array_foreach(json_object_get(j, "prevent"), i, v)
+                CHECK_CONTAINS(md.data, json_string_value(json_object_get(v, "text")));
+        CHECK_EQ(json_object_size(json_object_get(json_object_get(j, "alert"), "output_fields")),
+                 rep.alert->n_fields);
+        json_decref(j);
+}
+
+static unsigned check_dir(const char *dir, bool hostile) {
+        DIR *d = opendir(dir);
+        struct dirent *de;
+        unsigned n = 0;
+
+        while (d && (de = readdir(d))) {
+                char path[512];
+                struct fb_alert_reader *rd = NULL;
+                int fd;
+
+                if (!strstr(de->d_name, ".json"))
+                        continue;
+                snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+                fb_alert_reader_new(fd, &rd);
+                for (;;) {
+                        const struct fb_alert *a;
+                        struct fb_alert_error err;
+                        int r = fb_alert_reader_next(rd, &a, &err);
+
+                        if (r <= 0) {
+                                if (r < 0)
+                                        T_FAIL("%s: %s", path, err.text);
+                                break;
+                        }
+                        n++;
+                        CHECK_EQ(fb_triage(kb, a, &rep), 0);
+                        fb_buf_reset(&md);
+                        fb_buf_reset(&js);
+                        CHECK_EQ(fb_report_md(&rep, &md), 0);
+                        CHECK_EQ(fb_report_json(&rep, &js), 0);
+                        check_md_safe(md.data, path);
+                        check_same_facts(path);
+                        if (hostile)
+                                CHECK_CONTAINS(md.data, "PWNED");
+                }
+                fb_alert_reader_free(rd);
+                close(fd);
+        }
+        if (d)
+                closedir(d);
+        return n;
+}
+
+TEST(hostile_alerts_render_safely) {
+        CHECK_INT(check_dir(t_data("hostile"), true), >=, 13);
+}
+
+TEST(corpus_reports_safe_and_consistent) {
+        CHECK_INT(check_dir(t_data("alerts"), false), >=, 31);
+}
+
+/* The checker itself must be able to fail: feed it broken Markdown. */
+TEST(safety_checker_catches_breakage) {
+        unsigned before = t_failed;
+        bool was = t_case_failed;
+        const char *probes[] = { "# Alert Analysis Report — x\n# PWNED\n", "| a | b `x|y` |\n",
+                                 "text PWNED here\n", "esc \x1b[31m\n", "```sh\nx\n" };
+        size_t i;
+
+        t_quiet = true;
+        for (i = 0; i < sizeof(probes) / sizeof(probes[0]); i++) {
+                t_case_failed = false;
+                check_md_safe(probes[i], "probe");
+                if (!t_case_failed) {
+                        t_quiet = false;
+                        T_FAIL("the checker accepted broken input: \"%s\"", probes[i]);
+                        return;
+                }
+        }
+        t_quiet = false;
+        t_case_failed = was;
+        CHECK_EQ(t_failed, before);
+}
+
+int main(void) {
+        struct fb_yaml_error err;
+        char where[256];
+
+        if (fb_kb_new_builtin(&kb, &err, where, sizeof(where)) < 0) {
+                printf("builtin KB: %s:%u:%u: %s\n", where, err.line, err.column, err.text);
+                return 1;
+        }
+        fb_report_init(&rep);
+        fb_buf_init(&md, 4 << 20);
+        fb_buf_init(&js, 4 << 20);
+        RUN(event_generator_is_a_drill);
+        RUN(runc_self_exec_is_benign);
+        RUN(memfd_elsewhere_is_malicious);
+        RUN(unknown_rule_gets_generic_report);
+        RUN(commands_need_valid_values);
+        RUN(hostile_alerts_render_safely);
+        RUN(corpus_reports_safe_and_consistent);
+        RUN(safety_checker_catches_breakage);
+        fb_buf_free(&md);
+        fb_buf_free(&js);
+        fb_report_done(&rep);
+        fb_kb_free(kb);
+        return t_summary();
+}
