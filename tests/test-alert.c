@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -68,10 +69,14 @@ TEST(priorities_any_case) {
         static const struct {
                 const char *s;
                 enum fb_priority p;
-        } ok[] = { { "EMERGENCY", FB_PRIO_EMERGENCY }, { "alert", FB_PRIO_ALERT },
-                   { "Critical", FB_PRIO_CRITICAL },   { "error", FB_PRIO_ERROR },
-                   { "WaRnInG", FB_PRIO_WARNING },     { "notice", FB_PRIO_NOTICE },
-                   { "Informational", FB_PRIO_INFORMATIONAL }, { "info", FB_PRIO_INFORMATIONAL },
+        } ok[] = { { "EMERGENCY", FB_PRIO_EMERGENCY },
+                   { "alert", FB_PRIO_ALERT },
+                   { "Critical", FB_PRIO_CRITICAL },
+                   { "error", FB_PRIO_ERROR },
+                   { "WaRnInG", FB_PRIO_WARNING },
+                   { "notice", FB_PRIO_NOTICE },
+                   { "Informational", FB_PRIO_INFORMATIONAL },
+                   { "info", FB_PRIO_INFORMATIONAL },
                    { "DEBUG", FB_PRIO_DEBUG } };
         enum fb_priority p;
         size_t i;
@@ -197,8 +202,7 @@ TEST(invalid_corpus) {
                         continue;
                 n++;
                 snprintf(path, sizeof(path), "tests/data/invalid/%s", de->d_name);
-                snprintf(expect, sizeof(expect), "%.*s.expect",
-                         (int)(strlen(path) - 5), path);
+                snprintf(expect, sizeof(expect), "%.*s.expect", (int)(strlen(path) - 5), path);
                 if (fb_read_file(expect, 4096, &want, &len) < 0) {
                         T_FAIL("%s: no .expect file", path);
                         continue;
@@ -222,17 +226,33 @@ TEST(invalid_corpus) {
         CHECK(n >= 20);
 }
 
+static int stream_impl(const char *s, size_t *n_err, size_t idx[], unsigned long lines[],
+                       size_t piece);
+
 /* Feeds s through a pipe to a reader; returns the number of alerts, and the errors' indexes
  * and lines in idx[]/lines[]. */
 static int stream(const char *s, size_t *n_err, size_t idx[], unsigned long lines[]) {
+        return stream_impl(s, n_err, idx, lines, 0);
+}
+
+/* piece > 0 sends s in messages of that many bytes over a SOCK_SEQPACKET socket, where each read
+ * returns exactly one message: reads split at exactly those points. */
+static int stream_impl(const char *s, size_t *n_err, size_t idx[], unsigned long lines[],
+                       size_t piece) {
         int p[2], ok = 0;
         struct fb_alert_reader *rd = NULL;
 
-        if (pipe(p) < 0)
+        if (piece ? socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0 : pipe(p) < 0)
                 return -1;
         if (fork() == 0) {
+                size_t off, len = strlen(s);
+
                 close(p[0]);
-                fb_write_all(p[1], s, strlen(s));
+                if (piece == 0)
+                        fb_write_all(p[1], s, len);
+                for (off = 0; piece > 0 && off < len; off += piece)
+                        if (write(p[1], s + off, len - off < piece ? len - off : piece) < 0)
+                                _exit(1);
                 _exit(0);
         }
         close(p[1]);
@@ -313,6 +333,32 @@ TEST(stream_recovers_after_bad_alerts) {
         CHECK_EQ(n, 1);
 }
 
+/* Escapes, quotes and braces inside strings, split across reads at every byte. */
+TEST(stream_split_reads) {
+        const char *s = "{\"rule\":\"a \\\" } { \\\\\",\"priority\":\"Debug\",\"time\":"
+                        "\"2024-10-05T18:29:40Z\",\"output\":\"x\\\\\"}\n"
+                        "[{\"rule\":\"b]\",\"priority\":\"Debug\",\"time\":\"2024-10-05T18:29:40Z\"}]";
+        size_t n, idx[8], piece;
+        unsigned long lines[8];
+
+        for (piece = 0; piece <= 8; piece++) {
+                if (stream_impl(s, &n, idx, lines, piece) != 2 || n != 0)
+                        T_FAIL("reads of %zu bytes: %zu error(s)", piece, n);
+        }
+}
+
+TEST(direct_parse_checks_depth) {
+        struct fb_alert_error err;
+        int r;
+        struct fb_alert *a = parse_str("{\"rule\":\"r\",\"priority\":\"Debug\",\"time\":"
+                                       "\"2024-10-05T18:29:40Z\",\"x\":[[[[[[[[[[1]]]]]]]]]]}",
+                                       &err, &r);
+
+        CHECK_EQ(r, -EINVAL);
+        CHECK_CONTAINS(err.text, "nested deeper");
+        fb_alert_free(a);
+}
+
 /* 100,000 alerts through a pipe: the reader's memory must not grow with the stream. */
 TEST(stream_memory_is_flat) {
         static const char line[] =
@@ -373,6 +419,8 @@ int main(void) {
         RUN(invalid_corpus);
         RUN(stream_shapes);
         RUN(stream_recovers_after_bad_alerts);
+        RUN(stream_split_reads);
+        RUN(direct_parse_checks_depth);
         RUN(stream_memory_is_flat);
         return t_summary();
 }

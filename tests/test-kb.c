@@ -99,8 +99,8 @@ TEST(builtin_covers_stable_rules) {
 
 TEST(memfd_entry_is_deep) {
         struct fb_kb *kb = builtin();
-        const struct fb_kb_rule *e = kb ? fb_kb_find(kb, "Fileless execution via memfd_create")
-                                        : NULL;
+        const struct fb_kb_rule *e =
+                kb ? fb_kb_find(kb, "Fileless execution via memfd_create") : NULL;
 
         CHECK(e != NULL);
         if (!e) {

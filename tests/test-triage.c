@@ -203,9 +203,17 @@ TEST(commands_need_valid_values) {
 /* ---- structural safety -------------------------------------------------------------------- */
 
 static const char *const headings[] = {
-        "# Alert Analysis Report — ", "## Summary", "## Event details", "## Analysis",
-        "## MITRE ATT&CK", "## Investigate", "## Contain", "## Prevent",
-        "### What this does not cover", "## Legitimate causes to rule out", NULL,
+        "# Alert Analysis Report — ",
+        "## Summary",
+        "## Event details",
+        "## Analysis",
+        "## MITRE ATT&CK",
+        "## Investigate",
+        "## Contain",
+        "## Prevent",
+        "### What this does not cover",
+        "## Legitimate causes to rule out",
+        NULL,
 };
 
 /* Checks a line outside fences: "PWNED" (the hostile corpus' marker) may appear only inside a
@@ -312,8 +320,8 @@ static void check_same_facts(const char *name) {
                   fb_verdict_to_string(rep.verdict));
         CHECK_STR(json_string_value(json_object_get(json_object_get(j, "alert"), "id")),
                   rep.alert->id);
-        CHECK_CONTAINS(md.data, json_string_value(
-                                        json_object_get(json_object_get(j, "summary"), "headline")));
+        CHECK_CONTAINS(md.data, json_string_value(json_object_get(json_object_get(j, "summary"),
+                                                                  "headline")));
         json_array_foreach(json_object_get(j, "analysis"), i, v)
                 CHECK_CONTAINS(md.data, json_string_value(v));
         json_array_foreach(json_object_get(j, "investigate"), i, v)

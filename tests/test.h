@@ -62,7 +62,7 @@ static bool t_quiet; /* set while probing that a checker can fail */
         do {                                                                                       \
                 const char *_a = (a), *_b = (b);                                                   \
                 if (!_a || !_b || strcmp(_a, _b) != 0)                                             \
-                        T_FAIL("%s == %s: \"%s\" vs \"%s\"", #a, #b, _a ? _a : "(null)",            \
+                        T_FAIL("%s == %s: \"%s\" vs \"%s\"", #a, #b, _a ? _a : "(null)",           \
                                _b ? _b : "(null)");                                                \
         } while (0)
 

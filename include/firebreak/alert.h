@@ -50,7 +50,8 @@ struct fb_field {
 };
 
 /* Alert id: the Falcosidekick uuid (lowercased) or the first 32 hex digits of the SHA-256 of the
- * canonical alert (keys sorted, compact, ASCII). Always safe as a file name. */
+ * alert's canonical encoding (independent of key order and spacing; see alert.c). Always safe as
+ * a file name. */
 #define FB_ALERT_ID_MAX 37
 
 struct fb_alert {
@@ -61,8 +62,8 @@ struct fb_alert {
         const char *rule;
         size_t rule_len;
         enum fb_priority priority;
-        const char *time; /* as written, RFC 3339 */
-        int64_t time_ns;  /* nanoseconds since the epoch, UTC */
+        const char *time;     /* as written, RFC 3339 */
+        int64_t time_ns;      /* nanoseconds since the epoch, UTC */
         const char *source;   /* NULL when absent */
         const char *hostname; /* NULL when absent */
         size_t hostname_len;
@@ -77,10 +78,10 @@ struct fb_alert {
 
 /* Where and why an alert was rejected. */
 struct fb_alert_error {
-        size_t index;          /* 1-based position of the alert in its stream (0 if single) */
-        unsigned long line;    /* 1-based, in the input */
-        unsigned long column;  /* 1-based, in bytes */
-        char text[256];        /* what is wrong; any quoted input is display-escaped */
+        size_t index;         /* 1-based position of the alert in its stream (0 if single) */
+        unsigned long line;   /* 1-based, in the input */
+        unsigned long column; /* 1-based, in bytes */
+        char text[256];       /* what is wrong; any quoted input is display-escaped */
 };
 
 /* Allocates an empty alert whose storage is reused by fb_alert_parse(). Returns 0 or -ENOMEM. */

@@ -9,11 +9,11 @@
 #include <stddef.h>
 
 struct fb_buf {
-        char *data;  /* NUL-terminated when len > 0 or after fb_buf_cstr() */
+        char *data; /* NUL-terminated when len > 0 or after fb_buf_cstr() */
         size_t len;
         size_t cap;
-        size_t max;  /* hard cap on len; appends past it fail with -E2BIG */
-        int err;     /* 0, -ENOMEM or -E2BIG: the first failure */
+        size_t max; /* hard cap on len; appends past it fail with -E2BIG */
+        int err;    /* 0, -ENOMEM or -E2BIG: the first failure */
 };
 
 /* Initializes an empty buffer that may grow to max bytes. Allocates nothing. */

@@ -44,17 +44,17 @@ struct fb_kb_strings {
 };
 
 struct fb_kb_rule {
-        char *rule;      /* Falco rule name, exact */
-        char *detects;   /* what the rule detects, one sentence fragment: "a process ..." */
-        char *explain;   /* why it matters, a paragraph */
+        char *rule;              /* Falco rule name, exact */
+        char *detects;           /* what the rule detects, one sentence fragment: "a process ..." */
+        char *explain;           /* why it matters, a paragraph */
         enum fb_verdict verdict; /* when no evidence in the alert points elsewhere */
-        char *analyzer;  /* rule-specific field analysis in triage ("memfd"), or NULL */
-        struct fb_kb_strings benign;      /* legitimate causes */
+        char *analyzer;          /* rule-specific field analysis in triage ("memfd"), or NULL */
+        struct fb_kb_strings benign; /* legitimate causes */
         struct fb_kb_steps investigate;
         struct fb_kb_steps contain;
         struct fb_kb_steps prevent;
         struct fb_kb_strings not_covered; /* what the prevention does not stop */
-        char *origin;    /* "file:line" where it was defined */
+        char *origin;                     /* "file:line" where it was defined */
 };
 
 struct fb_kb_tactic {

@@ -44,7 +44,7 @@ struct fb_report_step {
 };
 
 struct fb_report_mitre {
-        const char *tactic_id, *tactic; /* NULL when the alert has no tactic tag */
+        const char *tactic_id, *tactic;       /* NULL when the alert has no tactic tag */
         const char *technique_id, *technique; /* NULL when it has no technique tag */
 };
 

@@ -37,7 +37,8 @@ struct fb_yaml_error {
 /* Parses data (len bytes). Returns 0 and *ret, or -EINVAL with *err filled (syntax error, alias,
  * too deep, too many nodes, more than one document), -EFBIG when len > FB_YAML_MAX_BYTES, or
  * -ENOMEM. An empty document yields a root that is an empty mapping. */
-int fb_yaml_parse(const char *data, size_t len, struct fb_yaml_doc **ret, struct fb_yaml_error *err);
+int fb_yaml_parse(const char *data, size_t len, struct fb_yaml_doc **ret,
+                  struct fb_yaml_error *err);
 void fb_yaml_free(struct fb_yaml_doc *doc);
 const struct fb_yaml_node *fb_yaml_root(const struct fb_yaml_doc *doc);
 
@@ -48,8 +49,8 @@ const struct fb_yaml_node *fb_yaml_get(const struct fb_yaml_node *map, const cha
 bool fb_yaml_is_null(const struct fb_yaml_node *n);
 
 /* Fills *err with a message at node's position. Returns -EINVAL. */
-int fb_yaml_errorf(struct fb_yaml_error *err, const struct fb_yaml_node *node, const char *fmt,
-                   ...) __attribute__((format(printf, 3, 4)));
+int fb_yaml_errorf(struct fb_yaml_error *err, const struct fb_yaml_node *node, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
 
 /* Checks that every key of map is one of the NULL-terminated allowed keys and that no key
  * repeats. Returns 0 or -EINVAL with *err naming the first offending key. */

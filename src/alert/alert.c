@@ -16,10 +16,14 @@
 #include "firebreak/strutil.h"
 
 static const char *const prio_names[_FB_PRIO_MAX] = {
-        [FB_PRIO_EMERGENCY] = "Emergency", [FB_PRIO_ALERT] = "Alert",
-        [FB_PRIO_CRITICAL] = "Critical",   [FB_PRIO_ERROR] = "Error",
-        [FB_PRIO_WARNING] = "Warning",     [FB_PRIO_NOTICE] = "Notice",
-        [FB_PRIO_INFORMATIONAL] = "Informational", [FB_PRIO_DEBUG] = "Debug",
+        [FB_PRIO_EMERGENCY] = "Emergency",
+        [FB_PRIO_ALERT] = "Alert",
+        [FB_PRIO_CRITICAL] = "Critical",
+        [FB_PRIO_ERROR] = "Error",
+        [FB_PRIO_WARNING] = "Warning",
+        [FB_PRIO_NOTICE] = "Notice",
+        [FB_PRIO_INFORMATIONAL] = "Informational",
+        [FB_PRIO_DEBUG] = "Debug",
 };
 
 int fb_priority_from_string(const char *s, enum fb_priority *ret) {
@@ -168,10 +172,9 @@ static int parse_rfc3339(const char *s, size_t len, int64_t *ret) {
         size_t i = 19;
         int sign = 0;
 
-        if (len < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) ||
-            s[7] != '-' || !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-            !digits(s + 11, 2, &h) || s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' ||
-            !digits(s + 17, 2, &sec))
+        if (len < 20 || !digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &mo) || s[7] != '-' ||
+            !digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') || !digits(s + 11, 2, &h) ||
+            s[13] != ':' || !digits(s + 14, 2, &mi) || s[16] != ':' || !digits(s + 17, 2, &sec))
                 return -EINVAL;
         if (s[i] == '.') {
                 for (i++; i < len && s[i] >= '0' && s[i] <= '9'; i++) {
@@ -258,8 +261,7 @@ static int parse_fields(struct fb_alert *a, json_t *of, struct fb_alert_error *e
                                 return verr(err, "output_fields.%s: longer than %u bytes", key,
                                             FB_ALERT_MAX_VALUE_LEN);
                         if (memchr(f->str, '\0', f->len))
-                                return verr(err, "output_fields.%s: contains a NUL character",
-                                            key);
+                                return verr(err, "output_fields.%s: contains a NUL character", key);
                         break;
                 case JSON_INTEGER:
                         f->type = FB_VALUE_INT;
@@ -334,20 +336,107 @@ static int parse_uuid(struct fb_alert *a, const char *u, size_t len) {
         return 0;
 }
 
-static int hash_cb(const char *buffer, size_t size, void *data) {
-        fb_sha256_update(data, buffer, size);
-        return 0;
+/* The canonical encoding an id is hashed over: injective and independent of key order and
+ * spacing. null n; true t; false f; integer i + 8 bytes; real r + 8 bytes (IEEE 754);
+ * string s + 8-byte length + bytes; array a + count + items; object o + count + pairs sorted by
+ * key (length, then bytes), each key encoded as a string. Big-endian throughout. */
+static void put_u64(struct fb_sha256 *c, char tag, uint64_t v) {
+        uint8_t b[9] = { (uint8_t)tag };
+        int i;
+
+        for (i = 0; i < 8; i++)
+                b[1 + i] = (uint8_t)(v >> (56 - 8 * i));
+        fb_sha256_update(c, b, sizeof(b));
+}
+
+struct kv {
+        const char *key;
+        size_t len;
+        json_t *value;
+};
+
+static int kv_cmp(const void *x, const void *y) {
+        const struct kv *a = x, *b = y;
+
+        if (a->len != b->len)
+                return a->len < b->len ? -1 : 1;
+        return memcmp(a->key, b->key, a->len);
+}
+
+static int hash_value(struct fb_sha256 *c, json_t *v) {
+        switch (json_typeof(v)) {
+        case JSON_NULL:
+                fb_sha256_update(c, "n", 1);
+                return 0;
+        case JSON_TRUE:
+                fb_sha256_update(c, "t", 1);
+                return 0;
+        case JSON_FALSE:
+                fb_sha256_update(c, "f", 1);
+                return 0;
+        case JSON_INTEGER:
+                put_u64(c, 'i', (uint64_t)json_integer_value(v));
+                return 0;
+        case JSON_REAL: {
+                double d = json_real_value(v);
+                uint64_t bits;
+
+                memcpy(&bits, &d, sizeof(bits));
+                put_u64(c, 'r', bits);
+                return 0;
+        }
+        case JSON_STRING:
+                put_u64(c, 's', json_string_length(v));
+                fb_sha256_update(c, json_string_value(v), json_string_length(v));
+                return 0;
+        case JSON_ARRAY: {
+                size_t i;
+                json_t *x;
+
+                put_u64(c, 'a', json_array_size(v));
+                json_array_foreach(v, i, x) if (hash_value(c, x) < 0) return -ENOMEM;
+                return 0;
+        }
+        case JSON_OBJECT: {
+                struct kv stack_kv[64], *kvs = stack_kv;
+                size_t n = json_object_size(v), i = 0;
+                const char *key;
+                json_t *x;
+                int r = 0;
+
+                if (n > FB_ELEMENTSOF(stack_kv)) {
+                        kvs = malloc(n * sizeof(*kvs));
+                        if (!kvs)
+                                return -ENOMEM;
+                }
+                json_object_foreach(v, key, x) {
+                        kvs[i].key = key;
+                        kvs[i].len = json_object_iter_key_len(json_object_key_to_iter(key));
+                        kvs[i++].value = x;
+                }
+                qsort(kvs, n, sizeof(*kvs), kv_cmp);
+                put_u64(c, 'o', n);
+                for (i = 0; i < n && r >= 0; i++) {
+                        put_u64(c, 's', kvs[i].len);
+                        fb_sha256_update(c, kvs[i].key, kvs[i].len);
+                        r = hash_value(c, kvs[i].value);
+                }
+                if (kvs != stack_kv)
+                        free(kvs);
+                return r;
+        }
+        }
+        return -EINVAL;
 }
 
 /* The id of an alert without uuid: the same alert always gets the same id, whatever order or
- * spacing its keys had, because the hash is over jansson's canonical form. */
+ * spacing its keys had. */
 static int hash_id(struct fb_alert *a) {
         struct fb_sha256 c;
         uint8_t d[FB_SHA256_LEN];
 
         fb_sha256_init(&c);
-        if (json_dump_callback(a->root, hash_cb, &c,
-                               JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII) < 0)
+        if (hash_value(&c, a->root) < 0)
                 return -ENOMEM;
         fb_sha256_final(&c, d);
         fb_hex(d, 16, a->id);
@@ -399,7 +488,9 @@ int fb_alert_from_json(struct fb_alert *a, json_t *root, struct fb_alert_error *
         return r;
 }
 
-int fb_alert_parse(struct fb_alert *a, const char *data, size_t len, struct fb_alert_error *err) {
+/* Parses a framed object (its depth already checked by the framer). */
+static int parse_framed(struct fb_alert *a, const char *data, size_t len,
+                        struct fb_alert_error *err) {
         json_error_t jerr;
         json_t *root;
         char msg[160];
@@ -420,6 +511,40 @@ int fb_alert_parse(struct fb_alert *a, const char *data, size_t len, struct fb_a
         r = fb_alert_from_json(a, root, err);
         json_decref(root);
         return r;
+}
+
+/* Nesting depth of JSON text, counting brackets outside strings. */
+static unsigned json_depth(const char *data, size_t len) {
+        unsigned depth = 0, max = 0;
+        bool in_str = false;
+        size_t i;
+
+        for (i = 0; i < len; i++) {
+                char c = data[i];
+
+                if (in_str) {
+                        if (c == '\\')
+                                i++;
+                        else if (c == '"')
+                                in_str = false;
+                } else if (c == '"')
+                        in_str = true;
+                else if (c == '{' || c == '[') {
+                        if (++depth > max)
+                                max = depth;
+                } else if ((c == '}' || c == ']') && depth > 0)
+                        depth--;
+        }
+        return max;
+}
+
+int fb_alert_parse(struct fb_alert *a, const char *data, size_t len, struct fb_alert_error *err) {
+        if (len <= FB_ALERT_MAX_BYTES && json_depth(data, len) > FB_ALERT_MAX_DEPTH) {
+                alert_clear(a);
+                err->line = err->column = 1;
+                return verr(err, "alert nested deeper than %u levels", FB_ALERT_MAX_DEPTH);
+        }
+        return parse_framed(a, data, len, err);
 }
 
 const struct fb_field *fb_alert_field(const struct fb_alert *a, const char *key) {
@@ -467,17 +592,24 @@ enum reader_state {
         S_SKIP,    /* skipping stray text up to the end of the line */
 };
 
+/* Bytes the framer must look at, outside and inside JSON strings. */
+static const unsigned char frame_special[256] = {
+        ['"'] = 1, ['{'] = 1, ['}'] = 1, ['['] = 1, [']'] = 1, ['\n'] = 1,
+};
+static const unsigned char string_special[256] = { ['"'] = 1, ['\\'] = 1, ['\n'] = 1 };
+
 struct fb_alert_reader {
         int fd;
         bool eof;
         char rbuf[64 * 1024];
         size_t rpos, rlen;
+        uint64_t rbase; /* stream offset of rbuf[0] */
 
         enum reader_state state;
-        bool in_array;       /* inside a top-level [ ... ] */
-        unsigned long line;  /* position of the next byte */
-        unsigned long col;
-        size_t index;        /* values and stray-text runs seen so far */
+        bool in_array;         /* inside a top-level [ ... ] */
+        unsigned long line;    /* line of the next byte */
+        uint64_t line_start;   /* stream offset where that line starts */
+        size_t index;          /* values and stray-text runs seen so far */
 
         /* the object being framed */
         struct fb_buf frame;
@@ -485,9 +617,9 @@ struct fb_alert_reader {
         unsigned depth;
         bool in_str, esc;
         bool too_deep;
-        bool line_mode;      /* more followed the opening brace on its line: a JSON line */
-        bool first_line;     /* still on the line of the opening brace */
-        bool oversize;       /* past FB_ALERT_MAX_BYTES: framed to its end, not stored */
+        bool line_mode;  /* more followed the opening brace on its line: a JSON line */
+        bool first_line; /* still on the line of the opening brace */
+        bool oversize;   /* past FB_ALERT_MAX_BYTES: framed to its end, not stored */
 
         struct fb_alert *alert;
 };
@@ -503,7 +635,6 @@ int fb_alert_reader_new(int fd, struct fb_alert_reader **ret) {
         }
         r->fd = fd;
         r->line = 1;
-        r->col = 1;
         fb_buf_init(&r->frame, FB_ALERT_MAX_BYTES);
         *ret = r;
         return 0;
@@ -531,6 +662,7 @@ static int reader_fill(struct fb_alert_reader *r) {
                 if (errno != EINTR)
                         return -errno;
         }
+        r->rbase += r->rlen;
         r->rpos = 0;
         r->rlen = (size_t)n;
         if (n == 0) {
@@ -567,7 +699,7 @@ static int frame_done(struct fb_alert_reader *r, const struct fb_alert **ret,
         if (r->too_deep)
                 return frame_error(r, err, "alert nested deeper than %u levels",
                                    FB_ALERT_MAX_DEPTH);
-        k = fb_alert_parse(r->alert, r->frame.data, r->frame.len, err);
+        k = parse_framed(r->alert, r->frame.data, r->frame.len, err);
         if (k == -EINVAL) {
                 /* jansson's line/column are relative to the frame */
                 bool syntax = strncmp(err->text, "invalid JSON", 12) == 0;
@@ -588,11 +720,11 @@ static int frame_done(struct fb_alert_reader *r, const struct fb_alert **ret,
         return 1;
 }
 
-static void frame_start(struct fb_alert_reader *r) {
+static void frame_start(struct fb_alert_reader *r, uint64_t at) {
         r->state = S_VALUE;
         r->index++;
         r->f_line = r->line;
-        r->f_col = r->col;
+        r->f_col = (unsigned long)(at - r->line_start + 1);
         r->depth = 1;
         r->in_str = r->esc = r->too_deep = r->oversize = false;
         r->line_mode = false;
@@ -601,12 +733,24 @@ static void frame_start(struct fb_alert_reader *r) {
         fb_buf_putc(&r->frame, '{');
 }
 
+/* Appends p[0..n) to the frame unless that makes it too large (then it is marked oversize and
+ * framed to its end without storing). */
+static void frame_store(struct fb_alert_reader *r, const char *p, size_t n) {
+        if (r->oversize)
+                return;
+        if (r->frame.len + n > FB_ALERT_MAX_BYTES) {
+                r->oversize = true;
+                return;
+        }
+        fb_buf_put(&r->frame, p, n);
+}
+
 int fb_alert_reader_next(struct fb_alert_reader *r, const struct fb_alert **ret,
                          struct fb_alert_error *err) {
         *err = (struct fb_alert_error){ 0 };
         for (;;) {
-                const char *p;
-                size_t i, n, run = 0;
+                const unsigned char *p;
+                size_t i, n, run_start = 0;
                 int k = reader_fill(r);
 
                 if (k < 0)
@@ -621,68 +765,80 @@ int fb_alert_reader_next(struct fb_alert_reader *r, const struct fb_alert **ret,
                                 r->in_array = false;
                                 err->index = r->index;
                                 err->line = r->line;
-                                err->column = r->col;
+                                err->column = (unsigned long)(r->rbase + r->rlen - r->line_start + 1);
                                 snprintf(err->text, sizeof(err->text),
                                          "truncated: the input ends inside a JSON array");
                                 return -EINVAL;
                         }
                         return 0;
                 }
-                p = r->rbuf + r->rpos;
+                p = (const unsigned char *)r->rbuf + r->rpos;
                 n = r->rlen - r->rpos;
                 for (i = 0; i < n; i++) {
-                        unsigned char c = (unsigned char)p[i];
-                        bool nl = c == '\n';
+                        uint64_t at = r->rbase + r->rpos + i; /* stream offset of p[i] */
+                        unsigned char c;
                         int result = 0;
 
+                        if (r->state == S_VALUE) {
+                                /* skip what the framer need not look at */
+                                if (r->in_str) {
+                                        /* a pending escape (from the end of the previous read)
+                                         * makes this byte ordinary: look at it below */
+                                        if (!r->esc)
+                                                while (i < n && !string_special[p[i]])
+                                                        i++;
+                                } else if (!r->first_line || r->line_mode)
+                                        while (i < n && !frame_special[p[i]])
+                                                i++;
+                                if (i >= n)
+                                        break;
+                                at = r->rbase + r->rpos + i;
+                        }
+                        c = p[i];
                         switch (r->state) {
                         case S_BETWEEN:
                                 if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
                                         break;
                                 if (c == '{') {
-                                        frame_start(r);
-                                        run = 0;
+                                        frame_start(r, at);
+                                        run_start = i + 1;
                                         break;
                                 }
                                 if (c == '[' && !r->in_array) {
                                         r->in_array = true;
                                         break;
                                 }
-                                if (r->in_array && c == ',')
-                                        break;
-                                if (r->in_array && c == ']') {
-                                        r->in_array = false;
+                                if (r->in_array && (c == ',' || c == ']')) {
+                                        r->in_array = c == ',';
                                         break;
                                 }
                                 r->index++;
                                 r->f_line = r->line;
-                                r->f_col = r->col;
-                                r->state = nl ? S_BETWEEN : S_SKIP;
+                                r->f_col = (unsigned long)(at - r->line_start + 1);
+                                r->state = S_SKIP;
                                 result = frame_error(r, err,
                                                      "unexpected text outside an alert (expected "
                                                      "'{' or '[')");
                                 break;
                         case S_SKIP:
-                                if (nl)
+                                if (c == '\n')
                                         r->state = S_BETWEEN;
                                 break;
                         case S_VALUE:
-                                if (r->first_line && !nl && c != ' ' && c != '\t' && c != '\r')
+                                if (r->first_line && c != '\n' && c != ' ' && c != '\t' &&
+                                    c != '\r')
                                         r->line_mode = true;
-                                if (nl && r->line_mode) {
+                                if (c == '\n' && r->line_mode) {
                                         /* a JSON line ended before its object did */
-                                        if (!r->oversize)
-                                                fb_buf_put(&r->frame, p + i - run, run);
-                                        run = 0;
+                                        frame_store(r, (const char *)p + run_start, i - run_start);
                                         r->state = S_BETWEEN;
                                         result = frame_error(
                                                 r, err,
                                                 "truncated: the line ends inside this alert");
                                         break;
                                 }
-                                if (nl)
+                                if (c == '\n')
                                         r->first_line = false;
-                                run++;
                                 if (r->in_str) {
                                         if (r->esc)
                                                 r->esc = false;
@@ -695,34 +851,44 @@ int fb_alert_reader_next(struct fb_alert_reader *r, const struct fb_alert **ret,
                                 else if (c == '{' || c == '[') {
                                         if (++r->depth > FB_ALERT_MAX_DEPTH)
                                                 r->too_deep = true;
-                                } else if (c == '}' || c == ']') {
-                                        if (--r->depth == 0) {
-                                                if (!r->oversize)
-                                                        fb_buf_put(&r->frame, p + i + 1 - run, run);
-                                                run = 0;
-                                                result = frame_done(r, ret, err);
-                                        }
-                                }
-                                if (r->state == S_VALUE && !r->oversize &&
-                                    r->frame.len + run > FB_ALERT_MAX_BYTES) {
-                                        /* keep framing to find its end, store nothing more */
-                                        r->oversize = true;
-                                        run = 0;
+                                } else if ((c == '}' || c == ']') && --r->depth == 0) {
+                                        frame_store(r, (const char *)p + run_start,
+                                                    i + 1 - run_start);
+                                        result = frame_done(r, ret, err);
                                 }
                                 break;
                         }
-                        if (nl) {
+                        if (c == '\n') {
                                 r->line++;
-                                r->col = 1;
-                        } else
-                                r->col++;
+                                r->line_start = at + 1;
+                        }
                         if (result != 0) {
                                 r->rpos += i + 1;
                                 return result;
                         }
+                        /* an escape makes the next byte ordinary: step over it here, since the
+                         * skip loop above would stop on a '"' or '\\' it must not interpret */
+                        if (r->state == S_VALUE && r->esc && i + 1 < n) {
+                                r->esc = false;
+                                i++;
+                                if (p[i] == '\n') {
+                                        r->line++;
+                                        r->line_start = r->rbase + r->rpos + i + 1;
+                                        if (r->line_mode) {
+                                                frame_store(r, (const char *)p + run_start,
+                                                            i - run_start);
+                                                r->state = S_BETWEEN;
+                                                r->rpos += i + 1;
+                                                return frame_error(r, err,
+                                                                   "truncated: the line ends "
+                                                                   "inside this alert");
+                                        }
+                                        r->first_line = false;
+                                }
+                        }
                 }
-                if (r->state == S_VALUE && !r->oversize)
-                        fb_buf_put(&r->frame, p + n - run, run);
+                if (r->state == S_VALUE)
+                        frame_store(r, (const char *)p + run_start, n - run_start);
                 r->rpos += n;
         }
 }

@@ -18,13 +18,12 @@ static const struct {
 static void usage(FILE *f) {
         size_t i;
 
-        fprintf(f,
-                "Usage: firebreak [--verbose] VERB [OPTIONS] [ARGS]\n"
-                "       firebreak --help | --version\n"
-                "\n"
-                "An automated responder for Falco runtime-security alerts.\n"
-                "\n"
-                "Verbs:\n");
+        fprintf(f, "Usage: firebreak [--verbose] VERB [OPTIONS] [ARGS]\n"
+                   "       firebreak --help | --version\n"
+                   "\n"
+                   "An automated responder for Falco runtime-security alerts.\n"
+                   "\n"
+                   "Verbs:\n");
         for (i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
                 fprintf(f, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
         fprintf(f, "\n'firebreak VERB --help' describes a verb; firebreak(8) describes all.\n");

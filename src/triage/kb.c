@@ -20,17 +20,17 @@ extern const char fb_kb_builtin_common[], fb_kb_builtin_common_end[];
 extern const char fb_kb_builtin_rules[], fb_kb_builtin_rules_end[];
 
 const char *const fb_kb_template_vars[] = {
-        "cid",      /* container.id: 12 or 64 lowercase hex digits */
-        "ns",       /* k8s.ns.name: a DNS label */
-        "pod",      /* k8s.pod.name: a DNS subdomain */
-        "file",     /* fd.name: an absolute path, shell-quoted */
-        "exepath",  /* proc.exepath: an absolute path, shell-quoted */
-        "pname",    /* proc.name: shell-quoted, for ps -C / pgrep -x */
-        "alert8",   /* the first 8 characters of the alert id */
-        "since",    /* event time - 10 min, "YYYY-MM-DD HH:MM:SS UTC" */
-        "until",    /* event time + 10 min */
-        "rport",    /* fd.rport: a port number */
-        "sip",      /* fd.sip: an IP address */
+        "cid",     /* container.id: 12 or 64 lowercase hex digits */
+        "ns",      /* k8s.ns.name: a DNS label */
+        "pod",     /* k8s.pod.name: a DNS subdomain */
+        "file",    /* fd.name: an absolute path, shell-quoted */
+        "exepath", /* proc.exepath: an absolute path, shell-quoted */
+        "pname",   /* proc.name: shell-quoted, for ps -C / pgrep -x */
+        "alert8",  /* the first 8 characters of the alert id */
+        "since",   /* event time - 10 min, "YYYY-MM-DD HH:MM:SS UTC" */
+        "until",   /* event time + 10 min */
+        "rport",   /* fd.rport: a port number */
+        "sip",     /* fd.sip: an IP address */
         NULL,
 };
 
@@ -260,10 +260,9 @@ static int get_steps(const struct fb_yaml_node *n, const char *what, struct fb_k
 
 static int parse_rule(const struct fb_yaml_node *n, bool named, const char *file,
                       struct fb_kb_rule *r, struct fb_yaml_error *err) {
-        static const char *const keys[] = { "rule",        "detects", "explain", "verdict",
-                                            "analyzer",    "benign",  "investigate",
-                                            "contain",     "prevent", "not_covered",
-                                            NULL };
+        static const char *const keys[] = { "rule",     "detects",     "explain",     "verdict",
+                                            "analyzer", "benign",      "investigate", "contain",
+                                            "prevent",  "not_covered", NULL };
         const struct fb_yaml_node *v;
         char origin[512];
         int k;
@@ -302,8 +301,8 @@ static int parse_rule(const struct fb_yaml_node *n, bool named, const char *file
                 return fb_yaml_errorf(err, fb_yaml_get(n, "analyzer"), "unknown analyzer '%s'",
                                       r->analyzer);
         if ((k = get_strings(fb_yaml_get(n, "benign"), "benign", &r->benign, err)) < 0 ||
-            (k = get_strings(fb_yaml_get(n, "not_covered"), "not_covered", &r->not_covered,
-                             err)) < 0 ||
+            (k = get_strings(fb_yaml_get(n, "not_covered"), "not_covered", &r->not_covered, err)) <
+                    0 ||
             (k = get_steps(fb_yaml_get(n, "investigate"), "investigate", &r->investigate, err)) <
                     0 ||
             (k = get_steps(fb_yaml_get(n, "contain"), "contain", &r->contain, err)) < 0 ||
@@ -396,8 +395,8 @@ static int add_rule(struct fb_kb *kb, struct fb_kb_rule *nr) {
 
 static int load_doc(struct fb_kb *kb, const char *data, size_t len, const char *file,
                     struct fb_yaml_error *err) {
-        static const char *const keys[] = { "kb_version", "mitre", "common", "generic", "rules",
-                                            NULL };
+        static const char *const keys[] = { "kb_version", "mitre", "common",
+                                            "generic",    "rules", NULL };
         static const char *const ckeys[] = { "investigate", "contain", NULL };
         _cleanup_(fb_yaml_freep) struct fb_yaml_doc *doc = NULL;
         const struct fb_yaml_node *root, *n;

@@ -105,8 +105,8 @@ int fb_report_json(const struct fb_report *r, struct fb_buf *b) {
                       FB_REPORT_JSON_VERSION, a->id, a->id_from_uuid ? "uuid" : "hash");
         key(b, "rule");
         fb_json_str(b, a->rule, a->rule_len);
-        fb_buf_printf(b, ",\"priority\":\"%s\",\"time\":\"%s\",", fb_priority_to_string(a->priority),
-                      a->time);
+        fb_buf_printf(b, ",\"priority\":\"%s\",\"time\":\"%s\",",
+                      fb_priority_to_string(a->priority), a->time);
         key(b, "source");
         jstr(b, a->source);
         fb_buf_putc(b, ',');

@@ -167,9 +167,10 @@ int fb_report_md(const struct fb_report *r, struct fb_buf *b) {
                         fb_buf_puts(b, " — ");
                 if (m->technique_id) {
                         fb_md_code(b, m->technique_id, strlen(m->technique_id), false);
-                        fb_buf_printf(b, " %s", m->technique ? m->technique
-                                                              : "(technique not in the knowledge "
-                                                                "base)");
+                        fb_buf_printf(b, " %s",
+                                      m->technique ? m->technique
+                                                   : "(technique not in the knowledge "
+                                                     "base)");
                 }
                 fb_buf_putc(b, '\n');
         }

@@ -84,8 +84,7 @@ static void val_s(struct fb_report *r, const char *s) {
         val(r, s, strlen(s));
 }
 
-#define ITEM(r, arr)                                                                               \
-        ((r)->n_##arr < FB_REPORT_MAX_ITEMS ? &(r)->arr[(r)->n_##arr++] : NULL)
+#define ITEM(r, arr) ((r)->n_##arr < FB_REPORT_MAX_ITEMS ? &(r)->arr[(r)->n_##arr++] : NULL)
 
 static void add_text(struct fb_report *r, struct fb_text *slot, size_t start) {
         struct fb_text t = text_end(r, start);
@@ -124,8 +123,8 @@ static bool all_digits(const char *s, size_t len) {
 }
 
 static bool is_shell(const char *s, size_t len) {
-        static const char *const shells[] = { "sh", "bash", "ash", "dash", "zsh", "ksh", "csh",
-                                              "tcsh", "fish", "busybox" };
+        static const char *const shells[] = { "sh",  "bash", "ash",  "dash", "zsh",
+                                              "ksh", "csh",  "tcsh", "fish", "busybox" };
         size_t i;
 
         for (i = 0; s && i < FB_ELEMENTSOF(shells); i++)
@@ -155,8 +154,8 @@ static bool is_dns_name(const char *s, size_t len, size_t max, bool dots) {
         if (len == 0 || len > max || s[0] == '-' || s[0] == '.')
                 return false;
         for (i = 0; i < len; i++)
-                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') ||
-                      s[i] == '-' || (dots && s[i] == '.')))
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+                      (dots && s[i] == '.')))
                         return false;
         return true;
 }
@@ -286,8 +285,7 @@ static int var_index(const char *name, size_t len) {
 
 /* Expands one template into the arena. Returns true, or false (rolling the arena back) and sets
  * the missing bits when a variable is unavailable. */
-static bool expand(struct fb_report *r, const struct vars *vs, const char *tpl,
-                   unsigned *missing) {
+static bool expand(struct fb_report *r, const struct vars *vs, const char *tpl, unsigned *missing) {
         size_t mark = r->arena.len;
         const char *p = tpl, *q;
 
@@ -540,8 +538,8 @@ static void explain_exe_flags(struct fb_report *r) {
         flags = str(r->alert, "evt.arg.flags", &fl);
         type = str(r->alert, "evt.type", &tl);
         /* evt.arg.flags means exe flags only on execve/execveat; elsewhere it is open flags */
-        if (!flags || !type || !(str_eq(r->alert, "evt.type", "execve") ||
-                                 str_eq(r->alert, "evt.type", "execveat")))
+        if (!flags || !type ||
+            !(str_eq(r->alert, "evt.type", "execve") || str_eq(r->alert, "evt.type", "execveat")))
                 return;
         start = text_begin(r);
         put(r, "**Executable flags ");
@@ -573,9 +571,8 @@ static void analyze_lineage(struct fb_report *r) {
         const struct fb_alert *a = r->alert;
         const char *name, *pname, *gp, *sname, *pcmd;
         size_t nl, pl, gl, sl, pcl, start;
-        static const char *const ancestors[] = { "proc.aname[7]", "proc.aname[6]",
-                                                 "proc.aname[5]", "proc.aname[4]",
-                                                 "proc.aname[3]" };
+        static const char *const ancestors[] = { "proc.aname[7]", "proc.aname[6]", "proc.aname[5]",
+                                                 "proc.aname[4]", "proc.aname[3]" };
         size_t i;
 
         name = str(a, "proc.name", &nl);
@@ -649,16 +646,18 @@ static void analyze_session(struct fb_report *r) {
                 put(r, " No terminal is attached (`proc.tty` is 0): nobody typed this "
                        "interactively.");
         else if (has_tty)
-                putf(r, " A terminal is attached (`proc.tty` is %" PRId64 "): someone is working "
-                        "interactively, for example through `docker exec -it` or `kubectl exec "
-                        "-it`.",
+                putf(r,
+                     " A terminal is attached (`proc.tty` is %" PRId64 "): someone is working "
+                     "interactively, for example through `docker exec -it` or `kubectl exec "
+                     "-it`.",
                      tty);
         if (has_luid && luid == -1)
                 put(r, " The login uid is -1: the process does not descend from a login session, "
                        "which is normal for containers and services.");
         else if (has_luid)
-                putf(r, " The login uid is %" PRId64 ": the process descends from a login session "
-                        "of that user on the host, so a person started it.",
+                putf(r,
+                     " The login uid is %" PRId64 ": the process descends from a login session "
+                     "of that user on the host, so a person started it.",
                      luid);
         analysis_item(r, start);
 }
@@ -674,8 +673,9 @@ static void analyze_timing_and_result(struct fb_report *r) {
                 int64_t d = evt_time - start_ts;
 
                 start = text_begin(r);
-                putf(r, "**Timing.** The event came %" PRId64 ".%02" PRId64
-                        " s after the container started",
+                putf(r,
+                     "**Timing.** The event came %" PRId64 ".%02" PRId64
+                     " s after the container started",
                      d / 1000000000, (d % 1000000000) / 10000000);
                 if (d < 60 * (int64_t)1000000000)
                         put(r, ": the behaviour is part of the container's start-up (its "
@@ -731,10 +731,10 @@ static void analyze_files_and_net(struct fb_report *r) {
 /* ---- memfd analyzer ---------------------------------------------------------------------- */
 
 struct signals {
-        bool runc_self;     /* runc re-executing itself from a memfd */
-        bool runc_lineage;  /* ... started by the runtime, as runc is */
-        bool gen_image;     /* image is falcosecurity/event-generator */
-        bool gen_process;   /* lineage includes event-generator */
+        bool runc_self;    /* runc re-executing itself from a memfd */
+        bool runc_lineage; /* ... started by the runtime, as runc is */
+        bool gen_image;    /* image is falcosecurity/event-generator */
+        bool gen_process;  /* lineage includes event-generator */
 };
 
 static void analyze_memfd(struct fb_report *r, struct signals *sig) {
@@ -890,8 +890,9 @@ static void decide(struct fb_report *r, const struct signals *sig) {
                        "from its priority and tags.");
                 r->confidence = FB_CONFIDENCE_LOW;
         } else {
-                putf(r, "Nothing in the alert points to a test tool or a known benign cause, so "
-                        "the rule's default applies: %s.",
+                putf(r,
+                     "Nothing in the alert points to a test tool or a known benign cause, so "
+                     "the rule's default applies: %s.",
                      fb_verdict_phrase(r->verdict));
         }
         reason(r, start);

@@ -1,7 +1,14 @@
-/* hash.c: a compact SHA-256; checked against the FIPS 180-4 test vectors in tests/test-util.c. */
+/* hash.c: SHA-256, portable and with the x86 SHA extensions where the CPU has them; both paths
+ * are checked against the FIPS 180-4 test vectors in tests/test-util.c. */
 #include "firebreak/hash.h"
 
+#include <stdbool.h>
 #include <string.h>
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define HAVE_SHA_NI 1
+#endif
 
 static const uint32_t K[64] = {
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
@@ -18,7 +25,7 @@ static const uint32_t K[64] = {
 
 #define ROR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 
-static void compress(uint32_t h[8], const uint8_t p[64]) {
+static void compress_sw(uint32_t h[8], const uint8_t p[64]) {
         uint32_t w[64], a, b, c, d, e, f, g, k, t1, t2;
         int i;
 
@@ -38,6 +45,79 @@ static void compress(uint32_t h[8], const uint8_t p[64]) {
                 k = g, g = f, f = e, e = d + t1, d = c, c = b, b = a, a = t1 + t2;
         }
         h[0] += a, h[1] += b, h[2] += c, h[3] += d, h[4] += e, h[5] += f, h[6] += g, h[7] += k;
+}
+
+#ifdef HAVE_SHA_NI
+/* The SHA-256 compression with the x86 SHA extensions (Intel's published algorithm: state in
+ * ABEF/CDGH order, four rounds per step, message schedule with sha256msg1/msg2). */
+__attribute__((target("sha,sse4.1"))) static void compress_ni(uint32_t h[8], const uint8_t *p,
+                                                              size_t blocks) {
+        const __m128i shuf = _mm_set_epi64x(0x0c0d0e0f08090a0bULL, 0x0405060700010203ULL);
+        __m128i st0, st1, tmp, msg, m0, m1, m2, m3, save0, save1;
+        int i;
+
+        tmp = _mm_loadu_si128((const __m128i *)&h[0]);
+        st1 = _mm_loadu_si128((const __m128i *)&h[4]);
+        tmp = _mm_shuffle_epi32(tmp, 0xB1);          /* CDAB */
+        st1 = _mm_shuffle_epi32(st1, 0x1B);          /* EFGH */
+        st0 = _mm_alignr_epi8(tmp, st1, 8);          /* ABEF */
+        st1 = _mm_blend_epi16(st1, tmp, 0xF0);       /* CDGH */
+        for (; blocks > 0; blocks--, p += 64) {
+                __m128i w[4];
+
+                save0 = st0;
+                save1 = st1;
+                for (i = 0; i < 4; i++)
+                        w[i] = _mm_shuffle_epi8(_mm_loadu_si128((const __m128i *)(p + 16 * i)),
+                                                shuf);
+                m0 = w[0], m1 = w[1], m2 = w[2], m3 = w[3];
+                for (i = 0; i < 16; i++) {
+                        __m128i k = _mm_loadu_si128((const __m128i *)&K[4 * i]);
+
+                        msg = _mm_add_epi32(m0, k);
+                        st1 = _mm_sha256rnds2_epu32(st1, st0, msg);
+                        msg = _mm_shuffle_epi32(msg, 0x0E);
+                        st0 = _mm_sha256rnds2_epu32(st0, st1, msg);
+                        if (i < 12) {
+                                /* next schedule word group from the four previous ones */
+                                tmp = _mm_sha256msg1_epu32(m0, m1);
+                                tmp = _mm_add_epi32(tmp, _mm_alignr_epi8(m3, m2, 4));
+                                tmp = _mm_sha256msg2_epu32(tmp, m3);
+                        }
+                        m0 = m1, m1 = m2, m2 = m3, m3 = tmp;
+                }
+                st0 = _mm_add_epi32(st0, save0);
+                st1 = _mm_add_epi32(st1, save1);
+        }
+        tmp = _mm_shuffle_epi32(st0, 0x1B);          /* FEBA */
+        st1 = _mm_shuffle_epi32(st1, 0xB1);          /* DCHG */
+        st0 = _mm_blend_epi16(tmp, st1, 0xF0);       /* DCBA */
+        st1 = _mm_alignr_epi8(st1, tmp, 8);          /* ABEF */
+        _mm_storeu_si128((__m128i *)&h[0], st0);
+        _mm_storeu_si128((__m128i *)&h[4], st1);
+}
+#endif
+
+/* -1: not probed yet; 0: portable; 1: SHA extensions. fb_sha256_force_portable() sets 0. */
+static int use_ni = -1;
+
+void fb_sha256_force_portable(bool on) {
+        use_ni = on ? 0 : -1;
+}
+
+static void compress(uint32_t h[8], const uint8_t *p, size_t blocks) {
+#ifdef HAVE_SHA_NI
+        if (use_ni < 0) {
+                __builtin_cpu_init();
+                use_ni = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+        }
+        if (use_ni) {
+                compress_ni(h, p, blocks);
+                return;
+        }
+#endif
+        for (; blocks > 0; blocks--, p += 64)
+                compress_sw(h, p);
 }
 
 void fb_sha256_init(struct fb_sha256 *c) {
@@ -60,11 +140,14 @@ void fb_sha256_update(struct fb_sha256 *c, const void *data, size_t len) {
                 c->used += n, p += n, len -= n;
                 if (c->used < 64)
                         return;
-                compress(c->h, c->block);
+                compress(c->h, c->block, 1);
                 c->used = 0;
         }
-        for (; len >= 64; p += 64, len -= 64)
-                compress(c->h, p);
+        if (len >= 64) {
+                compress(c->h, p, len / 64);
+                p += len - len % 64;
+                len %= 64;
+        }
         memcpy(c->block, p, len);
         c->used = len;
 }
@@ -76,13 +159,13 @@ void fb_sha256_final(struct fb_sha256 *c, uint8_t out[FB_SHA256_LEN]) {
         c->block[c->used++] = 0x80;
         if (c->used > 56) {
                 memset(c->block + c->used, 0, 64 - c->used);
-                compress(c->h, c->block);
+                compress(c->h, c->block, 1);
                 c->used = 0;
         }
         memset(c->block + c->used, 0, 56 - c->used);
         for (i = 0; i < 8; i++)
                 c->block[56 + i] = (uint8_t)(bits >> (56 - 8 * i));
-        compress(c->h, c->block);
+        compress(c->h, c->block, 1);
         for (i = 0; i < 8; i++) {
                 out[4 * i] = (uint8_t)(c->h[i] >> 24);
                 out[4 * i + 1] = (uint8_t)(c->h[i] >> 16);

@@ -58,8 +58,12 @@ static void put_hex_byte(struct fb_buf *b, unsigned char c) {
 }
 
 static void put_u4(struct fb_buf *b, uint32_t cp) {
-        char e[6] = { '\\', 'u', hexdig[(cp >> 12) & 15], hexdig[(cp >> 8) & 15],
-                      hexdig[(cp >> 4) & 15], hexdig[cp & 15] };
+        char e[6] = { '\\',
+                      'u',
+                      hexdig[(cp >> 12) & 15],
+                      hexdig[(cp >> 8) & 15],
+                      hexdig[(cp >> 4) & 15],
+                      hexdig[cp & 15] };
 
         fb_buf_put(b, e, sizeof(e));
 }
@@ -169,21 +173,29 @@ void fb_md_code(struct fb_buf *b, const char *s, size_t len, bool in_table) {
                 fb_buf_putc(b, '`');
 }
 
+/* 1 for the bytes fb_json_str() must look at: controls, '"', '\\', DEL and non-ASCII. */
+static const unsigned char json_special[256] = {
+        [0x00 ... 0x1F] = 1, ['"'] = 1, ['\\'] = 1, [0x7F ... 0xFF] = 1,
+};
+
 void fb_json_str(struct fb_buf *b, const char *s, size_t len) {
         const unsigned char *p = (const unsigned char *)s;
         size_t i = 0, run = 0;
 
         fb_buf_putc(b, '"');
         while (i < len) {
-                unsigned char c = p[i];
+                unsigned char c;
                 uint32_t cp = 0;
                 size_t n = 0;
 
-                if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
+                /* the common case: a run of plain ASCII */
+                while (i < len && !json_special[p[i]]) {
                         i++;
                         run++;
-                        continue;
                 }
+                if (i >= len)
+                        break;
+                c = p[i];
                 if (c >= 0x80) {
                         n = utf8_decode(p + i, len - i, &cp);
                         if (n > 0 && !is_unsafe_cp(cp)) {

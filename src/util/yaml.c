@@ -161,7 +161,8 @@ int fb_yaml_parse(const char *data, size_t len, struct fb_yaml_doc **ret,
                 case YAML_MAPPING_START_EVENT:
                         if (depth >= FB_YAML_MAX_DEPTH) {
                                 r = set_error_at(err, ev.start_mark,
-                                                 "nesting deeper than %u levels", FB_YAML_MAX_DEPTH);
+                                                 "nesting deeper than %u levels",
+                                                 FB_YAML_MAX_DEPTH);
                                 break;
                         }
                         n = node_new(doc,
