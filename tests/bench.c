@@ -1,9 +1,10 @@
 /* bench.c: triage throughput on one core, beside a jansson-only parse baseline run in the same
  * process, and the CLI's peak RSS over 10,000- and 100,000-alert streams.
  *
- * Usage: bench FIREBREAK_BINARY ALERT_FILE [N]
- * Each measurement is repeated 7 times, interleaved, and the median is reported, so that
- * machine noise hits all variants alike. Figures are printed, never asserted. */
+ * Usage: bench FIREBREAK_BINARY ALERT_FILE [N]          timings and RSS
+ *        bench --mode MODE ALERT_FILE N                 one mode once (for callgrind)
+ * Each timing is repeated 7 times, interleaved, and the median is reported, so that machine
+ * noise hits all variants alike. Figures are printed, never asserted. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,7 @@
 #define REPS 7
 
 enum mode { BASELINE, PARSE, TRIAGE_JSON, TRIAGE_MD, _MODES };
+static const char *const mode_keys[] = { "baseline", "parse", "json", "md" };
 static const char *const mode_names[] = { "jansson parse only (baseline)",
                                           "firebreak read+validate", "firebreak triage -> JSON",
                                           "firebreak triage -> Markdown" };
@@ -142,12 +144,27 @@ int main(int argc, char **argv) {
         char where[256], *alert = NULL, *line;
         double t[_MODES][REPS], med[_MODES];
         size_t len, i, line_len, n = argc > 3 ? strtoul(argv[3], NULL, 10) : 20000;
+        long r10, r100, m100, self;
+        struct rusage ru;
+        int m, k, only = -1;
         cpu_set_t one;
-        int m, k;
 
         if (argc < 3) {
-                fprintf(stderr, "usage: bench FIREBREAK ALERT_FILE [N]\n");
+                fprintf(stderr, "usage: bench FIREBREAK ALERT_FILE [N] | bench --mode M FILE N\n");
                 return 2;
+        }
+        if (strcmp(argv[1], "--mode") == 0) {
+                for (m = 0; m < _MODES; m++)
+                        if (strcmp(argv[2], mode_keys[m]) == 0)
+                                only = m;
+                if (strcmp(argv[2], "setup") == 0)
+                        only = _MODES;
+                if (only < 0 || argc < 5)
+                        return 2;
+                /* keep the positions of the timing form: argv[2] FILE, argv[3] N */
+                argv += 1;
+                argc -= 1;
+                n = strtoul(argv[3], NULL, 10);
         }
         CPU_ZERO(&one);
         CPU_SET(0, &one);
@@ -170,12 +187,26 @@ int main(int argc, char **argv) {
         line = realloc(line, line_len + 2);
         line[line_len++] = '\n';
         line[line_len] = '\0';
+        if (only < 0) {
+                /* before the stream buffer exists: a forked child's ru_maxrss starts at the
+                 * parent's resident size */
+                getrusage(RUSAGE_SELF, &ru);
+                self = ru.ru_maxrss;
+                r10 = cli_rss(argv[1], "json", 10000, line, line_len);
+                r100 = cli_rss(argv[1], "json", 100000, line, line_len);
+                m100 = cli_rss(argv[1], "md", 100000, line, line_len);
+        }
         stream = malloc(line_len * n);
         for (i = 0; i < n; i++)
                 memcpy(stream + i * line_len, line, line_len);
         stream_len = line_len * n;
         n_alerts = n;
 
+        if (only >= 0) {
+                if (only < _MODES)
+                        run((enum mode)only);
+                return 0;
+        }
         printf("bench: %zu alerts of %zu bytes (%s), %d interleaved runs, median, CPU 0\n", n,
                line_len - 1, argv[2], REPS);
         run(TRIAGE_MD); /* warm up caches and the allocator */
@@ -191,15 +222,9 @@ int main(int argc, char **argv) {
                        "%.0f alerts/s)\n",
                        mode_names[m], (double)n / med[m], med[m] * 1e6 / (double)n,
                        med[m] / med[BASELINE], (double)n / t[m][REPS - 1], (double)n / t[m][0]);
-        {
-                long r10 = cli_rss(argv[1], "json", 10000, line, line_len);
-                long r100 = cli_rss(argv[1], "json", 100000, line, line_len);
-                long m100 = cli_rss(argv[1], "md", 100000, line, line_len);
-
-                printf("  peak RSS of `firebreak triage`: %ld KiB for 10,000 alerts, %ld KiB for "
-                       "100,000 (JSON); %ld KiB for 100,000 (Markdown)\n",
-                       r10, r100, m100);
-        }
+        printf("  peak RSS of `firebreak triage`: %ld KiB for 10,000 alerts, %ld KiB for 100,000 "
+               "(JSON); %ld KiB for 100,000 (Markdown); forked from a %ld KiB parent\n",
+               r10, r100, m100, self);
         free(stream);
         free(line);
         free(alert);

@@ -335,9 +335,10 @@ TEST(stream_recovers_after_bad_alerts) {
 
 /* Escapes, quotes and braces inside strings, split across reads at every byte. */
 TEST(stream_split_reads) {
-        const char *s = "{\"rule\":\"a \\\" } { \\\\\",\"priority\":\"Debug\",\"time\":"
-                        "\"2024-10-05T18:29:40Z\",\"output\":\"x\\\\\"}\n"
-                        "[{\"rule\":\"b]\",\"priority\":\"Debug\",\"time\":\"2024-10-05T18:29:40Z\"}]";
+        const char *s =
+                "{\"rule\":\"a \\\" } { \\\\\",\"priority\":\"Debug\",\"time\":"
+                "\"2024-10-05T18:29:40Z\",\"output\":\"x\\\\\"}\n"
+                "[{\"rule\":\"b]\",\"priority\":\"Debug\",\"time\":\"2024-10-05T18:29:40Z\"}]";
         size_t n, idx[8], piece;
         unsigned long lines[8];
 

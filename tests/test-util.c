@@ -5,6 +5,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "firebreak/buf.h"
 #include "firebreak/fileio.h"
 #include "firebreak/hash.h"
@@ -131,6 +133,40 @@ TEST(json_strings) {
         CHECK_STR(render(fb_json_str, "\xe2\x80\xae", 3), "\"\\u202e\"");
         CHECK_STR(render(fb_json_str, "\xff", 1), "\"\\ufffd\"");
         CHECK_STR(render(fb_json_str, "\xc3\xa9", 2), "\"\xc3\xa9\"");
+}
+
+/* Every byte value at every position of a 16-byte string: the JSON literal parses back to the
+ * same string (or, for a byte that is not valid UTF-8, holds U+FFFD), and carries no raw
+ * control byte, DEL or unescaped quote. Exercises both the 8-byte and the bytewise paths. */
+TEST(json_str_roundtrip) {
+        unsigned pos, c;
+
+        for (pos = 0; pos < 16; pos++)
+                for (c = 1; c < 256; c++) {
+                        char in[17] = "abcdefghijklmnop", *lit;
+                        struct fb_buf b;
+                        json_error_t jerr;
+                        json_t *j;
+                        size_t k;
+
+                        in[pos] = (char)c;
+                        fb_buf_init(&b, 1024);
+                        fb_json_str(&b, in, 16);
+                        lit = b.data;
+                        for (k = 0; k < b.len; k++)
+                                if ((unsigned char)lit[k] < 0x20 || lit[k] == 0x7f)
+                                        T_FAIL("byte %u at %u: raw control in output", c, pos);
+                        j = json_loadb(lit, b.len, JSON_DECODE_ANY, &jerr);
+                        if (!j || !json_is_string(j))
+                                T_FAIL("byte %u at %u: output does not parse: %s", c, pos, lit);
+                        else if (c < 0x80 && (json_string_length(j) != 16 ||
+                                              memcmp(json_string_value(j), in, 16) != 0))
+                                T_FAIL("byte %u at %u: round trip differs", c, pos);
+                        else if (c >= 0x80 && !strstr(json_string_value(j), "\xef\xbf\xbd"))
+                                T_FAIL("byte %u at %u: invalid UTF-8 not replaced", c, pos);
+                        json_decref(j);
+                        fb_buf_free(&b);
+                }
 }
 
 static const char *quote(const char *s) {
@@ -273,6 +309,7 @@ int main(void) {
         RUN(escape_display_controls);
         RUN(md_code_spans);
         RUN(json_strings);
+        RUN(json_str_roundtrip);
         RUN(shell_quoting);
         RUN(number_parsing);
         RUN(yaml_tree_and_limits);

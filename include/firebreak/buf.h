@@ -26,7 +26,15 @@ void fb_buf_reset(struct fb_buf *b);
 /* p may point into b itself (a copy of part of the buffer is appended). */
 void fb_buf_put(struct fb_buf *b, const void *p, size_t n);
 void fb_buf_puts(struct fb_buf *b, const char *s);
-void fb_buf_putc(struct fb_buf *b, char c);
+void fb_buf_putc_slow(struct fb_buf *b, char c);
+/* Appends one byte; inline while there is room (renderers call it per character). */
+static inline void fb_buf_putc(struct fb_buf *b, char c) {
+        if (b->len + 1 < b->cap && !b->err) {
+                b->data[b->len++] = c;
+                b->data[b->len] = '\0';
+        } else
+                fb_buf_putc_slow(b, c);
+}
 void fb_buf_printf(struct fb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void fb_buf_vprintf(struct fb_buf *b, const char *fmt, va_list ap);
 

@@ -26,6 +26,7 @@ int fb_verdict_from_string(const char *s, enum fb_verdict *ret);
  * shell-quoted values (see triage.h for the variables). */
 struct fb_kb_step {
         char *text;
+        char *text_json; /* text as a JSON string literal, made once at load */
         char **commands;
         size_t n_commands;
         /* when set, the step applies only there: "container" (any), "docker" (a container
@@ -40,6 +41,7 @@ struct fb_kb_steps {
 
 struct fb_kb_strings {
         char **v;
+        char **v_json; /* each as a JSON string literal */
         size_t n;
 };
 
@@ -47,6 +49,7 @@ struct fb_kb_rule {
         char *rule;              /* Falco rule name, exact */
         char *detects;           /* what the rule detects, one sentence fragment: "a process ..." */
         char *explain;           /* why it matters, a paragraph */
+        char *explain_json;      /* explain as a JSON string literal */
         enum fb_verdict verdict; /* when no evidence in the alert points elsewhere */
         char *analyzer;          /* rule-specific field analysis in triage ("memfd"), or NULL */
         struct fb_kb_strings benign; /* legitimate causes */

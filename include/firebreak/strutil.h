@@ -35,6 +35,9 @@ int fb_shell_quote(struct fb_buf *b, const char *s, size_t len);
 int fb_parse_int64(const char *s, size_t len, int64_t *ret);
 int fb_parse_uint64(const char *s, size_t len, uint64_t *ret);
 
+/* Writes v in decimal to out (at least 21 bytes), without a NUL. Returns the length. */
+size_t fb_format_int64(char *out, int64_t v);
+
 /* True if s is non-empty and consists of lowercase hex digits only. */
 bool fb_is_lower_hex(const char *s, size_t len);
 

@@ -32,9 +32,13 @@ enum fb_severity {
 const char *fb_confidence_to_string(enum fb_confidence c);
 const char *fb_severity_to_string(enum fb_severity s);
 
-/* A NUL-terminated text in the report's arena (offsets survive the arena growing). */
+/* A NUL-terminated text: in the report's arena (offsets survive the arena growing), or, for the
+ * knowledge base's own prose, the KB's string and its JSON form, which reports copy as they are
+ * instead of escaping them again for every alert. */
 struct fb_text {
         size_t off, len;
+        const char *ext;      /* KB text, or NULL for an arena text */
+        const char *ext_json; /* ext as a JSON string literal */
 };
 
 struct fb_report_step {
@@ -99,6 +103,8 @@ int fb_triage(const struct fb_kb *kb, const struct fb_alert *a, struct fb_report
 
 /* The text t of report r. */
 static inline const char *fb_report_str(const struct fb_report *r, struct fb_text t) {
+        if (t.ext)
+                return t.ext;
         return t.len ? r->arena.data + t.off : "";
 }
 

@@ -337,16 +337,47 @@ static int parse_uuid(struct fb_alert *a, const char *u, size_t len) {
 }
 
 /* The canonical encoding an id is hashed over: injective and independent of key order and
- * spacing. null n; true t; false f; integer i + 8 bytes; real r + 8 bytes (IEEE 754);
- * string s + 8-byte length + bytes; array a + count + items; object o + count + pairs sorted by
- * key (length, then bytes), each key encoded as a string. Big-endian throughout. */
-static void put_u64(struct fb_sha256 *c, char tag, uint64_t v) {
+ * spacing. null n; true t; false f; integer i + varint; real r + 8 bytes (IEEE 754, big-endian);
+ * string s + varint length + bytes; array a + varint count + items; object o + varint count +
+ * pairs sorted by key (length, then bytes), each key encoded as a string. Varints are LEB128 of
+ * the value as unsigned 64 bits (integers two's complement), so every code is prefix-free. */
+struct canon {
+        struct fb_sha256 c;
+        size_t n;
+        uint8_t buf[4096]; /* the encoding goes to SHA-256 in large pieces */
+};
+
+static void canon_put(struct canon *k, const void *p, size_t len) {
+        if (k->n + len > sizeof(k->buf)) {
+                fb_sha256_update(&k->c, k->buf, k->n);
+                k->n = 0;
+        }
+        if (len > sizeof(k->buf)) {
+                fb_sha256_update(&k->c, p, len);
+                return;
+        }
+        memcpy(k->buf + k->n, p, len);
+        k->n += len;
+}
+
+static void put_u64(struct canon *k, char tag, uint64_t v) {
+        uint8_t b[11] = { (uint8_t)tag };
+        size_t n = 1;
+
+        do {
+                b[n++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
+                v >>= 7;
+        } while (v);
+        canon_put(k, b, n);
+}
+
+static void put_be64(struct canon *k, char tag, uint64_t v) {
         uint8_t b[9] = { (uint8_t)tag };
         int i;
 
         for (i = 0; i < 8; i++)
                 b[1 + i] = (uint8_t)(v >> (56 - 8 * i));
-        fb_sha256_update(c, b, sizeof(b));
+        canon_put(k, b, sizeof(b));
 }
 
 struct kv {
@@ -363,16 +394,16 @@ static int kv_cmp(const void *x, const void *y) {
         return memcmp(a->key, b->key, a->len);
 }
 
-static int hash_value(struct fb_sha256 *c, json_t *v) {
+static int hash_value(struct canon *c, json_t *v) {
         switch (json_typeof(v)) {
         case JSON_NULL:
-                fb_sha256_update(c, "n", 1);
+                canon_put(c, "n", 1);
                 return 0;
         case JSON_TRUE:
-                fb_sha256_update(c, "t", 1);
+                canon_put(c, "t", 1);
                 return 0;
         case JSON_FALSE:
-                fb_sha256_update(c, "f", 1);
+                canon_put(c, "f", 1);
                 return 0;
         case JSON_INTEGER:
                 put_u64(c, 'i', (uint64_t)json_integer_value(v));
@@ -382,12 +413,12 @@ static int hash_value(struct fb_sha256 *c, json_t *v) {
                 uint64_t bits;
 
                 memcpy(&bits, &d, sizeof(bits));
-                put_u64(c, 'r', bits);
+                put_be64(c, 'r', bits);
                 return 0;
         }
         case JSON_STRING:
                 put_u64(c, 's', json_string_length(v));
-                fb_sha256_update(c, json_string_value(v), json_string_length(v));
+                canon_put(c, json_string_value(v), json_string_length(v));
                 return 0;
         case JSON_ARRAY: {
                 size_t i;
@@ -418,7 +449,7 @@ static int hash_value(struct fb_sha256 *c, json_t *v) {
                 put_u64(c, 'o', n);
                 for (i = 0; i < n && r >= 0; i++) {
                         put_u64(c, 's', kvs[i].len);
-                        fb_sha256_update(c, kvs[i].key, kvs[i].len);
+                        canon_put(c, kvs[i].key, kvs[i].len);
                         r = hash_value(c, kvs[i].value);
                 }
                 if (kvs != stack_kv)
@@ -432,13 +463,15 @@ static int hash_value(struct fb_sha256 *c, json_t *v) {
 /* The id of an alert without uuid: the same alert always gets the same id, whatever order or
  * spacing its keys had. */
 static int hash_id(struct fb_alert *a) {
-        struct fb_sha256 c;
+        struct canon k;
         uint8_t d[FB_SHA256_LEN];
 
-        fb_sha256_init(&c);
-        if (hash_value(&c, a->root) < 0)
+        fb_sha256_init(&k.c);
+        k.n = 0;
+        if (hash_value(&k, a->root) < 0)
                 return -ENOMEM;
-        fb_sha256_final(&c, d);
+        fb_sha256_update(&k.c, k.buf, k.n);
+        fb_sha256_final(&k.c, d);
         fb_hex(d, 16, a->id);
         a->id_from_uuid = false;
         return 0;
@@ -606,10 +639,10 @@ struct fb_alert_reader {
         uint64_t rbase; /* stream offset of rbuf[0] */
 
         enum reader_state state;
-        bool in_array;         /* inside a top-level [ ... ] */
-        unsigned long line;    /* line of the next byte */
-        uint64_t line_start;   /* stream offset where that line starts */
-        size_t index;          /* values and stray-text runs seen so far */
+        bool in_array;       /* inside a top-level [ ... ] */
+        unsigned long line;  /* line of the next byte */
+        uint64_t line_start; /* stream offset where that line starts */
+        size_t index;        /* values and stray-text runs seen so far */
 
         /* the object being framed */
         struct fb_buf frame;
@@ -674,7 +707,8 @@ static int reader_fill(struct fb_alert_reader *r) {
 
 static int frame_error(struct fb_alert_reader *r, struct fb_alert_error *err, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
-static int frame_error(struct fb_alert_reader *r, struct fb_alert_error *err, const char *fmt, ...) {
+static int frame_error(struct fb_alert_reader *r, struct fb_alert_error *err, const char *fmt,
+                       ...) {
         va_list ap;
 
         err->index = r->index;
@@ -765,7 +799,8 @@ int fb_alert_reader_next(struct fb_alert_reader *r, const struct fb_alert **ret,
                                 r->in_array = false;
                                 err->index = r->index;
                                 err->line = r->line;
-                                err->column = (unsigned long)(r->rbase + r->rlen - r->line_start + 1);
+                                err->column =
+                                        (unsigned long)(r->rbase + r->rlen - r->line_start + 1);
                                 snprintf(err->text, sizeof(err->text),
                                          "truncated: the input ends inside a JSON array");
                                 return -EINVAL;

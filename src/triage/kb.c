@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "firebreak/buf.h"
 #include "firebreak/cleanup.h"
 #include "firebreak/fileio.h"
 #include "firebreak/limits.h"
@@ -73,9 +74,13 @@ struct fb_kb {
 static void strings_free(struct fb_kb_strings *s) {
         size_t i;
 
-        for (i = 0; i < s->n; i++)
+        for (i = 0; i < s->n; i++) {
                 free(s->v[i]);
+                if (s->v_json)
+                        free(s->v_json[i]);
+        }
         free(s->v);
+        free(s->v_json);
         *s = (struct fb_kb_strings){ 0 };
 }
 
@@ -84,6 +89,7 @@ static void steps_free(struct fb_kb_steps *s) {
 
         for (i = 0; i < s->n; i++) {
                 free(s->v[i].text);
+                free(s->v[i].text_json);
                 free(s->v[i].when);
                 for (j = 0; j < s->v[i].n_commands; j++)
                         free(s->v[i].commands[j]);
@@ -97,6 +103,7 @@ static void rule_free(struct fb_kb_rule *r) {
         free(r->rule);
         free(r->detects);
         free(r->explain);
+        free(r->explain_json);
         free(r->analyzer);
         free(r->origin);
         strings_free(&r->benign);
@@ -136,6 +143,15 @@ FB_DEFINE_CLEANUP(struct fb_kb *, fb_kb_free)
 FB_DEFINE_CLEANUP(struct fb_yaml_doc *, fb_yaml_free)
 FB_DEFINE_CLEANUP(DIR *, closedir)
 
+/* s as a JSON string literal (reports copy it as is). */
+static char *json_literal(const char *s) {
+        struct fb_buf b;
+
+        fb_buf_init(&b, FB_YAML_MAX_BYTES * 7);
+        fb_json_str(&b, s, strlen(s));
+        return fb_buf_steal(&b, NULL);
+}
+
 /* A non-empty scalar, copied. */
 static int get_text(const struct fb_yaml_node *n, const char *what, char **ret,
                     struct fb_yaml_error *err) {
@@ -171,13 +187,17 @@ static int get_strings(const struct fb_yaml_node *n, const char *what, struct fb
                 return fb_yaml_errorf(err, n, "'%s' must be a list of strings", what);
         strings_free(ret);
         ret->v = calloc(n->n ? n->n : 1, sizeof(char *));
-        if (!ret->v)
+        ret->v_json = calloc(n->n ? n->n : 1, sizeof(char *));
+        if (!ret->v || !ret->v_json)
                 return -ENOMEM;
         for (i = 0; i < n->n; i++) {
+                ret->n++;
                 r = get_text(n->items[i], what, &ret->v[i], err);
                 if (r < 0)
                         return r;
-                ret->n++;
+                ret->v_json[i] = json_literal(ret->v[i]);
+                if (!ret->v_json[i])
+                        return -ENOMEM;
         }
         return 0;
 }
@@ -229,6 +249,9 @@ static int get_steps(const struct fb_yaml_node *n, const char *what, struct fb_k
                 r = get_text(fb_yaml_get(s, "text"), "text", &st->text, err);
                 if (r < 0)
                         return r == -EINVAL ? fb_yaml_errorf(err, s, "a step needs 'text'") : r;
+                st->text_json = json_literal(st->text);
+                if (!st->text_json)
+                        return -ENOMEM;
                 r = get_opt_text(s, "when", &st->when, err);
                 if (r < 0)
                         return r;
@@ -288,6 +311,9 @@ static int parse_rule(const struct fb_yaml_node *n, bool named, const char *file
                 return k == -EINVAL && !fb_yaml_get(n, "explain")
                                ? fb_yaml_errorf(err, n, "an entry needs 'explain'")
                                : k;
+        r->explain_json = json_literal(r->explain);
+        if (!r->explain_json)
+                return -ENOMEM;
         r->verdict = FB_VERDICT_SUSPICIOUS;
         v = fb_yaml_get(n, "verdict");
         if (v && (v->kind != FB_YAML_SCALAR || fb_verdict_from_string(v->value, &r->verdict) < 0))

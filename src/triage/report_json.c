@@ -9,6 +9,9 @@
 
 #include "firebreak/strutil.h"
 
+#define FB_STR_(x) #x
+#define FB_STR(x) FB_STR_(x)
+
 static void jstr(struct fb_buf *b, const char *s) {
         if (s)
                 fb_json_str(b, s, strlen(s));
@@ -17,11 +20,17 @@ static void jstr(struct fb_buf *b, const char *s) {
 }
 
 static void jtext(struct fb_buf *b, const struct fb_report *r, struct fb_text t) {
-        fb_json_str(b, fb_report_str(r, t), t.len);
+        if (t.ext_json)
+                fb_buf_puts(b, t.ext_json);
+        else
+                fb_json_str(b, fb_report_str(r, t), t.len);
 }
 
 static void key(struct fb_buf *b, const char *k) {
-        fb_buf_printf(b, "\"%s\":", k); /* keys are literals of this file */
+        /* keys are literals of this file */
+        fb_buf_putc(b, '"');
+        fb_buf_puts(b, k);
+        fb_buf_puts(b, "\":");
 }
 
 static void texts(struct fb_buf *b, const struct fb_report *r, const char *k,
@@ -79,9 +88,12 @@ static void field(struct fb_buf *b, const struct fb_field *f) {
         case FB_VALUE_STRING:
                 fb_json_str(b, f->str, f->len);
                 break;
-        case FB_VALUE_INT:
-                fb_buf_printf(b, "%" PRId64, f->i);
+        case FB_VALUE_INT: {
+                char num[24];
+
+                fb_buf_put(b, num, fb_format_int64(num, f->i));
                 break;
+        }
         case FB_VALUE_REAL:
                 if (isfinite(f->d))
                         fb_buf_printf(b, "%.17g", f->d);
@@ -101,8 +113,11 @@ int fb_report_json(const struct fb_report *r, struct fb_buf *b) {
         const struct fb_alert *a = r->alert;
         size_t i;
 
-        fb_buf_printf(b, "{\"report_version\":%d,\"alert\":{\"id\":\"%s\",\"id_source\":\"%s\",",
-                      FB_REPORT_JSON_VERSION, a->id, a->id_from_uuid ? "uuid" : "hash");
+        fb_buf_puts(b,
+                    "{\"report_version\":" FB_STR(FB_REPORT_JSON_VERSION) ",\"alert\":{\"id\":\"");
+        fb_buf_puts(b, a->id);
+        fb_buf_puts(b,
+                    a->id_from_uuid ? "\",\"id_source\":\"uuid\"," : "\",\"id_source\":\"hash\",");
         key(b, "rule");
         fb_json_str(b, a->rule, a->rule_len);
         fb_buf_printf(b, ",\"priority\":\"%s\",\"time\":\"%s\",",
@@ -133,16 +148,20 @@ int fb_report_json(const struct fb_report *r, struct fb_buf *b) {
         jtext(b, r, r->title);
         fb_buf_puts(b, ",\"headline\":");
         jtext(b, r, r->headline);
-        fb_buf_printf(b, ",\"verdict\":\"%s\",\"confidence\":\"%s\",\"severity\":\"%s\",",
-                      fb_verdict_to_string(r->verdict), fb_confidence_to_string(r->confidence),
-                      fb_severity_to_string(r->severity));
+        fb_buf_puts(b, ",\"verdict\":\"");
+        fb_buf_puts(b, fb_verdict_to_string(r->verdict));
+        fb_buf_puts(b, "\",\"confidence\":\"");
+        fb_buf_puts(b, fb_confidence_to_string(r->confidence));
+        fb_buf_puts(b, "\",\"severity\":\"");
+        fb_buf_puts(b, fb_severity_to_string(r->severity));
+        fb_buf_puts(b, "\",");
         texts(b, r, "reasons", r->reasons, r->n_reasons);
         fb_buf_puts(b, ",\"where\":");
         jtext(b, r, r->where);
         fb_buf_puts(b, "},\"context\":{");
-        fb_buf_printf(b, "\"in_container\":%s,\"on_host\":%s,\"in_kubernetes\":%s,",
-                      r->in_container ? "true" : "false", r->on_host ? "true" : "false",
-                      r->in_k8s ? "true" : "false");
+        fb_buf_puts(b, r->in_container ? "\"in_container\":true," : "\"in_container\":false,");
+        fb_buf_puts(b, r->on_host ? "\"on_host\":true," : "\"on_host\":false,");
+        fb_buf_puts(b, r->in_k8s ? "\"in_kubernetes\":true," : "\"in_kubernetes\":false,");
         key(b, "container_id");
         jstr(b, r->cid[0] ? r->cid : NULL);
         fb_buf_puts(b, "},");
@@ -173,9 +192,11 @@ int fb_report_json(const struct fb_report *r, struct fb_buf *b) {
         texts(b, r, "not_covered", r->not_covered, r->n_not_covered);
         fb_buf_putc(b, ',');
         texts(b, r, "benign_causes", r->benign, r->n_benign);
-        fb_buf_printf(b, ",\"provenance\":{\"firebreak\":\"%s\",\"kb_version\":", FB_VERSION);
+        fb_buf_puts(b, ",\"provenance\":{\"firebreak\":\"" FB_VERSION "\",\"kb_version\":");
         jstr(b, fb_kb_version(r->kb));
-        fb_buf_printf(b, ",\"kb_entry\":\"%s\",\"alert_id\":\"%s\"}}\n",
-                      r->generic ? "generic" : "rule-specific", a->id);
+        fb_buf_puts(b, r->generic ? ",\"kb_entry\":\"generic\",\"alert_id\":\""
+                                  : ",\"kb_entry\":\"rule-specific\",\"alert_id\":\"");
+        fb_buf_puts(b, a->id);
+        fb_buf_puts(b, "\"}}\n");
         return fb_buf_error(b);
 }

@@ -33,13 +33,17 @@ static void cell(struct fb_buf *b, const struct fb_report *r, struct fb_text t) 
 
 static void field_value(struct fb_buf *b, const struct fb_field *f) {
         char num[64];
+        size_t len;
 
         switch (f->type) {
         case FB_VALUE_STRING:
                 fb_md_code(b, f->str, f->len, true);
                 return;
         case FB_VALUE_INT:
-                snprintf(num, sizeof(num), "`%" PRId64 "`", f->i);
+                num[0] = '`';
+                len = 1 + fb_format_int64(num + 1, f->i);
+                num[len++] = '`';
+                num[len] = '\0';
                 break;
         case FB_VALUE_REAL:
                 snprintf(num, sizeof(num), "`%.17g`", f->d);
@@ -96,17 +100,23 @@ int fb_report_md(const struct fb_report *r, struct fb_buf *b) {
         text(b, r, r->title);
         fb_buf_puts(b, "\n\n## Summary\n");
         text(b, r, r->headline);
-        fb_buf_printf(b, "\n\n**Verdict: %s** (confidence %s, severity %s).\n\n",
-                      fb_verdict_phrase(r->verdict), fb_confidence_to_string(r->confidence),
-                      fb_severity_to_string(r->severity));
+        fb_buf_puts(b, "\n\n**Verdict: ");
+        fb_buf_puts(b, fb_verdict_phrase(r->verdict));
+        fb_buf_puts(b, "** (confidence ");
+        fb_buf_puts(b, fb_confidence_to_string(r->confidence));
+        fb_buf_puts(b, ", severity ");
+        fb_buf_puts(b, fb_severity_to_string(r->severity));
+        fb_buf_puts(b, ").\n\n");
         list(b, r, r->reasons, r->n_reasons);
 
         fb_buf_puts(b, "\n| | |\n|---|---|\n| Alert id | `");
         fb_buf_puts(b, a->id); /* hex or a checked uuid */
-        fb_buf_printf(b, "` (%s) |\n| Rule / priority / source | ",
-                      a->id_from_uuid ? "uuid" : "hash of the alert");
+        fb_buf_puts(b, a->id_from_uuid ? "` (uuid) |\n| Rule / priority / source | "
+                                       : "` (hash of the alert) |\n| Rule / priority / source | ");
         cell(b, r, r->title);
-        fb_buf_printf(b, " / %s / ", fb_priority_to_string(a->priority));
+        fb_buf_puts(b, " / ");
+        fb_buf_puts(b, fb_priority_to_string(a->priority));
+        fb_buf_puts(b, " / ");
         if (a->source)
                 fb_md_code(b, a->source, strlen(a->source), true);
         else

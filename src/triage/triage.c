@@ -332,6 +332,10 @@ static bool step_applies(const struct fb_report *r, const struct fb_kb_step *st)
         return r->on_host;
 }
 
+static struct fb_text kb_text(const char *s, const char *json) {
+        return (struct fb_text){ .len = strlen(s), .ext = s, .ext_json = json };
+}
+
 static void add_steps(struct fb_report *r, const struct vars *vs, const struct fb_kb_steps *steps,
                       struct fb_report_step *out, size_t *n) {
         size_t i, j;
@@ -346,10 +350,7 @@ static void add_steps(struct fb_report *r, const struct vars *vs, const struct f
                 if (!step_applies(r, st))
                         continue;
                 (*n)++;
-                *o = (struct fb_report_step){ 0 };
-                start = text_begin(r);
-                put(r, st->text);
-                o->text = text_end(r, start);
+                *o = (struct fb_report_step){ .text = kb_text(st->text, st->text_json) };
                 start = text_begin(r);
                 for (j = 0; j < st->n_commands; j++) {
                         size_t before = r->arena.len;
@@ -1019,25 +1020,26 @@ static void title(struct fb_report *r) {
         r->title = text_end(r, start);
 }
 
-static void copy_strings(struct fb_report *r, const struct fb_kb_strings *s, struct fb_text *out,
-                         size_t *n) {
+static void copy_strings(const struct fb_kb_strings *s, struct fb_text *out, size_t *n) {
         size_t i;
 
-        for (i = 0; i < s->n && *n < FB_REPORT_MAX_ITEMS; i++) {
-                size_t start = text_begin(r);
-
-                put(r, s->v[i]);
-                out[(*n)++] = text_end(r, start);
-        }
+        for (i = 0; i < s->n && *n < FB_REPORT_MAX_ITEMS; i++)
+                out[(*n)++] = kb_text(s->v[i], s->v_json[i]);
 }
 
 int fb_triage(const struct fb_kb *kb, const struct fb_alert *a, struct fb_report *r) {
-        struct fb_buf arena = r->arena, scratch = r->scratch;
         struct signals sig = { 0 };
         struct vars vs;
         size_t start;
 
-        *r = (struct fb_report){ .alert = a, .kb = kb, .arena = arena, .scratch = scratch };
+        /* reset what triage fills; the item arrays are only read up to their counts */
+        r->alert = a;
+        r->kb = kb;
+        r->generic = r->in_container = r->on_host = r->in_k8s = false;
+        r->cid[0] = '\0';
+        r->title = r->headline = r->where = r->mitre_line = (struct fb_text){ 0 };
+        r->n_reasons = r->n_analysis = r->n_mitre = r->n_investigate = r->n_contain = 0;
+        r->n_prevent = r->n_not_covered = r->n_benign = 0;
         fb_buf_reset(&r->arena);
         fb_buf_putc(&r->arena, '\0'); /* offset 0 is the empty text */
         r->entry = fb_kb_find(kb, a->rule);
@@ -1048,9 +1050,7 @@ int fb_triage(const struct fb_kb *kb, const struct fb_alert *a, struct fb_report
 
         analyze_context(r);
         title(r);
-        start = text_begin(r);
-        put(r, r->entry->explain);
-        analysis_item(r, start);
+        r->analysis[r->n_analysis++] = kb_text(r->entry->explain, r->entry->explain_json);
         analyze_process(r);
         if (r->entry->analyzer && strcmp(r->entry->analyzer, "memfd") == 0)
                 analyze_memfd(r, &sig);
@@ -1078,8 +1078,8 @@ int fb_triage(const struct fb_kb *kb, const struct fb_alert *a, struct fb_report
         add_steps(r, &vs, fb_kb_common(kb, "contain"), r->contain, &r->n_contain);
         add_steps(r, &vs, &r->entry->contain, r->contain, &r->n_contain);
         add_steps(r, &vs, &r->entry->prevent, r->prevent, &r->n_prevent);
-        copy_strings(r, &r->entry->not_covered, r->not_covered, &r->n_not_covered);
-        copy_strings(r, &r->entry->benign, r->benign, &r->n_benign);
+        copy_strings(&r->entry->not_covered, r->not_covered, &r->n_not_covered);
+        copy_strings(&r->entry->benign, r->benign, &r->n_benign);
 
         if (fb_buf_error(&r->arena) < 0)
                 return fb_buf_error(&r->arena);

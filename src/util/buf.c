@@ -81,7 +81,7 @@ void fb_buf_puts(struct fb_buf *b, const char *s) {
         fb_buf_put(b, s, strlen(s));
 }
 
-void fb_buf_putc(struct fb_buf *b, char c) {
+void fb_buf_putc_slow(struct fb_buf *b, char c) {
         if (!reserve(b, 1))
                 return;
         b->data[b->len++] = c;
@@ -94,16 +94,29 @@ void fb_buf_vprintf(struct fb_buf *b, const char *fmt, va_list ap) {
 
         if (b->err)
                 return;
+        /* format straight into the free space; only when it does not fit, grow and redo */
+        if (b->cap - b->len < 64) {
+                size_t want = b->max - b->len < 64 ? b->max - b->len : 64;
+
+                if (want > 0 && !reserve(b, want))
+                        return;
+                if (!b->data && !reserve(b, 0))
+                        return;
+        }
         va_copy(aq, ap);
-        n = vsnprintf(NULL, 0, fmt, aq);
+        n = vsnprintf(b->data + b->len, b->cap - b->len, fmt, aq);
         va_end(aq);
         if (n < 0) {
+                b->data[b->len] = '\0';
                 b->err = -EINVAL;
                 return;
         }
-        if (!reserve(b, (size_t)n))
-                return;
-        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        if ((size_t)n >= b->cap - b->len) {
+                b->data[b->len] = '\0';
+                if (!reserve(b, (size_t)n))
+                        return;
+                vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        }
         b->len += (size_t)n;
 }
 

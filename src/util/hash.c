@@ -58,10 +58,10 @@ __attribute__((target("sha,sse4.1"))) static void compress_ni(uint32_t h[8], con
 
         tmp = _mm_loadu_si128((const __m128i *)&h[0]);
         st1 = _mm_loadu_si128((const __m128i *)&h[4]);
-        tmp = _mm_shuffle_epi32(tmp, 0xB1);          /* CDAB */
-        st1 = _mm_shuffle_epi32(st1, 0x1B);          /* EFGH */
-        st0 = _mm_alignr_epi8(tmp, st1, 8);          /* ABEF */
-        st1 = _mm_blend_epi16(st1, tmp, 0xF0);       /* CDGH */
+        tmp = _mm_shuffle_epi32(tmp, 0xB1);    /* CDAB */
+        st1 = _mm_shuffle_epi32(st1, 0x1B);    /* EFGH */
+        st0 = _mm_alignr_epi8(tmp, st1, 8);    /* ABEF */
+        st1 = _mm_blend_epi16(st1, tmp, 0xF0); /* CDGH */
         for (; blocks > 0; blocks--, p += 64) {
                 __m128i w[4];
 
@@ -89,10 +89,10 @@ __attribute__((target("sha,sse4.1"))) static void compress_ni(uint32_t h[8], con
                 st0 = _mm_add_epi32(st0, save0);
                 st1 = _mm_add_epi32(st1, save1);
         }
-        tmp = _mm_shuffle_epi32(st0, 0x1B);          /* FEBA */
-        st1 = _mm_shuffle_epi32(st1, 0xB1);          /* DCHG */
-        st0 = _mm_blend_epi16(tmp, st1, 0xF0);       /* DCBA */
-        st1 = _mm_alignr_epi8(st1, tmp, 8);          /* ABEF */
+        tmp = _mm_shuffle_epi32(st0, 0x1B);    /* FEBA */
+        st1 = _mm_shuffle_epi32(st1, 0xB1);    /* DCHG */
+        st0 = _mm_blend_epi16(tmp, st1, 0xF0); /* DCBA */
+        st1 = _mm_alignr_epi8(st1, tmp, 8);    /* ABEF */
         _mm_storeu_si128((__m128i *)&h[0], st0);
         _mm_storeu_si128((__m128i *)&h[4], st1);
 }

@@ -175,7 +175,10 @@ void fb_md_code(struct fb_buf *b, const char *s, size_t len, bool in_table) {
 
 /* 1 for the bytes fb_json_str() must look at: controls, '"', '\\', DEL and non-ASCII. */
 static const unsigned char json_special[256] = {
-        [0x00 ... 0x1F] = 1, ['"'] = 1, ['\\'] = 1, [0x7F ... 0xFF] = 1,
+        [0x00 ... 0x1F] = 1,
+        ['"'] = 1,
+        ['\\'] = 1,
+        [0x7F ... 0xFF] = 1,
 };
 
 void fb_json_str(struct fb_buf *b, const char *s, size_t len) {
@@ -188,7 +191,21 @@ void fb_json_str(struct fb_buf *b, const char *s, size_t len) {
                 uint32_t cp = 0;
                 size_t n = 0;
 
-                /* the common case: a run of plain ASCII */
+                /* the common case: a run of plain ASCII, 8 bytes at a time while no byte is a
+                 * control (< 0x20), '"', '\\', DEL or non-ASCII (high bit) */
+                while (len - i >= 8) {
+                        uint64_t x, ones = 0x0101010101010101ULL, highs = ones * 0x80;
+
+                        memcpy(&x, p + i, 8);
+                        if (((x - ones * 0x20) & ~x & highs) | /* a byte below 0x20 */
+                            ((((x ^ (ones * '"')) - ones) & ~(x ^ (ones * '"'))) & highs) |
+                            ((((x ^ (ones * '\\')) - ones) & ~(x ^ (ones * '\\'))) & highs) |
+                            ((((x ^ (ones * 0x7f)) - ones) & ~(x ^ (ones * 0x7f))) & highs) |
+                            (x & highs))
+                                break;
+                        i += 8;
+                        run += 8;
+                }
                 while (i < len && !json_special[p[i]]) {
                         i++;
                         run++;
@@ -295,6 +312,22 @@ int fb_parse_int64(const char *s, size_t len, int64_t *ret) {
                 *ret = (int64_t)v;
         }
         return 0;
+}
+
+size_t fb_format_int64(char *out, int64_t v) {
+        char tmp[21];
+        uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+        size_t n = 0, i;
+
+        do {
+                tmp[n++] = (char)('0' + u % 10);
+                u /= 10;
+        } while (u);
+        if (v < 0)
+                tmp[n++] = '-';
+        for (i = 0; i < n; i++)
+                out[i] = tmp[n - 1 - i];
+        return n;
 }
 
 bool fb_is_lower_hex(const char *s, size_t len) {
