@@ -81,5 +81,16 @@ rc=$(cat "$T/rc")
 if [ "$rc" -eq 141 ] || [ "$rc" -eq 3 ]; then ok "closed stdout ends cleanly ($rc)"; else
         bad "closed stdout ends cleanly" "exit $rc"; fi
 
+# the manual documents every option each --help lists, and renders without warnings
+for help in "$FB --help" "$FB triage --help"; do
+        for opt in $($help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
+                if grep -qF -- "$(echo "$opt" | sed 's/-/\\-/g')" docs/firebreak.8; then
+                        ok "man page documents $opt"
+                else bad "man page documents $opt" "docs/firebreak.8 lacks $opt"; fi
+        done
+done
+if groff -man -ww -z docs/firebreak.8 2>"$T/groff" && [ ! -s "$T/groff" ]; then ok "man page renders cleanly"
+else bad "man page renders cleanly" "$(head -5 "$T/groff")"; fi
+
 echo "$passed passed, $failed failed, 0 skipped"
 [ "$failed" -eq 0 ]

@@ -69,8 +69,11 @@ static int emit(struct ctx *c, const struct fb_alert *a) {
                         c->write_failed = true;
                         return log_error_errno(r, "%s/%s: %m", c->outdir, name);
                 }
-                printf("%s  %-11s  %s/%s\n", a->id, fb_verdict_to_string(c->report.verdict),
-                       c->outdir, name);
+                /* the rule name comes from the alert: escaped for the terminal */
+                fb_buf_reset(&c->out);
+                fb_escape_display(&c->out, a->rule, a->rule_len);
+                printf("%s  %-11s  %s/%s  %s\n", a->id, fb_verdict_to_string(c->report.verdict),
+                       c->outdir, name, fb_buf_cstr(&c->out) ? fb_buf_cstr(&c->out) : "");
         } else {
                 if (!c->json && c->n_ok > 0)
                         fb_buf_puts(&c->out, "\n"); /* blank line between Markdown reports */
