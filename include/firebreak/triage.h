@@ -50,6 +50,7 @@ struct fb_report_step {
 struct fb_report_mitre {
         const char *tactic_id, *tactic;       /* NULL when the alert has no tactic tag */
         const char *technique_id, *technique; /* NULL when it has no technique tag */
+        struct fb_text text;                  /* "Defense Evasion (TA0005) — `T1620` ..." */
 };
 
 #define FB_REPORT_MAX_ITEMS 24u
@@ -68,10 +69,10 @@ struct fb_report {
         bool in_container, on_host, in_k8s;
         char cid[65]; /* validated container id, "" if none */
 
-        struct fb_text title;    /* rule name for the heading, Markdown */
-        struct fb_text headline; /* the summary paragraph */
-        struct fb_text where;    /* container / host, one line */
-        struct fb_text mitre_line;
+        struct fb_text title;      /* rule name for the heading, Markdown */
+        struct fb_text headline;   /* the summary paragraph */
+        struct fb_text where;      /* container / host, one line */
+        struct fb_text mitre_line; /* every entry's text, joined with "; " */
         struct fb_text reasons[FB_REPORT_MAX_ITEMS];
         size_t n_reasons;
         struct fb_text analysis[FB_REPORT_MAX_ITEMS];

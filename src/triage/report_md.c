@@ -168,20 +168,8 @@ int fb_report_md(const struct fb_report *r, struct fb_buf *b) {
         if (r->n_mitre == 0)
                 fb_buf_puts(b, "No MITRE ATT&CK tags on this alert.\n");
         for (i = 0; i < r->n_mitre; i++) {
-                const struct fb_report_mitre *m = &r->mitre[i];
-
                 fb_buf_puts(b, "- ");
-                if (m->tactic)
-                        fb_buf_printf(b, "%s (%s)", m->tactic, m->tactic_id);
-                if (m->tactic && m->technique_id)
-                        fb_buf_puts(b, " — ");
-                if (m->technique_id) {
-                        fb_md_code(b, m->technique_id, strlen(m->technique_id), false);
-                        fb_buf_printf(b, " %s",
-                                      m->technique ? m->technique
-                                                   : "(technique not in the knowledge "
-                                                     "base)");
-                }
+                text(b, r, r->mitre[i].text);
                 fb_buf_putc(b, '\n');
         }
 

@@ -964,21 +964,32 @@ static void map_mitre(struct fb_report *r) {
                 *m = (struct fb_report_mitre){ .tactic_id = tactics[j]->id,
                                                .tactic = tactics[j]->name };
         }
-        start = text_begin(r);
         for (i = 0; i < r->n_mitre; i++) {
-                const struct fb_report_mitre *m = &r->mitre[i];
+                struct fb_report_mitre *m = &r->mitre[i];
 
-                if (i > 0)
-                        put(r, "; ");
-                if (m->tactic)
-                        putf(r, "%s (%s)", m->tactic, m->tactic_id);
+                start = text_begin(r);
+                if (m->tactic) {
+                        put(r, m->tactic);
+                        put(r, " (");
+                        put(r, m->tactic_id);
+                        put(r, ")");
+                }
                 if (m->tactic && m->technique_id)
                         put(r, " — ");
                 if (m->technique_id) {
                         val_s(r, m->technique_id);
-                        if (m->technique)
-                                putf(r, " %s", m->technique);
+                        put(r, " ");
+                        put(r,
+                            m->technique ? m->technique : "(technique not in the knowledge base)");
                 }
+                m->text = text_end(r, start);
+        }
+        start = text_begin(r);
+        for (i = 0; i < r->n_mitre; i++) {
+                if (i > 0)
+                        put(r, "; ");
+                /* copies from the arena into itself: fb_buf_put allows that */
+                fb_buf_put(&r->arena, fb_report_str(r, r->mitre[i].text), r->mitre[i].text.len);
         }
         if (r->n_mitre == 0)
                 put(r, "no MITRE ATT&CK tags on this alert");

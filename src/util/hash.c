@@ -6,6 +6,7 @@
 #include <string.h>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #include <immintrin.h>
 #define HAVE_SHA_NI 1
 #endif
@@ -108,8 +109,11 @@ void fb_sha256_force_portable(bool on) {
 static void compress(uint32_t h[8], const uint8_t *p, size_t blocks) {
 #ifdef HAVE_SHA_NI
         if (use_ni < 0) {
-                __builtin_cpu_init();
-                use_ni = __builtin_cpu_supports("sha") && __builtin_cpu_supports("sse4.1");
+                /* CPUID: SHA is leaf 7 EBX bit 29, SSE4.1 leaf 1 ECX bit 19 */
+                unsigned a, b, c, d;
+
+                use_ni = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 29)) &&
+                         __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 19));
         }
         if (use_ni) {
                 compress_ni(h, p, blocks);

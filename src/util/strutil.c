@@ -49,6 +49,13 @@ static bool is_unsafe_cp(uint32_t cp) {
                cp == 0xFEFF;                     /* BOM / zero-width no-break space */
 }
 
+/* The length of the character at p if it is valid UTF-8 and safe to show as it is, else 0. */
+static size_t safe_utf8_len(const unsigned char *p, size_t n, uint32_t *ret_cp) {
+        size_t len = utf8_decode(p, n, ret_cp);
+
+        return len > 0 && !is_unsafe_cp(*ret_cp) ? len : 0;
+}
+
 static const char hexdig[] = "0123456789abcdef";
 
 static void put_hex_byte(struct fb_buf *b, unsigned char c) {
@@ -85,12 +92,14 @@ static void escape_display(struct fb_buf *b, const char *s, size_t len, bool pip
                         continue;
                 }
                 if (c >= 0x80) {
-                        n = utf8_decode(p + i, len - i, &cp);
-                        if (n > 0 && !is_unsafe_cp(cp)) {
-                                i += n;
-                                run += n;
+                        size_t ok = safe_utf8_len(p + i, len - i, &cp);
+
+                        if (ok) {
+                                i += ok;
+                                run += ok;
                                 continue;
                         }
+                        n = utf8_decode(p + i, len - i, &cp);
                 } else
                         n = 1;
                 fb_buf_put(b, p + i - run, run);
@@ -214,12 +223,14 @@ void fb_json_str(struct fb_buf *b, const char *s, size_t len) {
                         break;
                 c = p[i];
                 if (c >= 0x80) {
-                        n = utf8_decode(p + i, len - i, &cp);
-                        if (n > 0 && !is_unsafe_cp(cp)) {
-                                i += n;
-                                run += n;
+                        size_t ok = safe_utf8_len(p + i, len - i, &cp);
+
+                        if (ok) {
+                                i += ok;
+                                run += ok;
                                 continue;
                         }
+                        n = utf8_decode(p + i, len - i, &cp);
                 }
                 fb_buf_put(b, p + i - run, run);
                 run = 0;
