@@ -169,6 +169,39 @@ TEST(json_str_roundtrip) {
                 }
 }
 
+/* The light escaper for report texts: every ASCII byte at every position round-trips, and
+ * valid UTF-8 passes unchanged. */
+TEST(json_str_safe_roundtrip) {
+        unsigned pos, c;
+
+        for (pos = 0; pos < 16; pos++)
+                for (c = 1; c < 128; c++) {
+                        char in[17] = "abcdefghijklmnop";
+                        struct fb_buf b;
+                        json_error_t jerr;
+                        json_t *j;
+
+                        in[pos] = (char)c;
+                        fb_buf_init(&b, 1024);
+                        fb_json_str_safe(&b, in, 16);
+                        j = json_loadb(b.data, b.len, JSON_DECODE_ANY, &jerr);
+                        if (!j || !json_is_string(j) || json_string_length(j) != 16 ||
+                            memcmp(json_string_value(j), in, 16) != 0)
+                                T_FAIL("byte %u at %u: %s", c, pos, b.data);
+                        json_decref(j);
+                        fb_buf_free(&b);
+                }
+        {
+                struct fb_buf b;
+                const char *u = "caf\xc3\xa9 \xe2\x86\x92 `x`";
+
+                fb_buf_init(&b, 1024);
+                fb_json_str_safe(&b, u, strlen(u));
+                CHECK_EQ(b.len, strlen(u) + 2);
+                fb_buf_free(&b);
+        }
+}
+
 static const char *quote(const char *s) {
         static char out[256];
         struct fb_buf b;
@@ -310,6 +343,7 @@ int main(void) {
         RUN(md_code_spans);
         RUN(json_strings);
         RUN(json_str_roundtrip);
+        RUN(json_str_safe_roundtrip);
         RUN(shell_quoting);
         RUN(number_parsing);
         RUN(yaml_tree_and_limits);

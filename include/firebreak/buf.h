@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 
 struct fb_buf {
         char *data; /* NUL-terminated when len > 0 or after fb_buf_cstr() */
@@ -24,8 +25,20 @@ void fb_buf_free(struct fb_buf *b);
 void fb_buf_reset(struct fb_buf *b);
 
 /* p may point into b itself (a copy of part of the buffer is appended). */
-void fb_buf_put(struct fb_buf *b, const void *p, size_t n);
-void fb_buf_puts(struct fb_buf *b, const char *s);
+void fb_buf_put_slow(struct fb_buf *b, const void *p, size_t n);
+static inline void fb_buf_put(struct fb_buf *b, const void *p, size_t n) {
+        /* inline while it fits and p is not inside the buffer (the slow path handles both) */
+        if (n < b->cap - b->len && !b->err &&
+            ((const char *)p < b->data || (const char *)p >= b->data + b->cap)) {
+                memcpy(b->data + b->len, p, n);
+                b->len += n;
+                b->data[b->len] = '\0';
+        } else
+                fb_buf_put_slow(b, p, n);
+}
+static inline void fb_buf_puts(struct fb_buf *b, const char *s) {
+        fb_buf_put(b, s, strlen(s));
+}
 void fb_buf_putc_slow(struct fb_buf *b, char c);
 /* Appends one byte; inline while there is room (renderers call it per character). */
 static inline void fb_buf_putc(struct fb_buf *b, char c) {

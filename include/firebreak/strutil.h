@@ -25,6 +25,11 @@ void fb_md_code(struct fb_buf *b, const char *s, size_t len, bool in_table);
  * characters fb_escape_display() escapes become \uNNNN; invalid UTF-8 becomes U+FFFD. */
 void fb_json_str(struct fb_buf *b, const char *s, size_t len);
 
+/* Appends s as a JSON string literal, for text that is already safe to show: it escapes only
+ * '"', '\\' and control characters, and copies every other byte. Only for text firebreak made
+ * itself from escaped values (report texts); anything else goes through fb_json_str(). */
+void fb_json_str_safe(struct fb_buf *b, const char *s, size_t len);
+
 /* Appends s quoted for a POSIX shell so that it is one word with no expansion. Returns 0, or
  * -EINVAL (appending nothing) when s is empty or has a character that fb_escape_display() would
  * escape: such a value is never put in a command, and the caller omits the command. */

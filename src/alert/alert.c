@@ -208,18 +208,19 @@ static int parse_rfc3339(const char *s, size_t len, int64_t *ret) {
 }
 
 /* Keys look like proc.aname[2], k8s.ns.name, container.label.io.kubernetes.pod.name. */
+static const unsigned char key_char[256] = {
+        ['a' ... 'z'] = 1, ['A' ... 'Z'] = 1, ['0' ... '9'] = 1, ['.'] = 1, ['_'] = 1,
+        ['-'] = 1,         ['['] = 1,         [']'] = 1,         ['/'] = 1, [':'] = 1,
+};
+
 static bool valid_key(const char *k, size_t len) {
         size_t i;
 
         if (len == 0 || len > FB_ALERT_MAX_KEY_LEN)
                 return false;
-        for (i = 0; i < len; i++) {
-                char c = k[i];
-
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      strchr("._-[]/:", c)))
+        for (i = 0; i < len; i++)
+                if (!key_char[(unsigned char)k[i]])
                         return false;
-        }
         return true;
 }
 
@@ -284,7 +285,17 @@ static int parse_fields(struct fb_alert *a, json_t *of, struct fb_alert_error *e
                 }
                 a->n_fields++;
         }
-        qsort(a->fields, a->n_fields, sizeof(a->fields[0]), field_cmp);
+        /* insertion sort: Falco sends output_fields sorted, so this is one linear pass */
+        for (i = 1; i < a->n_fields; i++) {
+                struct fb_field f = a->fields[i];
+                size_t j = i;
+
+                while (j > 0 && field_cmp(&a->fields[j - 1], &f) > 0) {
+                        a->fields[j] = a->fields[j - 1];
+                        j--;
+                }
+                a->fields[j] = f;
+        }
         /* jansson rejects duplicate keys (JSON_REJECT_DUPLICATES), so keys are unique. */
         for (i = 1; i < a->n_fields; i++)
                 if (strcmp(a->fields[i - 1].key, a->fields[i].key) == 0)

@@ -19,11 +19,12 @@ static void jstr(struct fb_buf *b, const char *s) {
                 fb_buf_puts(b, "null");
 }
 
+/* Report texts are made by triage from escaped values and KB prose: the light escaper fits. */
 static void jtext(struct fb_buf *b, const struct fb_report *r, struct fb_text t) {
         if (t.ext_json)
                 fb_buf_puts(b, t.ext_json);
         else
-                fb_json_str(b, fb_report_str(r, t), t.len);
+                fb_json_str_safe(b, fb_report_str(r, t), t.len);
 }
 
 static void key(struct fb_buf *b, const char *k) {
@@ -68,7 +69,7 @@ static void steps(struct fb_buf *b, const struct fb_report *r, const char *k,
 
                         if (c != fb_report_str(r, s[i].commands))
                                 fb_buf_putc(b, ',');
-                        fb_json_str(b, c, len);
+                        fb_json_str_safe(b, c, len);
                         c += len + 1;
                 }
                 fb_buf_puts(b, "],\"omitted\":");

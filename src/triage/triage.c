@@ -928,9 +928,11 @@ static void map_mitre(struct fb_report *r) {
         bool used_first = false;
 
         for (i = 0; i < a->n_tags; i++) {
-                const struct fb_kb_tactic *t = fb_kb_tactic(r->kb, a->tags[i]);
+                const struct fb_kb_tactic *t = NULL;
 
-                if (!t && is_tactic_id_tag(a->tags[i]))
+                if (strncmp(a->tags[i], "mitre_", 6) == 0)
+                        t = fb_kb_tactic(r->kb, a->tags[i]);
+                else if (is_tactic_id_tag(a->tags[i]))
                         t = fb_kb_tactic_by_id(r->kb, a->tags[i]);
                 for (j = 0; t && j < n_tactics; j++)
                         if (tactics[j] == t)

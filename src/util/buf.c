@@ -54,7 +54,7 @@ static bool reserve(struct fb_buf *b, size_t n) {
         return true;
 }
 
-void fb_buf_put(struct fb_buf *b, const void *p, size_t n) {
+void fb_buf_put_slow(struct fb_buf *b, const void *p, size_t n) {
         uintptr_t src = (uintptr_t)p, base = (uintptr_t)b->data;
 
         if (n == 0)
@@ -75,10 +75,6 @@ void fb_buf_put(struct fb_buf *b, const void *p, size_t n) {
         memcpy(b->data + b->len, p, n);
         b->len += n;
         b->data[b->len] = '\0';
-}
-
-void fb_buf_puts(struct fb_buf *b, const char *s) {
-        fb_buf_put(b, s, strlen(s));
 }
 
 void fb_buf_putc_slow(struct fb_buf *b, char c) {

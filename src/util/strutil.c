@@ -257,6 +257,44 @@ void fb_json_str(struct fb_buf *b, const char *s, size_t len) {
         fb_buf_putc(b, '"');
 }
 
+void fb_json_str_safe(struct fb_buf *b, const char *s, size_t len) {
+        const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
+        const unsigned char *p = (const unsigned char *)s;
+        size_t i = 0, start = 0;
+
+        fb_buf_putc(b, '"');
+        while (i < len) {
+                /* 8 bytes at a time while none is a control, '"' or '\\' */
+                while (len - i >= 8) {
+                        uint64_t x, q, bs;
+
+                        memcpy(&x, p + i, 8);
+                        q = x ^ (ones * '"');
+                        bs = x ^ (ones * '\\');
+                        if ((((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) &
+                            highs)
+                                break;
+                        i += 8;
+                }
+                while (i < len && p[i] >= 0x20 && p[i] != '"' && p[i] != '\\')
+                        i++;
+                if (i >= len)
+                        break;
+                fb_buf_put(b, p + start, i - start);
+                if (p[i] == '"' || p[i] == '\\') {
+                        char e[2] = { '\\', (char)p[i] };
+
+                        fb_buf_put(b, e, 2);
+                } else if (p[i] == '\n')
+                        fb_buf_put(b, "\\n", 2);
+                else
+                        put_u4(b, p[i]);
+                start = ++i;
+        }
+        fb_buf_put(b, p + start, len - start);
+        fb_buf_putc(b, '"');
+}
+
 static bool shell_safe_char(char c) {
         return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                strchr("_./:=@%+,-", c) != NULL;
