@@ -83,8 +83,10 @@ static void steps(struct fb_buf *b, const struct fb_report *r, const char *k,
 }
 
 static void field(struct fb_buf *b, const struct fb_field *f) {
-        fb_json_str(b, f->key, f->key_len);
-        fb_buf_putc(b, ':');
+        /* keys are checked against [A-Za-z0-9._-[]/:] by the alert model: nothing to escape */
+        fb_buf_putc(b, '"');
+        fb_buf_put(b, f->key, f->key_len);
+        fb_buf_puts(b, "\":");
         switch (f->type) {
         case FB_VALUE_STRING:
                 fb_json_str(b, f->str, f->len);
@@ -121,8 +123,11 @@ int fb_report_json(const struct fb_report *r, struct fb_buf *b) {
                     a->id_from_uuid ? "\",\"id_source\":\"uuid\"," : "\",\"id_source\":\"hash\",");
         key(b, "rule");
         fb_json_str(b, a->rule, a->rule_len);
-        fb_buf_printf(b, ",\"priority\":\"%s\",\"time\":\"%s\",",
-                      fb_priority_to_string(a->priority), a->time);
+        fb_buf_puts(b, ",\"priority\":\"");
+        fb_buf_puts(b, fb_priority_to_string(a->priority));
+        fb_buf_puts(b, "\",\"time\":\"");
+        fb_buf_puts(b, a->time); /* RFC 3339, checked */
+        fb_buf_puts(b, "\",");
         key(b, "source");
         jstr(b, a->source);
         fb_buf_putc(b, ',');
@@ -130,9 +135,10 @@ int fb_report_json(const struct fb_report *r, struct fb_buf *b) {
         jstr(b, a->hostname);
         fb_buf_puts(b, ",\"tags\":[");
         for (i = 0; i < a->n_tags; i++) {
-                if (i)
-                        fb_buf_putc(b, ',');
-                jstr(b, a->tags[i]);
+                /* tags have the same checked charset as keys */
+                fb_buf_puts(b, i ? ",\"" : "\"");
+                fb_buf_puts(b, a->tags[i]);
+                fb_buf_putc(b, '"');
         }
         fb_buf_puts(b, "],\"output_fields\":{");
         for (i = 0; i < a->n_fields; i++) {

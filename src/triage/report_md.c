@@ -64,7 +64,9 @@ static void steps(struct fb_buf *b, const struct fb_report *r, const char *headi
 
         if (n == 0)
                 return;
-        fb_buf_printf(b, "\n## %s\n", heading);
+        fb_buf_puts(b, "\n## ");
+        fb_buf_puts(b, heading);
+        fb_buf_putc(b, '\n');
         for (i = 0; i < n; i++) {
                 fb_buf_putc(b, '\n');
                 text(b, r, s[i].text);

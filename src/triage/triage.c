@@ -66,13 +66,10 @@ static void put(struct fb_report *r, const char *s) {
         fb_buf_puts(&r->arena, s);
 }
 
-static void putf(struct fb_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void putf(struct fb_report *r, const char *fmt, ...) {
-        va_list ap;
+static void put_int(struct fb_report *r, int64_t v) {
+        char num[24];
 
-        va_start(ap, fmt);
-        fb_buf_vprintf(&r->arena, fmt, ap);
-        va_end(ap);
+        fb_buf_put(&r->arena, num, fb_format_int64(num, v));
 }
 
 /* An untrusted value, as a code span. */
@@ -206,6 +203,7 @@ static const char *const var_needs[_V_MAX] = {
 
 struct vars {
         struct fb_text v[_V_MAX]; /* in r->scratch; len 0 = unavailable */
+        unsigned done;            /* bit v: v[v] has been computed */
 };
 
 static void set_var(struct fb_report *r, struct vars *vs, enum var v, const char *s, size_t len,
@@ -233,44 +231,77 @@ static void set_time_var(struct fb_report *r, struct vars *vs, enum var v, int64
         set_var(r, vs, v, s, strlen(s), true);
 }
 
-static void compute_vars(struct fb_report *r, struct vars *vs) {
+static void vars_init(struct fb_report *r, struct vars *vs) {
+        *vs = (struct vars){ 0 };
+        fb_buf_reset(&r->scratch);
+        fb_buf_putc(&r->scratch, '\0'); /* offset 0 stays unused */
+}
+
+/* Computes variable v from the alert, once: only what a template names costs anything. */
+static const struct fb_text *get_var(struct fb_report *r, struct vars *vs, enum var v) {
         const struct fb_alert *a = r->alert;
         const char *s;
         size_t len;
         int64_t port;
 
-        *vs = (struct vars){ 0 };
-        fb_buf_reset(&r->scratch);
-        fb_buf_putc(&r->scratch, '\0'); /* offset 0 stays unused */
-        if (r->cid[0])
-                set_var(r, vs, V_CID, r->cid, strlen(r->cid), false);
-        s = str(a, "k8s.ns.name", &len);
-        if (s && is_dns_name(s, len, 63, false))
-                set_var(r, vs, V_NS, s, len, false);
-        s = str(a, "k8s.pod.name", &len);
-        if (s && is_dns_name(s, len, 253, true))
-                set_var(r, vs, V_POD, s, len, false);
-        s = str(a, "fd.name", &len);
-        if (s && s[0] == '/')
-                set_var(r, vs, V_FILE, s, len, true);
-        s = str(a, "proc.exepath", &len);
-        if (s && s[0] == '/')
-                set_var(r, vs, V_EXEPATH, s, len, true);
-        s = str(a, "proc.name", &len);
-        if (s && s[0] != '-')
-                set_var(r, vs, V_PNAME, s, len, true);
-        set_var(r, vs, V_ALERT8, a->id, 8, false);
-        set_time_var(r, vs, V_SINCE, -600);
-        set_time_var(r, vs, V_UNTIL, 600);
-        if (fb_alert_int(a, "fd.rport", &port) >= 0 && port > 0 && port < 65536) {
-                char p[8];
+        if (vs->done & (1u << v))
+                return &vs->v[v];
+        vs->done |= 1u << v;
+        switch (v) {
+        case V_CID:
+                if (r->cid[0])
+                        set_var(r, vs, V_CID, r->cid, strlen(r->cid), false);
+                break;
+        case V_NS:
+                s = str(a, "k8s.ns.name", &len);
+                if (s && is_dns_name(s, len, 63, false))
+                        set_var(r, vs, V_NS, s, len, false);
+                break;
+        case V_POD:
+                s = str(a, "k8s.pod.name", &len);
+                if (s && is_dns_name(s, len, 253, true))
+                        set_var(r, vs, V_POD, s, len, false);
+                break;
+        case V_FILE:
+                s = str(a, "fd.name", &len);
+                if (s && s[0] == '/')
+                        set_var(r, vs, V_FILE, s, len, true);
+                break;
+        case V_EXEPATH:
+                s = str(a, "proc.exepath", &len);
+                if (s && s[0] == '/')
+                        set_var(r, vs, V_EXEPATH, s, len, true);
+                break;
+        case V_PNAME:
+                s = str(a, "proc.name", &len);
+                if (s && s[0] != '-')
+                        set_var(r, vs, V_PNAME, s, len, true);
+                break;
+        case V_ALERT8:
+                set_var(r, vs, V_ALERT8, a->id, 8, false);
+                break;
+        case V_SINCE:
+                set_time_var(r, vs, V_SINCE, -600);
+                break;
+        case V_UNTIL:
+                set_time_var(r, vs, V_UNTIL, 600);
+                break;
+        case V_RPORT:
+                if (fb_alert_int(a, "fd.rport", &port) >= 0 && port > 0 && port < 65536) {
+                        char p[8];
 
-                snprintf(p, sizeof(p), "%d", (int)port);
-                set_var(r, vs, V_RPORT, p, strlen(p), false);
+                        set_var(r, vs, V_RPORT, p, fb_format_int64(p, port), false);
+                }
+                break;
+        case V_SIP:
+                s = str(a, "fd.sip", &len);
+                if (s && is_ip(s, len))
+                        set_var(r, vs, V_SIP, s, len, false);
+                break;
+        case _V_MAX:
+                break;
         }
-        s = str(a, "fd.sip", &len);
-        if (s && is_ip(s, len))
-                set_var(r, vs, V_SIP, s, len, false);
+        return &vs->v[v];
 }
 
 static int var_index(const char *name, size_t len) {
@@ -285,7 +316,7 @@ static int var_index(const char *name, size_t len) {
 
 /* Expands one template into the arena. Returns true, or false (rolling the arena back) and sets
  * the missing bits when a variable is unavailable. */
-static bool expand(struct fb_report *r, const struct vars *vs, const char *tpl, unsigned *missing) {
+static bool expand(struct fb_report *r, struct vars *vs, const char *tpl, unsigned *missing) {
         size_t mark = r->arena.len;
         const char *p = tpl, *q;
 
@@ -294,7 +325,7 @@ static bool expand(struct fb_report *r, const struct vars *vs, const char *tpl, 
                 int v = end ? var_index(q + 2, (size_t)(end - q - 2)) : -1;
 
                 fb_buf_put(&r->arena, p, (size_t)(q - p));
-                if (v < 0 || vs->v[v].len == 0) {
+                if (v < 0 || get_var(r, vs, (enum var)v)->len == 0) {
                         if (v >= 0)
                                 *missing |= 1u << v;
                         else
@@ -304,7 +335,7 @@ static bool expand(struct fb_report *r, const struct vars *vs, const char *tpl, 
                         while ((q = strstr(p, "@{"))) {
                                 end = strchr(q + 2, '}');
                                 v = end ? var_index(q + 2, (size_t)(end - q - 2)) : -1;
-                                if (v >= 0 && vs->v[v].len == 0)
+                                if (v >= 0 && get_var(r, vs, (enum var)v)->len == 0)
                                         *missing |= 1u << v;
                                 p = end ? end + 1 : q + 2;
                         }
@@ -336,7 +367,7 @@ static struct fb_text kb_text(const char *s, const char *json) {
         return (struct fb_text){ .len = strlen(s), .ext = s, .ext_json = json };
 }
 
-static void add_steps(struct fb_report *r, const struct vars *vs, const struct fb_kb_steps *steps,
+static void add_steps(struct fb_report *r, struct vars *vs, const struct fb_kb_steps *steps,
                       struct fb_report_step *out, size_t *n) {
         size_t i, j;
 
@@ -485,8 +516,11 @@ static void analyze_process(struct fb_report *r) {
                 put(r, " as user ");
                 if (user)
                         val(r, user, ul);
-                if (fb_alert_int(a, "user.uid", &uid) >= 0)
-                        putf(r, "%s(uid %" PRId64 ")", user ? " " : "", uid);
+                if (fb_alert_int(a, "user.uid", &uid) >= 0) {
+                        put(r, user ? " (uid " : "(uid ");
+                        put_int(r, uid);
+                        put(r, ")");
+                }
         }
         put(r, ".");
         if (fb_alert_int(a, "user.uid", &uid) >= 0 && uid == 0) {
@@ -556,7 +590,11 @@ static void explain_exe_flags(struct fb_report *r) {
                         size_t tok = (size_t)((bar ? bar : end) - p);
 
                         if (tok == kl && memcmp(p, known[i].flag, kl) == 0) {
-                                putf(r, " `%s`: %s.", known[i].flag, known[i].meaning);
+                                put(r, " `");
+                                put(r, known[i].flag);
+                                put(r, "`: ");
+                                put(r, known[i].meaning);
+                                put(r, ".");
                                 any = true;
                                 break;
                         }
@@ -646,20 +684,21 @@ static void analyze_session(struct fb_report *r) {
         if (has_tty && tty == 0)
                 put(r, " No terminal is attached (`proc.tty` is 0): nobody typed this "
                        "interactively.");
-        else if (has_tty)
-                putf(r,
-                     " A terminal is attached (`proc.tty` is %" PRId64 "): someone is working "
-                     "interactively, for example through `docker exec -it` or `kubectl exec "
-                     "-it`.",
-                     tty);
+        else if (has_tty) {
+                put(r, " A terminal is attached (`proc.tty` is ");
+                put_int(r, tty);
+                put(r, "): someone is working interactively, for example through `docker exec "
+                       "-it` or `kubectl exec -it`.");
+        }
         if (has_luid && luid == -1)
                 put(r, " The login uid is -1: the process does not descend from a login session, "
                        "which is normal for containers and services.");
-        else if (has_luid)
-                putf(r,
-                     " The login uid is %" PRId64 ": the process descends from a login session "
-                     "of that user on the host, so a person started it.",
-                     luid);
+        else if (has_luid) {
+                put(r, " The login uid is ");
+                put_int(r, luid);
+                put(r, ": the process descends from a login session of that user on the host, "
+                       "so a person started it.");
+        }
         analysis_item(r, start);
 }
 
@@ -674,10 +713,11 @@ static void analyze_timing_and_result(struct fb_report *r) {
                 int64_t d = evt_time - start_ts;
 
                 start = text_begin(r);
-                putf(r,
-                     "**Timing.** The event came %" PRId64 ".%02" PRId64
-                     " s after the container started",
-                     d / 1000000000, (d % 1000000000) / 10000000);
+                put(r, "**Timing.** The event came ");
+                put_int(r, d / 1000000000);
+                put(r, (d % 1000000000) / 10000000 < 10 ? ".0" : ".");
+                put_int(r, (d % 1000000000) / 10000000);
+                put(r, " s after the container started");
                 if (d < 60 * (int64_t)1000000000)
                         put(r, ": the behaviour is part of the container's start-up (its "
                                "entrypoint or image), not something that arrived later.");
@@ -891,10 +931,10 @@ static void decide(struct fb_report *r, const struct signals *sig) {
                        "from its priority and tags.");
                 r->confidence = FB_CONFIDENCE_LOW;
         } else {
-                putf(r,
-                     "Nothing in the alert points to a test tool or a known benign cause, so "
-                     "the rule's default applies: %s.",
-                     fb_verdict_phrase(r->verdict));
+                put(r, "Nothing in the alert points to a test tool or a known benign cause, so "
+                       "the rule's default applies: ");
+                put(r, fb_verdict_phrase(r->verdict));
+                put(r, ".");
         }
         reason(r, start);
         if (str(a, "evt.res", NULL) && !str_eq(a, "evt.res", "SUCCESS")) {
@@ -1013,11 +1053,15 @@ static void headline(struct fb_report *r) {
         }
         if (r->generic)
                 put(r, " raised an alert");
-        else
-                putf(r, " saw %s", r->entry->detects);
+        else {
+                put(r, " saw ");
+                put(r, r->entry->detects);
+        }
         put(r, r->on_host ? ", on " : ", in ");
         fb_buf_put(&r->arena, fb_report_str(r, r->where), r->where.len);
-        putf(r, ". The %s rule ", fb_priority_to_string(a->priority));
+        put(r, ". The ");
+        put(r, fb_priority_to_string(a->priority));
+        put(r, " rule ");
         fb_buf_put(&r->arena, fb_report_str(r, r->title), r->title.len);
         put(r, " fired.");
         r->headline = text_end(r, start);
@@ -1028,8 +1072,11 @@ static void title(struct fb_report *r) {
 
         if (r->generic)
                 val(r, r->alert->rule, r->alert->rule_len);
-        else
-                putf(r, "*%s*", r->entry->rule);
+        else {
+                put(r, "*");
+                put(r, r->entry->rule);
+                put(r, "*");
+        }
         r->title = text_end(r, start);
 }
 
@@ -1085,7 +1132,7 @@ int fb_triage(const struct fb_kb *kb, const struct fb_alert *a, struct fb_report
         map_mitre(r);
         headline(r);
 
-        compute_vars(r, &vs);
+        vars_init(r, &vs);
         add_steps(r, &vs, fb_kb_common(kb, "investigate"), r->investigate, &r->n_investigate);
         add_steps(r, &vs, &r->entry->investigate, r->investigate, &r->n_investigate);
         add_steps(r, &vs, fb_kb_common(kb, "contain"), r->contain, &r->n_contain);
