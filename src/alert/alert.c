@@ -642,6 +642,27 @@ static const unsigned char frame_special[256] = {
 };
 static const unsigned char string_special[256] = { ['"'] = 1, ['\\'] = 1, ['\n'] = 1 };
 
+/* The index of the first '"', '\\' or newline in p[i..n), or n: 8 bytes at a time first. */
+static size_t skip_string(const unsigned char *p, size_t i, size_t n) {
+        const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
+
+        while (n - i >= 8) {
+                uint64_t x, q, b, l;
+
+                memcpy(&x, p + i, 8);
+                q = x ^ (ones * '"');
+                b = x ^ (ones * '\\');
+                l = x ^ (ones * '\n');
+                if (((q - ones) & ~q & highs) | ((b - ones) & ~b & highs) |
+                    ((l - ones) & ~l & highs))
+                        break;
+                i += 8;
+        }
+        while (i < n && !string_special[p[i]])
+                i++;
+        return i;
+}
+
 struct fb_alert_reader {
         int fd;
         bool eof;
@@ -831,8 +852,7 @@ int fb_alert_reader_next(struct fb_alert_reader *r, const struct fb_alert **ret,
                                         /* a pending escape (from the end of the previous read)
                                          * makes this byte ordinary: look at it below */
                                         if (!r->esc)
-                                                while (i < n && !string_special[p[i]])
-                                                        i++;
+                                                i = skip_string(p, i, n);
                                 } else if (!r->first_line || r->line_mode)
                                         while (i < n && !frame_special[p[i]])
                                                 i++;

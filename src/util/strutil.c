@@ -82,10 +82,29 @@ static void escape_display(struct fb_buf *b, const char *s, size_t len, bool pip
         size_t i = 0, run = 0;
 
         while (i < len) {
-                unsigned char c = p[i];
+                unsigned char c;
                 uint32_t cp = 0;
                 size_t n = 0;
 
+                /* 8 plain bytes at a time: none a control, DEL, '\\', '|' or non-ASCII */
+                while (len - i >= 8) {
+                        const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
+                        uint64_t x, bs, bar, del;
+
+                        memcpy(&x, p + i, 8);
+                        bs = x ^ (ones * '\\');
+                        bar = pipe_escape ? x ^ (ones * '|') : ones;
+                        del = x ^ (ones * 0x7f);
+                        if ((((x - ones * 0x20) & ~x) | ((bs - ones) & ~bs) |
+                             ((bar - ones) & ~bar) | ((del - ones) & ~del) | x) &
+                            highs)
+                                break;
+                        i += 8;
+                        run += 8;
+                }
+                if (i >= len)
+                        break;
+                c = p[i];
                 if (c >= 0x20 && c < 0x7F && c != '\\' && !(pipe_escape && c == '|')) {
                         i++;
                         run++;
@@ -154,13 +173,16 @@ bool fb_needs_display_escape(const char *s, size_t len) {
 
 void fb_md_code(struct fb_buf *b, const char *s, size_t len, bool in_table) {
         size_t i, run = 0, maxrun = 0;
+        const char *first;
         bool pad;
 
         if (len == 0) {
                 fb_buf_puts(b, "*(empty)*");
                 return;
         }
-        for (i = 0; i < len; i++) {
+        /* the longest run of backticks decides the fence; most values have none */
+        first = memchr(s, '`', len);
+        for (i = first ? (size_t)(first - s) : len; i < len; i++) {
                 if (s[i] == '`') {
                         run++;
                         if (run > maxrun)
