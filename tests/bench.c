@@ -144,7 +144,7 @@ int main(int argc, char **argv) {
         char where[256], *alert = NULL, *line;
         double t[_MODES][REPS], med[_MODES];
         size_t len, i, line_len, n = argc > 3 ? strtoul(argv[3], NULL, 10) : 20000;
-        long r10, r100, m100, self;
+        long r10 = 0, r100 = 0, m100 = 0, self = 0;
         struct rusage ru;
         int m, k, only = -1;
         cpu_set_t one;
