@@ -25,7 +25,7 @@ FUZZ_SECONDS ?= 30
 CFLAGS      ?= -O2 -g
 LDFLAGS     ?=
 
-PKGS        := jansson yaml-0.1
+PKGS        := jansson yaml-0.1 libcurl
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -lyaml)
 
@@ -45,7 +45,7 @@ Q := @
 E := @printf '  %-6s %s\n'
 endif
 
-LIB_SRCS  := $(wildcard src/util/*.c src/alert/*.c src/triage/*.c)
+LIB_SRCS  := $(wildcard src/util/*.c src/alert/*.c src/triage/*.c src/engine/*.c)
 LIB_ASM   := src/triage/kb_builtin.S
 CLI_SRCS  := $(wildcard src/cli/*.c)
 TEST_SRCS := $(wildcard tests/test-*.c)
@@ -53,7 +53,7 @@ KB_DATA   := $(wildcard policies/kb/*.yaml)
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
-TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%)
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%) $(BUILD)/tests/docker-engine
 LIBFB     := $(BUILD)/libfirebreak.a
 BIN       := $(BUILD)/firebreak
 

@@ -13,6 +13,7 @@ static const struct {
         const char *summary;
 } verbs[] = {
         { "triage", fb_verb_triage, "write a triage report for each Falco alert" },
+        { "container", fb_verb_container, "inspect, pause or unpause a container by id" },
 };
 
 static void usage(FILE *f) {

@@ -1,0 +1,83 @@
+/* engine.h: container runtimes behind one interface. The Docker backend speaks the Engine API
+ * over its unix socket; a containerd backend fits the same calls. Callers never see a runtime's
+ * own types or status codes: results are -errno, and the runtime's error text is kept for logs.
+ *
+ * Ids: every call that names a container takes a full id that fb_engine_resolve() returned.
+ * Resolution matches ids only, never names: a container *named* like another's id prefix can
+ * not stand in for it. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "firebreak/buf.h"
+
+#define FB_CONTAINER_ID_LEN 64
+
+struct fb_engine;
+
+struct fb_engine_config {
+        /* Docker: the socket path; NULL takes DOCKER_HOST (unix:// only, as the docker CLI
+         * reads it), else /run/docker.sock */
+        const char *docker_socket;
+        unsigned timeout_ms; /* per call; 0 means 5000 */
+};
+
+/* What inspection tells about a container. Strings come from the engine, which takes them
+ * from whoever created the container: treat them as untrusted (escape before display). */
+struct fb_container {
+        char id[FB_CONTAINER_ID_LEN + 1];
+        char name[256];  /* without Docker's leading '/' */
+        char image[512]; /* as the container was created from it */
+        char state[32];  /* created, running, paused, restarting, exited, dead */
+        pid_t pid;       /* host pid of the main process, 0 when not running */
+        bool privileged;
+        bool tty;
+};
+
+/* Connects to the Docker engine and negotiates the API version (the engine's, capped at the
+ * newest version firebreak is tested with). Returns 0, -EINVAL (DOCKER_HOST not unix://),
+ * -ENOENT or -ECONNREFUSED (no engine at the socket), -ETIMEDOUT, -EPROTO (no API version in
+ * the answer), or -ENOMEM. */
+int fb_engine_open_docker(const struct fb_engine_config *cfg, struct fb_engine **ret);
+void fb_engine_free(struct fb_engine *e);
+
+/* "docker"; the socket path; the negotiated API version ("1.41"). */
+const char *fb_engine_name(const struct fb_engine *e);
+const char *fb_engine_endpoint(const struct fb_engine *e);
+const char *fb_engine_api_version(const struct fb_engine *e);
+/* The engine's message for the last failed call ("" if none). Untrusted text. */
+const char *fb_engine_last_error(const struct fb_engine *e);
+
+/* Resolves a lowercase hex id prefix (1 to 64 digits; Falco sends 12) to exactly one full id.
+ * Returns 0, -EINVAL (not a hex prefix), -ENOENT (no such container), -ENOTUNIQ (more than one
+ * container matches), or a transport error. */
+int fb_engine_resolve(struct fb_engine *e, const char *prefix,
+                      char ret_id[FB_CONTAINER_ID_LEN + 1]);
+
+/* Inspects a container by full id. raw, when not NULL, receives the engine's JSON as is.
+ * Returns 0, -ENOENT, or a transport error. */
+int fb_engine_inspect(struct fb_engine *e, const char *id, struct fb_container *ret,
+                      struct fb_buf *raw);
+
+/* Pause and unpause are idempotent: 0 when the call changed the state, 1 when the container
+ * already was in it. -ENOENT; -EBUSY when the container is not running (cannot be paused). */
+int fb_engine_pause(struct fb_engine *e, const char *id);
+int fb_engine_unpause(struct fb_engine *e, const char *id);
+
+/* Stop (SIGTERM, then SIGKILL after timeout_s) returns 0, or 1 when already stopped. Kill
+ * sends signal (a name such as "KILL") and returns 0, or -EBUSY when not running. Both unpause
+ * a paused container first: never use them on a container you paused to preserve evidence. */
+int fb_engine_stop(struct fb_engine *e, const char *id, unsigned timeout_s);
+int fb_engine_kill(struct fb_engine *e, const char *id, const char *signal);
+
+/* Host pids of the container's processes (works on a paused container). *ret is allocated;
+ * the caller frees it. Returns 0 or an error. */
+int fb_engine_top(struct fb_engine *e, const char *id, pid_t **ret, size_t *ret_n);
+
+/* Filesystem changes (JSON array), the last tail lines of output (text, stream frames
+ * removed), and engine information (JSON), appended to out. Bodies are capped. */
+int fb_engine_changes(struct fb_engine *e, const char *id, struct fb_buf *out);
+int fb_engine_logs(struct fb_engine *e, const char *id, unsigned tail, struct fb_buf *out);
+int fb_engine_info(struct fb_engine *e, struct fb_buf *out);

@@ -1,0 +1,22 @@
+/* http.h: HTTP/1.1 requests over a unix socket with libcurl, for engine APIs. One handle is
+ * reused, so requests share a connection; every call has a timeout and a response size cap.
+ * Only this module includes <curl/curl.h>. */
+#pragma once
+
+#include <stddef.h>
+
+#include "firebreak/buf.h"
+
+struct fb_http;
+
+/* Returns 0 or -ENOMEM. socket_path is copied. */
+int fb_http_new(const char *socket_path, unsigned timeout_ms, struct fb_http **ret);
+void fb_http_free(struct fb_http *h);
+
+/* Sends method path (e.g. "GET", "/v1.41/info") with an optional JSON body; appends the
+ * response body to out (at most out->max bytes). If header is not NULL, *header_value receives
+ * that response header's value (trimmed), up to hv_len bytes.
+ * Returns the HTTP status (100..599), or -ENOENT / -ECONNREFUSED (nothing listens),
+ * -ETIMEDOUT, -E2BIG (the body exceeds out's cap), -ENOMEM, or -EIO. */
+int fb_http_request(struct fb_http *h, const char *method, const char *path, const char *body,
+                    struct fb_buf *out, const char *header, char *header_value, size_t hv_len);

@@ -1,0 +1,112 @@
+/* engine.c: the runtime-neutral front of the engine layer; checks arguments once for every
+ * backend, then dispatches. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_impl.h"
+#include "firebreak/strutil.h"
+
+void fb_engine_set_error(struct fb_engine *e, const char *msg, size_t len) {
+        if (len >= sizeof(e->last_error))
+                len = sizeof(e->last_error) - 1;
+        memcpy(e->last_error, msg, len);
+        e->last_error[len] = '\0';
+}
+
+void fb_engine_free(struct fb_engine *e) {
+        if (!e)
+                return;
+        if (e->ops && e->ops->free)
+                e->ops->free(e);
+        free(e);
+}
+
+const char *fb_engine_name(const struct fb_engine *e) {
+        return e->ops->name;
+}
+
+const char *fb_engine_endpoint(const struct fb_engine *e) {
+        return e->endpoint;
+}
+
+const char *fb_engine_api_version(const struct fb_engine *e) {
+        return e->api_version;
+}
+
+const char *fb_engine_last_error(const struct fb_engine *e) {
+        return e->last_error;
+}
+
+/* Full ids only: 64 lowercase hex digits (what resolve returns). */
+static int check_id(struct fb_engine *e, const char *id) {
+        e->last_error[0] = '\0';
+        return id && strlen(id) == FB_CONTAINER_ID_LEN && fb_is_lower_hex(id, FB_CONTAINER_ID_LEN)
+                       ? 0
+                       : -EINVAL;
+}
+
+int fb_engine_resolve(struct fb_engine *e, const char *prefix,
+                      char ret_id[FB_CONTAINER_ID_LEN + 1]) {
+        size_t len = prefix ? strlen(prefix) : 0;
+
+        e->last_error[0] = '\0';
+        if (len == 0 || len > FB_CONTAINER_ID_LEN || !fb_is_lower_hex(prefix, len))
+                return -EINVAL;
+        return e->ops->resolve(e, prefix, ret_id);
+}
+
+#define DISPATCH(call, ...)                                                                        \
+        do {                                                                                       \
+                int _r = check_id(e, id);                                                          \
+                if (_r < 0)                                                                        \
+                        return _r;                                                                 \
+                return e->ops->call(e, id, ##__VA_ARGS__);                                         \
+        } while (0)
+
+int fb_engine_inspect(struct fb_engine *e, const char *id, struct fb_container *ret,
+                      struct fb_buf *raw) {
+        DISPATCH(inspect, ret, raw);
+}
+
+int fb_engine_pause(struct fb_engine *e, const char *id) {
+        DISPATCH(pause);
+}
+
+int fb_engine_unpause(struct fb_engine *e, const char *id) {
+        DISPATCH(unpause);
+}
+
+int fb_engine_stop(struct fb_engine *e, const char *id, unsigned timeout_s) {
+        DISPATCH(stop, timeout_s);
+}
+
+int fb_engine_kill(struct fb_engine *e, const char *id, const char *signal) {
+        size_t i;
+
+        /* a signal name or number, nothing else: it goes into a URL */
+        for (i = 0; signal && signal[i]; i++)
+                if (!((signal[i] >= 'A' && signal[i] <= 'Z') ||
+                      (signal[i] >= '0' && signal[i] <= '9')))
+                        return -EINVAL;
+        if (!signal || i == 0 || i > 16)
+                return -EINVAL;
+        DISPATCH(kill, signal);
+}
+
+int fb_engine_top(struct fb_engine *e, const char *id, pid_t **ret, size_t *ret_n) {
+        DISPATCH(top, ret, ret_n);
+}
+
+int fb_engine_changes(struct fb_engine *e, const char *id, struct fb_buf *out) {
+        DISPATCH(changes, out);
+}
+
+int fb_engine_logs(struct fb_engine *e, const char *id, unsigned tail, struct fb_buf *out) {
+        DISPATCH(logs, tail, out);
+}
+
+int fb_engine_info(struct fb_engine *e, struct fb_buf *out) {
+        e->last_error[0] = '\0';
+        return e->ops->info(e, out);
+}

@@ -1,0 +1,32 @@
+/* engine_impl.h: what a runtime backend provides to engine.c (private to src/engine). */
+#pragma once
+
+#include "firebreak/engine.h"
+
+struct fb_engine_ops {
+        const char *name;
+        int (*resolve)(struct fb_engine *e, const char *prefix,
+                       char ret_id[FB_CONTAINER_ID_LEN + 1]);
+        int (*inspect)(struct fb_engine *e, const char *id, struct fb_container *ret,
+                       struct fb_buf *raw);
+        int (*pause)(struct fb_engine *e, const char *id);
+        int (*unpause)(struct fb_engine *e, const char *id);
+        int (*stop)(struct fb_engine *e, const char *id, unsigned timeout_s);
+        int (*kill)(struct fb_engine *e, const char *id, const char *signal);
+        int (*top)(struct fb_engine *e, const char *id, pid_t **ret, size_t *ret_n);
+        int (*changes)(struct fb_engine *e, const char *id, struct fb_buf *out);
+        int (*logs)(struct fb_engine *e, const char *id, unsigned tail, struct fb_buf *out);
+        int (*info)(struct fb_engine *e, struct fb_buf *out);
+        void (*free)(struct fb_engine *e);
+};
+
+struct fb_engine {
+        const struct fb_engine_ops *ops;
+        char endpoint[4096];
+        char api_version[16];
+        char last_error[512];
+        void *backend;
+};
+
+/* Records the engine's message for the last failed call (truncated). */
+void fb_engine_set_error(struct fb_engine *e, const char *msg, size_t len);

@@ -1,0 +1,78 @@
+#!/bin/sh
+# test-docker: the engine layer and `firebreak container` against a real dockerd started here.
+set -u
+FB=${FIREBREAK:-build/firebreak}
+BUILD=${BUILD:-build}
+. tests/lib-dockerd.sh
+passed=0; failed=0; skipped=0
+ok() { passed=$((passed + 1)); echo "ok   $1"; }
+bad() { failed=$((failed + 1)); echo "FAIL $1"; shift; for l in "$@"; do echo "  $l"; done; }
+finish() {
+        dockerd_stop
+        if [ "${FIREBREAK_TEST_STRICT:-0}" = 1 ] && [ "$skipped" -gt 0 ]; then
+                failed=$((failed + skipped)); skipped=0; fi
+        echo "$passed passed, $failed failed, $skipped skipped"
+        [ "$failed" -eq 0 ]
+        exit $?
+}
+trap 'dockerd_stop' INT TERM
+
+if [ "$(id -u)" != 0 ] || ! command -v dockerd >/dev/null; then
+        echo "skip test-docker: needs root and dockerd (run .ci/install-deps test as root)"
+        skipped=1; finish
+fi
+dockerd_start || { bad "start a private dockerd"; finish; }
+ok "private dockerd is up"
+
+# the docker CLI warns about disabled networking on every run: keep that in a log
+cli_log="$DT/docker-cli.log"
+running=$(docker run -d --name fb-test-running fb-busybox:test \
+        sh -c 'echo to-stdout; echo to-stderr >&2; touch /tmp/dropped; exec sleep 600' 2>>"$cli_log")
+decoy=$(docker run -d --name "$(echo "$running" | cut -c1-12)" fb-busybox:test sleep 600 2>>"$cli_log")
+created=$(docker create --name fb-test-created fb-busybox:test sleep 600 2>>"$cli_log")
+# enough containers that two must share a first hex digit
+for i in $(seq 1 16); do docker create fb-busybox:test true >/dev/null 2>>"$cli_log"; done
+ambiguous=$(docker ps -aq --no-trunc | cut -c1 | sort | uniq -d | head -n 1)
+sleep 1
+
+FB_TEST_DOCKER_SOCK="$DT/docker.sock" FB_TEST_RUNNING=$running FB_TEST_DECOY=$decoy \
+        FB_TEST_CREATED=$created FB_TEST_AMBIGUOUS=$ambiguous "$BUILD/tests/docker-engine" > "$DT/unit.log" 2>&1
+cat "$DT/unit.log" | grep -v 'passed, '
+line=$(grep -E '^[0-9]+ passed' "$DT/unit.log")
+passed=$((passed + ${line%% passed*})); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')
+failed=$((failed + ${f:-1}))
+
+short=$(echo "$running" | cut -c1-12)
+state() { docker inspect --format '{{.State.Status}}' "$1"; }
+
+if "$FB" container pause "$short" > "$DT/out" 2>&1 && [ "$(state "$running")" = paused ] &&
+        [ "$(state "$decoy")" = running ]; then
+        ok "container pause <12 hex> pauses that id, not the container named like it"
+else bad "container pause by short id" "$(cat "$DT/out")" "running: $(state "$running"), decoy: $(state "$decoy")"; fi
+if "$FB" container pause "$short" | grep -q "^already paused $running"; then ok "pause again: already paused, exit 0"
+else bad "pause is idempotent"; fi
+if "$FB" container inspect "$short" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["state"]=="paused" and d["name"]=="fb-test-running"'; then
+        ok "container inspect prints JSON"; else bad "container inspect prints JSON"; fi
+if "$FB" container unpause "$short" >/dev/null && [ "$(state "$running")" = running ]; then
+        ok "container unpause"; else bad "container unpause"; fi
+"$FB" container pause ffffffffffff00 2>"$DT/err"; rc=$?
+if [ $rc -eq 1 ] && grep -q "no container has an id starting with" "$DT/err"; then ok "unknown id: exit 1, clear message"
+else bad "unknown id" "exit $rc: $(cat "$DT/err")"; fi
+"$FB" container pause "$ambiguous" 2>"$DT/err"; rc=$?
+if [ $rc -eq 1 ] && grep -q "more than one container" "$DT/err"; then ok "ambiguous id refused: exit 1"
+else bad "ambiguous id" "exit $rc: $(cat "$DT/err")"; fi
+"$FB" container pause "$(echo "$created" | cut -c1-12)" 2>"$DT/err"; rc=$?
+if [ $rc -eq 1 ] && grep -q "is not running" "$DT/err"; then ok "pausing a stopped container: exit 1, engine's reason"
+else bad "pause a created container" "exit $rc: $(cat "$DT/err")"; fi
+"$FB" container pause 'x$(id)' 2>"$DT/err"; rc=$?
+if [ $rc -eq 2 ]; then ok "a non-hex id is a usage error"; else bad "non-hex id" "exit $rc"; fi
+
+# the engine goes away mid-run: a clear error, no crash
+saved_sock="$DT/docker.sock"
+dockerd_stop
+err=$(mktemp)
+"$FB" container --docker-socket "$saved_sock" inspect "$short" 2>"$err" >/dev/null; rc=$?
+if [ $rc -eq 4 ] && grep -q "cannot reach the Docker engine" "$err"; then ok "engine stopped: exit 4, clear message"
+else bad "engine stopped" "exit $rc: $(cat "$err")"; fi
+rm -f "$err"
+finish
