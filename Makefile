@@ -45,7 +45,7 @@ Q := @
 E := @printf '  %-6s %s\n'
 endif
 
-LIB_SRCS  := $(wildcard src/util/*.c src/alert/*.c src/triage/*.c src/engine/*.c)
+LIB_SRCS  := $(wildcard src/util/*.c src/alert/*.c src/triage/*.c src/engine/*.c src/policy/*.c src/respond/*.c)
 LIB_ASM   := src/triage/kb_builtin.S
 CLI_SRCS  := $(wildcard src/cli/*.c)
 TEST_SRCS := $(wildcard tests/test-*.c)

@@ -113,7 +113,7 @@ TEST(no_engine_is_a_clear_error) {
         struct fb_engine_config cfg = { .docker_socket = "/nonexistent/docker.sock" };
         struct fb_engine *x = NULL;
 
-        CHECK_EQ(fb_engine_open_docker(&cfg, &x), -ENOENT);
+        CHECK_EQ(fb_engine_open_docker(&cfg, &x), -ECONNREFUSED);
         CHECK(x == NULL);
         setenv("DOCKER_HOST", "tcp://127.0.0.1:2375", 1);
         CHECK_EQ(fb_engine_open_docker(NULL, &x), -EINVAL);

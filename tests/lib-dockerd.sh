@@ -27,14 +27,29 @@ dockerd_start() {
                 docker import "$DT/rootfs.tar" fb-busybox:test >/dev/null
 }
 
+# stop_pid PID: SIGTERM, up to 15 s, then SIGKILL
+stop_pid() {
+        kill "$1" 2>/dev/null || return 0
+        i=0
+        while kill -0 "$1" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+        kill -9 "$1" 2>/dev/null
+}
+
 dockerd_stop() {
         [ -n "${DPID:-}" ] || return 0
-        docker ps -aq 2>/dev/null | xargs -r docker rm -f >/dev/null 2>&1
-        kill "$DPID" 2>/dev/null
-        i=0
-        while kill -0 "$DPID" 2>/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-        kill -9 "$DPID" 2>/dev/null
+        # paused containers would hold up the daemon's shutdown: thaw, then remove them all
+        paused=$(docker ps -q --filter status=paused 2>/dev/null)
+        [ -z "$paused" ] || docker unpause $paused >/dev/null 2>&1
+        all=$(docker ps -aq 2>/dev/null)
+        [ -z "$all" ] || docker rm -f $all >/dev/null 2>&1
+        cpid=$(cat "$DT/exec/containerd/containerd.pid" 2>/dev/null)
+        stop_pid "$DPID"
         wait "$DPID" 2>/dev/null
+        # dockerd stops its containerd; if it could not, stop it by its pid file
+        [ -z "$cpid" ] || stop_pid "$cpid"
+        # anything still mounted below our directory (container shm) must go before rm
+        grep -o " $DT/[^ ]*" /proc/mounts 2>/dev/null | sort -r | while read -r m; do
+                umount -l "$m" 2>/dev/null; done
         rm -rf "$DT"
         DPID=
 }

@@ -97,6 +97,10 @@ int fb_alert_parse(struct fb_alert *a, const char *data, size_t len, struct fb_a
 /* Validates a parsed JSON object as an alert and takes a reference to it. Same returns. */
 int fb_alert_from_json(struct fb_alert *a, struct json_t *root, struct fb_alert_error *err);
 
+/* Appends the alert as compact JSON with sorted keys (for evidence). Returns 0 or -ENOMEM. */
+struct fb_buf;
+int fb_alert_dump(const struct fb_alert *a, struct fb_buf *out);
+
 /* Looks up an output_fields key. Returns the field or NULL. */
 const struct fb_field *fb_alert_field(const struct fb_alert *a, const char *key);
 /* The string value of key, or NULL when absent, null or not a string. */

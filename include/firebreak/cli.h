@@ -10,9 +10,38 @@ enum {
         FB_EXIT_ENGINE = 4, /* the container engine could not be reached or failed */
 };
 
+#include <stdbool.h>
+
+#include "firebreak/buf.h"
+#include "firebreak/response.h"
+#include "firebreak/triage.h"
+
+struct fb_responder;
+
+/* The loop that triage and respond share: read alerts from inputs, triage each, let the
+ * responder act (respond only), render, write. */
+struct fb_cli_reports {
+        struct fb_kb *kb;
+        bool json;
+        const char *outdir;             /* NULL: reports on standard output */
+        struct fb_responder *responder; /* NULL: triage only */
+        /* state */
+        struct fb_report report;
+        struct fb_response response;
+        struct fb_buf out;
+        unsigned long n_ok, n_bad;
+        bool write_failed, action_failed;
+};
+
+/* Processes every input ("-" is standard input; none means "-") and returns the exit code:
+ * FB_EXIT_OUTPUT, FB_EXIT_ENGINE (an action failed), FB_EXIT_INPUT, or FB_EXIT_OK. */
+int fb_cli_reports_run(struct fb_cli_reports *c, char **inputs, int n);
+
 /* Each verb gets argv starting at its own name and returns an exit code. */
 int fb_verb_triage(int argc, char **argv);
 int fb_verb_container(int argc, char **argv);
+int fb_verb_respond(int argc, char **argv);
+int fb_verb_policy(int argc, char **argv);
 
 /* Loads the built-in knowledge base plus --kb paths (and /etc/firebreak/kb.d when present and
  * no --kb was given). Logs any error with its file, line and column. Returns 0 or -errno. */

@@ -34,12 +34,20 @@ struct fb_container {
         pid_t pid;       /* host pid of the main process, 0 when not running */
         bool privileged;
         bool tty;
+        /* labels as "key=value" strings, each NUL-terminated, the list ending in an empty
+         * string; labels that do not fit are left out */
+        char labels[4096];
 };
+
+/* Calls fn for each "key=value" label of c; stops when fn returns false. */
+void fb_container_labels(const struct fb_container *c, bool (*fn)(const char *kv, void *u),
+                         void *u);
 
 /* Connects to the Docker engine and negotiates the API version (the engine's, capped at the
  * newest version firebreak is tested with). Returns 0, -EINVAL (DOCKER_HOST not unix://),
- * -ENOENT or -ECONNREFUSED (no engine at the socket), -ETIMEDOUT, -EPROTO (no API version in
- * the answer), or -ENOMEM. */
+ * -ECONNREFUSED (no engine at the socket), -ETIMEDOUT, -EPROTO (no API version in the answer),
+ * or -ENOMEM. Every later call returns -ECONNREFUSED when the engine has gone away; -ENOENT
+ * always means "no such container". */
 int fb_engine_open_docker(const struct fb_engine_config *cfg, struct fb_engine **ret);
 void fb_engine_free(struct fb_engine *e);
 

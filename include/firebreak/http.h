@@ -16,7 +16,7 @@ void fb_http_free(struct fb_http *h);
 /* Sends method path (e.g. "GET", "/v1.41/info") with an optional JSON body; appends the
  * response body to out (at most out->max bytes). If header is not NULL, *header_value receives
  * that response header's value (trimmed), up to hv_len bytes.
- * Returns the HTTP status (100..599), or -ENOENT / -ECONNREFUSED (nothing listens),
+ * Returns the HTTP status (100..599), or -ECONNREFUSED (no socket, or nothing listens),
  * -ETIMEDOUT, -E2BIG (the body exceeds out's cap), -ENOMEM, or -EIO. */
 int fb_http_request(struct fb_http *h, const char *method, const char *path, const char *body,
                     struct fb_buf *out, const char *header, char *header_value, size_t hv_len);

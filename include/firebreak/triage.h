@@ -14,6 +14,7 @@
 #include "firebreak/alert.h"
 #include "firebreak/buf.h"
 #include "firebreak/kb.h"
+#include "firebreak/response.h"
 
 enum fb_confidence {
         FB_CONFIDENCE_HIGH,
@@ -89,6 +90,9 @@ struct fb_report {
         size_t n_not_covered;
         struct fb_text benign[FB_REPORT_MAX_ITEMS];
         size_t n_benign;
+
+        /* set by the responder after triage; NULL for a triage-only report */
+        const struct fb_response *response;
 
         struct fb_buf arena;
         struct fb_buf scratch;

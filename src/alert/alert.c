@@ -591,6 +591,19 @@ int fb_alert_parse(struct fb_alert *a, const char *data, size_t len, struct fb_a
         return parse_framed(a, data, len, err);
 }
 
+static int dump_cb(const char *buffer, size_t size, void *data) {
+        fb_buf_put(data, buffer, size);
+        return fb_buf_error(data) ? -1 : 0;
+}
+
+int fb_alert_dump(const struct fb_alert *a, struct fb_buf *out) {
+        if (!a->root ||
+            json_dump_callback(a->root, dump_cb, out, JSON_COMPACT | JSON_SORT_KEYS) < 0)
+                return fb_buf_error(out) ? fb_buf_error(out) : -ENOMEM;
+        fb_buf_putc(out, '\n');
+        return fb_buf_error(out);
+}
+
 const struct fb_field *fb_alert_field(const struct fb_alert *a, const char *key) {
         struct fb_field k = { .key = key };
 

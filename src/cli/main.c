@@ -13,7 +13,9 @@ static const struct {
         const char *summary;
 } verbs[] = {
         { "triage", fb_verb_triage, "write a triage report for each Falco alert" },
+        { "respond", fb_verb_respond, "triage, then act on the container as the policy says" },
         { "container", fb_verb_container, "inspect, pause or unpause a container by id" },
+        { "policy", fb_verb_policy, "check a response policy file" },
 };
 
 static void usage(FILE *f) {

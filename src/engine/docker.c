@@ -150,6 +150,7 @@ static void copy_str(char *dst, size_t n, json_t *v) {
 
 static int docker_inspect(struct fb_engine *e, const char *id, struct fb_container *ret,
                           struct fb_buf *raw) {
+        char want[FB_CONTAINER_ID_LEN + 1];
         struct fb_buf body;
         json_error_t jerr;
         json_t *j;
@@ -169,8 +170,10 @@ static int docker_inspect(struct fb_engine *e, const char *id, struct fb_contain
                 fb_buf_free(&body);
                 return -EPROTO;
         }
+        /* id may point into *ret (callers pass c.id and &c): keep it before clearing */
+        memmove(want, id, sizeof(want));
         *ret = (struct fb_container){ 0 };
-        memcpy(ret->id, id, FB_CONTAINER_ID_LEN + 1);
+        memcpy(ret->id, want, sizeof(want));
         name = json_string_value(json_object_get(j, "Name"));
         snprintf(ret->name, sizeof(ret->name), "%s", name ? name + (name[0] == '/') : "");
         copy_str(ret->image, sizeof(ret->image),
@@ -181,6 +184,26 @@ static int docker_inspect(struct fb_engine *e, const char *id, struct fb_contain
         ret->privileged =
                 json_is_true(json_object_get(json_object_get(j, "HostConfig"), "Privileged"));
         ret->tty = json_is_true(json_object_get(json_object_get(j, "Config"), "Tty"));
+        {
+                json_t *labels = json_object_get(json_object_get(j, "Config"), "Labels"), *v;
+                size_t off = 0;
+                const char *k;
+
+                json_object_foreach(labels, k, v) {
+                        const char *val = json_string_value(v);
+                        int n;
+
+                        if (!val)
+                                continue;
+                        n = snprintf(ret->labels + off, sizeof(ret->labels) - off, "%s=%s", k, val);
+                        if (n < 0 || (size_t)n + 2 > sizeof(ret->labels) - off) {
+                                ret->labels[off] = '\0'; /* does not fit: left out */
+                                continue;
+                        }
+                        off += (size_t)n + 1;
+                }
+                ret->labels[off] = '\0';
+        }
         if (raw)
                 fb_buf_put(raw, body.data, body.len);
         json_decref(j);

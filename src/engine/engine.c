@@ -14,6 +14,17 @@ void fb_engine_set_error(struct fb_engine *e, const char *msg, size_t len) {
         e->last_error[len] = '\0';
 }
 
+void fb_container_labels(const struct fb_container *c, bool (*fn)(const char *kv, void *u),
+                         void *u) {
+        const char *p = c->labels;
+
+        while (p < c->labels + sizeof(c->labels) && *p) {
+                if (!fn(p, u))
+                        return;
+                p += strlen(p) + 1;
+        }
+}
+
 void fb_engine_free(struct fb_engine *e) {
         if (!e)
                 return;

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 
 #include "firebreak/strutil.h"
 
@@ -89,7 +88,6 @@ int fb_http_request(struct fb_http *h, const char *method, const char *path, con
                     struct fb_buf *out, const char *header, char *header_value, size_t hv_len) {
         struct hdr hd = { .name = header, .value = header_value, .len = hv_len };
         struct curl_slist *hdrs = NULL;
-        struct stat st;
         char url[2048];
         CURLcode cc;
         long status = 0;
@@ -126,7 +124,8 @@ int fb_http_request(struct fb_http *h, const char *method, const char *path, con
         case CURLE_OK:
                 return status >= 100 && status <= 599 ? (int)status : -EIO;
         case CURLE_COULDNT_CONNECT:
-                return stat(h->socket_path, &st) < 0 ? -ENOENT : -ECONNREFUSED;
+                /* socket missing or refused alike: -ENOENT is kept for "no such container" */
+                return -ECONNREFUSED;
         case CURLE_OPERATION_TIMEDOUT:
                 return -ETIMEDOUT;
         case CURLE_WRITE_ERROR:

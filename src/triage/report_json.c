@@ -112,6 +112,37 @@ static void field(struct fb_buf *b, const struct fb_field *f) {
         }
 }
 
+static void response(struct fb_buf *b, const struct fb_response *x) {
+        size_t i;
+
+        fb_buf_puts(b, x->dry_run ? "{\"mode\":\"dry-run\",\"policy_rules\":"
+                                  : "{\"mode\":\"enforce\",\"policy_rules\":");
+        fb_json_str(b, x->rules, strlen(x->rules));
+        fb_buf_puts(b, ",\"target\":");
+        jstr(b, x->target[0] ? x->target : NULL);
+        fb_buf_puts(b, ",\"engine\":");
+        jstr(b, x->engine);
+        fb_buf_puts(b, ",\"note\":");
+        jstr(b, x->note[0] ? x->note : NULL);
+        fb_buf_puts(b, ",\"actions\":[");
+        for (i = 0; i < x->n_actions; i++) {
+                const struct fb_response_action *a = &x->actions[i];
+
+                fb_buf_puts(b, i ? ",{\"action\":\"" : "{\"action\":\"");
+                fb_buf_puts(b, fb_action_to_string(a->action));
+                fb_buf_puts(b, "\",\"result\":\"");
+                fb_buf_puts(b, fb_act_result_to_string(a->result));
+                fb_buf_puts(b, "\",\"detail\":");
+                fb_json_str(b, a->detail, strlen(a->detail));
+                fb_buf_printf(b, ",\"duration_us\":%llu}", (unsigned long long)a->duration_us);
+        }
+        fb_buf_puts(b, "],\"evidence_dir\":");
+        jstr(b, x->evidence_dir[0] ? x->evidence_dir : NULL);
+        fb_buf_puts(b, ",\"manifest_sha256\":");
+        jstr(b, x->manifest_sha256[0] ? x->manifest_sha256 : NULL);
+        fb_buf_putc(b, '}');
+}
+
 int fb_report_json(const struct fb_report *r, struct fb_buf *b) {
         const struct fb_alert *a = r->alert;
         size_t i;
@@ -173,6 +204,11 @@ int fb_report_json(const struct fb_report *r, struct fb_buf *b) {
         jstr(b, r->cid[0] ? r->cid : NULL);
         fb_buf_puts(b, "},");
         texts(b, r, "analysis", r->analysis, r->n_analysis);
+        fb_buf_puts(b, ",\"response\":");
+        if (r->response && r->response->active)
+                response(b, r->response);
+        else
+                fb_buf_puts(b, "null");
         fb_buf_puts(b, ",\"mitre\":[");
         for (i = 0; i < r->n_mitre; i++) {
                 const struct fb_report_mitre *m = &r->mitre[i];

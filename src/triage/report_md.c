@@ -94,6 +94,52 @@ static void list(struct fb_buf *b, const struct fb_report *r, const struct fb_te
         }
 }
 
+static void response(struct fb_buf *b, const struct fb_response *x) {
+        size_t i;
+
+        fb_buf_puts(b, "\n## Response\n\n");
+        if (x->rules[0]) {
+                fb_buf_puts(b, "Policy rule ");
+                fb_md_code(b, x->rules, strlen(x->rules), false);
+                fb_buf_puts(b, x->dry_run ? ", **dry-run**: decided and recorded, nothing touched"
+                                          : ", enforce");
+                fb_buf_puts(b, ".");
+                if (x->target[0]) {
+                        fb_buf_puts(b, " Target: container `");
+                        fb_buf_puts(b, x->target); /* 64 hex digits, from the engine */
+                        fb_buf_puts(b, "` (the alert's id resolved through ");
+                        fb_buf_puts(b, x->engine);
+                        fb_buf_puts(b, ").");
+                }
+                fb_buf_putc(b, '\n');
+        }
+        if (x->note[0]) {
+                fb_buf_puts(b, x->note); /* firebreak's own text */
+                fb_buf_putc(b, '\n');
+        }
+        if (x->n_actions)
+                fb_buf_putc(b, '\n');
+        for (i = 0; i < x->n_actions; i++) {
+                const struct fb_response_action *a = &x->actions[i];
+                char ms[32];
+
+                fb_buf_puts(b, "- `");
+                fb_buf_puts(b, fb_action_to_string(a->action));
+                fb_buf_puts(b, "`: **");
+                fb_buf_puts(b, fb_act_result_to_string(a->result));
+                fb_buf_puts(b, "**");
+                if (a->result == FB_ACT_DONE || a->result == FB_ACT_ALREADY ||
+                    a->result == FB_ACT_FAILED) {
+                        snprintf(ms, sizeof(ms), " in %.1f ms", (double)a->duration_us / 1000.0);
+                        fb_buf_puts(b, ms);
+                }
+                fb_buf_puts(b, " — ");
+                /* details can quote the engine, which quotes container names */
+                fb_md_code(b, a->detail, strlen(a->detail), false);
+                fb_buf_putc(b, '\n');
+        }
+}
+
 int fb_report_md(const struct fb_report *r, struct fb_buf *b) {
         const struct fb_alert *a = r->alert;
         size_t i;
@@ -165,6 +211,8 @@ int fb_report_md(const struct fb_report *r, struct fb_buf *b) {
 
         fb_buf_puts(b, "\n## Analysis\n");
         list(b, r, r->analysis, r->n_analysis);
+        if (r->response && r->response->active)
+                response(b, r->response);
 
         fb_buf_puts(b, "\n## MITRE ATT&CK\n");
         if (r->n_mitre == 0)

@@ -1095,6 +1095,7 @@ int fb_triage(const struct fb_kb *kb, const struct fb_alert *a, struct fb_report
         /* reset what triage fills; the item arrays are only read up to their counts */
         r->alert = a;
         r->kb = kb;
+        r->response = NULL;
         r->generic = r->in_container = r->on_host = r->in_k8s = false;
         r->cid[0] = '\0';
         r->title = r->headline = r->where = r->mitre_line = (struct fb_text){ 0 };

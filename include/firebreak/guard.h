@@ -1,0 +1,37 @@
+/* guard.h: the limits on disruptive actions: protected containers, the agent's own container,
+ * stale alerts, and a breaker that caps actions per window. Every refusal has a reason. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firebreak/alert.h"
+#include "firebreak/engine.h"
+#include "firebreak/policy.h"
+
+struct fb_guard;
+
+int fb_guard_new(const struct fb_policy *p, struct fb_guard **ret);
+void fb_guard_free(struct fb_guard *g);
+
+/* Is the container protected? Checked against the engine's facts (name, image, labels, the
+ * Kubernetes namespace label) and against the alert's fields: either one saying "protected"
+ * wins, since alert fields can be forged. Writes the matching entry to reason. */
+bool fb_guard_protected(const struct fb_policy *p, const struct fb_alert *a,
+                        const struct fb_container *c, char *reason, size_t rlen);
+
+/* Is the alert older than max_alert_age at now_ns? Writes the age to reason. */
+bool fb_guard_stale(const struct fb_policy *p, const struct fb_alert *a, int64_t now_ns,
+                    char *reason, size_t rlen);
+
+/* May one more disruptive action run at now_s? If so it is counted. When the breaker is open
+ * (max_disruptive_actions already in the window), returns false and writes why. */
+bool fb_guard_breaker_take(struct fb_guard *g, uint64_t now_s, char *reason, size_t rlen);
+bool fb_guard_breaker_open(const struct fb_guard *g, uint64_t now_s);
+
+/* The id of the container this process runs in, from /proc/self/cgroup and
+ * /proc/self/mountinfo (paths may be given for tests; NULL for the real ones). Returns 0 and a
+ * 64-digit id, or -ENOENT when not in a container. */
+int fb_self_container_id(const char *cgroup_path, const char *mountinfo_path,
+                         char ret[FB_CONTAINER_ID_LEN + 1]);

@@ -1,0 +1,86 @@
+/* policy.h: the operator's response policy (YAML): which alerts get which actions, and the
+ * guards that limit them. Loading validates everything and reports errors with line and
+ * column; a plan that contradicts the engine's semantics (stop or kill after pause, which would
+ * unpause the container) is rejected. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firebreak/alert.h"
+#include "firebreak/yaml.h"
+
+enum fb_action {
+        FB_ACTION_INSPECT, /* evidence bundle: inspect, top, changes, logs, manifest */
+        FB_ACTION_PAUSE,
+        FB_ACTION_STOP,
+        FB_ACTION_KILL,
+        _FB_ACTION_MAX,
+};
+
+const char *fb_action_to_string(enum fb_action a);
+/* pause, stop and kill change a container; inspect does not */
+bool fb_action_is_disruptive(enum fb_action a);
+
+#define FB_POLICY_MAX_ACTIONS 8u
+#define FB_POLICY_MAX_RULES 256u
+#define FB_POLICY_MAX_PROTECT 256u
+
+enum fb_protect_kind {
+        FB_PROTECT_NAME,  /* container.name: glob */
+        FB_PROTECT_IMAGE, /* container.image.repository: glob */
+        FB_PROTECT_LABEL, /* container.label: "key=value glob" */
+        FB_PROTECT_K8S_NS /* k8s.ns.name: glob */
+};
+
+struct fb_protect {
+        enum fb_protect_kind kind;
+        char *pattern; /* for labels: "key=value" */
+};
+
+struct fb_policy_rule {
+        char *name;
+        unsigned line;
+        /* match */
+        char **rules; /* exact names or globs; none = any */
+        size_t n_rules;
+        bool has_priority;
+        char prio_op; /* '>' means ">=" (at least as severe), '<' "<=", '=' */
+        enum fb_priority priority;
+        char **tags; /* all must be present */
+        size_t n_tags;
+        char *source;                     /* NULL = any */
+        char **field_keys, **field_globs; /* "!" prefix negates */
+        size_t n_fields;
+        /* then */
+        enum fb_action actions[FB_POLICY_MAX_ACTIONS];
+        size_t n_actions;
+        bool cont; /* continue to later rules after this one matches */
+};
+
+struct fb_policy {
+        bool dry_run; /* mode: dry-run */
+        unsigned max_disruptive_actions;
+        uint64_t window_s;
+        uint64_t max_alert_age_s;
+        struct fb_protect *protect;
+        size_t n_protect;
+        struct fb_policy_rule *rules;
+        size_t n_rules;
+};
+
+/* Parses a policy. Returns 0, -EINVAL with *err (line, column, text), -EFBIG or -ENOMEM. */
+int fb_policy_parse(const char *data, size_t len, struct fb_policy **ret,
+                    struct fb_yaml_error *err);
+/* Reads and parses a file. Also -errno from reading. */
+int fb_policy_load(const char *path, struct fb_policy **ret, struct fb_yaml_error *err);
+void fb_policy_free(struct fb_policy *p);
+
+/* The rules that match an alert, in order: the first match, and further ones while a
+ * matching rule says continue. Returns how many were stored in ret (at most max). */
+size_t fb_policy_match(const struct fb_policy *p, const struct fb_alert *a,
+                       const struct fb_policy_rule **ret, size_t max);
+
+/* "10m" -> 600. Units s, m, h, d; at most 30 days. Returns 0 or -EINVAL. */
+int fb_parse_duration(const char *s, uint64_t *ret);

@@ -1,0 +1,42 @@
+/* response.h: what the responder decided and did for one alert; reports render it as their
+ * Response section, and the audit log records it. Data only. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firebreak/policy.h"
+
+enum fb_act_result {
+        FB_ACT_DONE,    /* the engine did it */
+        FB_ACT_ALREADY, /* the container already was in that state */
+        FB_ACT_WOULD,   /* dry-run: decided, not executed */
+        FB_ACT_REFUSED, /* a guard or the plan forbids it */
+        FB_ACT_SKIPPED, /* the breaker is open */
+        FB_ACT_FAILED,  /* the engine failed */
+};
+
+const char *fb_act_result_to_string(enum fb_act_result r);
+
+struct fb_response_action {
+        enum fb_action action;
+        enum fb_act_result result;
+        char detail[512]; /* reason or outcome; may quote engine text: escape to display */
+        uint64_t duration_us;
+};
+
+#define FB_RESPONSE_MAX_ACTIONS 16u
+
+struct fb_response {
+        bool active; /* set by a respond run: reports get a Response section */
+        bool dry_run;
+        char rules[256]; /* matched policy rule names, ", "-joined; "" when none */
+        char target[65]; /* the resolved full container id, "" when none */
+        char engine[16];
+        char note[512]; /* about the response as a whole */
+        struct fb_response_action actions[FB_RESPONSE_MAX_ACTIONS];
+        size_t n_actions;
+        char evidence_dir[512];
+        char manifest_sha256[65];
+};

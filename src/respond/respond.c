@@ -1,0 +1,324 @@
+/* respond.c: decide and act for one alert: policy, guards, engine actions, audit.
+ *
+ * Dry-run takes exactly the same decisions; at the point where an action would reach the
+ * engine it records "would <action> <id>" instead (act()). Resolution and inspection, which
+ * change nothing, still go to the engine, so a dry-run report names the real target. */
+#define _GNU_SOURCE
+#include "firebreak/respond.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "firebreak/buf.h"
+#include "firebreak/cleanup.h"
+#include "firebreak/evidence.h"
+#include "firebreak/fileio.h"
+#include "firebreak/guard.h"
+#include "firebreak/strutil.h"
+
+static const char *const result_names[] = {
+        [FB_ACT_DONE] = "done",       [FB_ACT_ALREADY] = "already", [FB_ACT_WOULD] = "would",
+        [FB_ACT_REFUSED] = "refused", [FB_ACT_SKIPPED] = "skipped", [FB_ACT_FAILED] = "failed",
+};
+
+const char *fb_act_result_to_string(enum fb_act_result r) {
+        return (unsigned)r < FB_ELEMENTSOF(result_names) ? result_names[r] : "unknown";
+}
+
+struct fb_responder {
+        struct fb_responder_config cfg;
+        struct fb_guard *guard;
+        int audit_fd;
+        char self_id[FB_CONTAINER_ID_LEN + 1]; /* "" when not in a container */
+};
+
+int fb_responder_new(const struct fb_responder_config *cfg, struct fb_responder **ret) {
+        struct fb_responder *r = calloc(1, sizeof(*r));
+        char path[4096];
+        int k;
+
+        if (!r)
+                return -ENOMEM;
+        r->cfg = *cfg;
+        r->audit_fd = -1;
+        k = fb_guard_new(cfg->policy, &r->guard);
+        if (k >= 0)
+                k = fb_mkdir_p(cfg->state_dir, 0750);
+        if (k >= 0) {
+                snprintf(path, sizeof(path), "%s/audit.jsonl", cfg->state_dir);
+                r->audit_fd =
+                        open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOCTTY, 0640);
+                if (r->audit_fd < 0)
+                        k = -errno;
+        }
+        if (k < 0) {
+                fb_responder_free(r);
+                return k;
+        }
+        if (fb_self_container_id(NULL, NULL, r->self_id) < 0)
+                r->self_id[0] = '\0';
+        *ret = r;
+        return 0;
+}
+
+void fb_responder_free(struct fb_responder *r) {
+        if (!r)
+                return;
+        if (r->audit_fd >= 0)
+                close(r->audit_fd);
+        fb_guard_free(r->guard);
+        free(r);
+}
+
+static int64_t now_ns(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static uint64_t mono_us(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static struct fb_response_action *add(struct fb_response *out, enum fb_action a,
+                                      enum fb_act_result res, const char *fmt, ...)
+        __attribute__((format(printf, 4, 5)));
+static struct fb_response_action *add(struct fb_response *out, enum fb_action a,
+                                      enum fb_act_result res, const char *fmt, ...) {
+        struct fb_response_action *x;
+        va_list ap;
+
+        if (out->n_actions >= FB_RESPONSE_MAX_ACTIONS)
+                return NULL;
+        x = &out->actions[out->n_actions++];
+        *x = (struct fb_response_action){ .action = a, .result = res };
+        va_start(ap, fmt);
+        vsnprintf(x->detail, sizeof(x->detail), fmt, ap);
+        va_end(ap);
+        return x;
+}
+
+/* One audit line per action (JSON lines); every string is JSON-escaped. */
+static int audit(struct fb_responder *r, const struct fb_alert *a, const struct fb_response *out,
+                 const struct fb_response_action *x) {
+        struct fb_buf b;
+        char ts[64];
+        time_t t = time(NULL);
+        struct tm tm;
+        int k;
+
+        gmtime_r(&t, &tm);
+        strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+        fb_buf_init(&b, 16384);
+        fb_buf_printf(&b, "{\"time\":\"%s\",\"alert_id\":\"%s\",\"rule\":", ts, a->id);
+        fb_json_str(&b, a->rule, a->rule_len);
+        fb_buf_puts(&b, ",\"policy_rules\":");
+        fb_json_str(&b, out->rules, strlen(out->rules));
+        fb_buf_printf(&b, ",\"mode\":\"%s\",\"container_id\":\"%s\",\"engine\":\"%s\",",
+                      out->dry_run ? "dry-run" : "enforce", out->target, out->engine);
+        if (x) {
+                fb_buf_printf(&b, "\"action\":\"%s\",\"result\":\"%s\",\"duration_us\":%llu,",
+                              fb_action_to_string(x->action), fb_act_result_to_string(x->result),
+                              (unsigned long long)x->duration_us);
+                fb_buf_puts(&b, "\"detail\":");
+                fb_json_str(&b, x->detail, strlen(x->detail));
+        } else {
+                fb_buf_puts(&b, "\"action\":null,\"result\":\"none\",\"detail\":");
+                fb_json_str(&b, out->note, strlen(out->note));
+        }
+        fb_buf_puts(&b, "}\n");
+        k = fb_buf_error(&b);
+        if (k >= 0)
+                k = fb_write_all(r->audit_fd, b.data, b.len);
+        fb_buf_free(&b);
+        return k;
+}
+
+/* The one place where dry-run and enforce differ. */
+static void act(struct fb_responder *r, const struct fb_alert *a, const struct fb_container *c,
+                enum fb_action action, struct fb_response *out, int *failed) {
+        struct fb_engine *e = r->cfg.engine;
+        struct fb_response_action *x;
+        uint64_t t0 = mono_us();
+        int k = 0;
+
+        if (r->cfg.dry_run) {
+                add(out, action, FB_ACT_WOULD, "would %s %s", fb_action_to_string(action), c->id);
+                return;
+        }
+        switch (action) {
+        case FB_ACTION_INSPECT:
+                k = fb_evidence_capture(e, c, a, r->cfg.state_dir, out->evidence_dir,
+                                        sizeof(out->evidence_dir), out->manifest_sha256);
+                break;
+        case FB_ACTION_PAUSE:
+                k = fb_engine_pause(e, c->id);
+                break;
+        case FB_ACTION_STOP:
+                k = fb_engine_stop(e, c->id, 10);
+                break;
+        case FB_ACTION_KILL:
+                k = fb_engine_kill(e, c->id, "KILL");
+                break;
+        default:
+                k = -EINVAL;
+        }
+        if (k < 0) {
+                const char *m = fb_engine_last_error(e);
+
+                x = add(out, action, FB_ACT_FAILED, "%s%s%s", strerror(-k), *m ? ": " : "", m);
+                *failed = 1;
+        } else if (k == 1)
+                x = add(out, action, FB_ACT_ALREADY, "already %s",
+                        action == FB_ACTION_PAUSE ? "paused" : "stopped");
+        else if (action == FB_ACTION_INSPECT)
+                x = add(out, action, FB_ACT_DONE, "evidence in %s (manifest sha256 %s)",
+                        out->evidence_dir, out->manifest_sha256);
+        else
+                x = add(out, action, FB_ACT_DONE, "%s %s",
+                        action == FB_ACTION_PAUSE  ? "paused"
+                        : action == FB_ACTION_STOP ? "stopped"
+                                                   : "killed",
+                        c->id);
+        if (x)
+                x->duration_us = mono_us() - t0;
+}
+
+/* Every planned action gets the same refusal. */
+static void refuse_all(struct fb_response *out, const enum fb_action *plan, size_t n,
+                       enum fb_act_result res, const char *why) {
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                add(out, plan[i], res, "%s", why);
+}
+
+int fb_respond(struct fb_responder *r, const struct fb_alert *a, struct fb_response *out) {
+        const struct fb_policy_rule *matched[16];
+        enum fb_action plan[FB_RESPONSE_MAX_ACTIONS];
+        size_t n_matched, n_plan = 0, i, j, cl = 0;
+        struct fb_container c = { 0 };
+        const char *cid;
+        char why[512], prefix[FB_CONTAINER_ID_LEN + 1];
+        bool paused_planned = false;
+        int failed = 0, k;
+
+        *out = (struct fb_response){ .active = true, .dry_run = r->cfg.dry_run };
+        snprintf(out->engine, sizeof(out->engine), "%s",
+                 r->cfg.engine ? fb_engine_name(r->cfg.engine) : "docker");
+
+        n_matched = fb_policy_match(r->cfg.policy, a, matched, FB_ELEMENTSOF(matched));
+        for (i = 0; i < n_matched; i++) {
+                size_t used = strlen(out->rules);
+
+                snprintf(out->rules + used, sizeof(out->rules) - used, "%s%s", i ? ", " : "",
+                         matched[i]->name);
+                /* the combined plan, in order, each action once */
+                for (j = 0; j < matched[i]->n_actions && n_plan < FB_RESPONSE_MAX_ACTIONS; j++) {
+                        enum fb_action x = matched[i]->actions[j];
+                        size_t q;
+                        bool dup = false;
+
+                        for (q = 0; q < n_plan; q++)
+                                dup |= plan[q] == x;
+                        if (!dup)
+                                plan[n_plan++] = x;
+                }
+        }
+        if (n_plan == 0) {
+                snprintf(out->note, sizeof(out->note),
+                         "no policy rule matches this alert: reported, no action");
+                return audit(r, a, out, NULL) < 0 ? -EIO : 0;
+        }
+
+        cid = fb_alert_str(a, "container.id", &cl);
+        if (!cid || (cl == 4 && memcmp(cid, "host", 4) == 0)) {
+                refuse_all(out, plan, n_plan, FB_ACT_REFUSED,
+                           "the alert names no container (host event): firebreak acts only on "
+                           "containers");
+                goto done;
+        }
+        if (!((cl == 12 || cl == 64) && fb_is_lower_hex(cid, cl))) {
+                refuse_all(out, plan, n_plan, FB_ACT_REFUSED,
+                           "container.id is not a 12- or 64-digit hex id");
+                goto done;
+        }
+        memcpy(prefix, cid, cl);
+        prefix[cl] = '\0';
+        if (fb_guard_stale(r->cfg.policy, a, now_ns(), why, sizeof(why))) {
+                refuse_all(out, plan, n_plan, FB_ACT_REFUSED, why);
+                goto done;
+        }
+        if (!r->cfg.engine) {
+                snprintf(why, sizeof(why), "cannot reach the container engine: %s",
+                         strerror(-r->cfg.engine_error));
+                refuse_all(out, plan, n_plan, r->cfg.dry_run ? FB_ACT_WOULD : FB_ACT_FAILED, why);
+                failed = !r->cfg.dry_run;
+                goto done;
+        }
+        k = fb_engine_resolve(r->cfg.engine, prefix, c.id);
+        if (k >= 0)
+                k = fb_engine_inspect(r->cfg.engine, c.id, &c, NULL);
+        if (k == -ENOENT || k == -ENOTUNIQ) {
+                snprintf(why, sizeof(why), "%s %s",
+                         k == -ENOENT ? "no container has an id starting with"
+                                      : "more than one container has an id starting with",
+                         prefix);
+                refuse_all(out, plan, n_plan, FB_ACT_REFUSED, why);
+                goto done;
+        }
+        if (k < 0) {
+                snprintf(why, sizeof(why), "the engine failed to resolve %s: %s", prefix,
+                         strerror(-k));
+                refuse_all(out, plan, n_plan, FB_ACT_FAILED, why);
+                failed = 1;
+                goto done;
+        }
+        memcpy(out->target, c.id, sizeof(out->target));
+        if (r->self_id[0] && strcmp(r->self_id, c.id) == 0) {
+                refuse_all(out, plan, n_plan, FB_ACT_REFUSED,
+                           "this is firebreak's own container: it never acts on itself");
+                goto done;
+        }
+        for (i = 0; i < n_plan; i++) {
+                enum fb_action x = plan[i];
+
+                if (fb_action_is_disruptive(x)) {
+                        if (fb_guard_protected(r->cfg.policy, a, &c, why, sizeof(why))) {
+                                add(out, x, FB_ACT_REFUSED, "%s", why);
+                                continue;
+                        }
+                        /* rules combined by 'continue' must not undo a pause either */
+                        if ((x == FB_ACTION_STOP || x == FB_ACTION_KILL) && paused_planned) {
+                                add(out, x, FB_ACT_REFUSED,
+                                    "%s after pause would unpause the container first: refused "
+                                    "to keep the evidence frozen",
+                                    fb_action_to_string(x));
+                                continue;
+                        }
+                        if (!fb_guard_breaker_take(r->guard, (uint64_t)(now_ns() / 1000000000), why,
+                                                   sizeof(why))) {
+                                add(out, x, FB_ACT_SKIPPED, "%s", why);
+                                continue;
+                        }
+                }
+                act(r, a, &c, x, out, &failed);
+                if (x == FB_ACTION_PAUSE)
+                        paused_planned = true;
+        }
+done:
+        for (i = 0; i < out->n_actions; i++)
+                if (audit(r, a, out, &out->actions[i]) < 0)
+                        return -EIO;
+        return failed;
+}
