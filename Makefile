@@ -133,6 +133,7 @@ install: $(BIN)
 	install -D -m 0644 docs/firebreak.8 $(DESTDIR)$(MANDIR)/man8/firebreak.8
 	install -d $(DESTDIR)$(DATADIR)/firebreak/kb
 	install -m 0644 $(KB_DATA) $(DESTDIR)$(DATADIR)/firebreak/kb/
+	install -m 0644 policies/policy.yaml $(DESTDIR)$(DATADIR)/firebreak/policy.yaml
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/firebreak $(DESTDIR)$(MANDIR)/man8/firebreak.8

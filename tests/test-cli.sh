@@ -82,7 +82,7 @@ if [ "$rc" -eq 141 ] || [ "$rc" -eq 3 ]; then ok "closed stdout ends cleanly ($r
         bad "closed stdout ends cleanly" "exit $rc"; fi
 
 # the manual documents every option each --help lists, and renders without warnings
-for help in "$FB --help" "$FB triage --help" "$FB container --help"; do
+for help in "$FB --help" "$FB triage --help" "$FB container --help" "$FB respond --help"; do
         for opt in $($help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
                 if grep -qF -- "$(echo "$opt" | sed 's/-/\\-/g')" docs/firebreak.8; then
                         ok "man page documents $opt"

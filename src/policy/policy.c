@@ -292,15 +292,16 @@ static int parse_protect(struct fb_policy *p, const struct fb_yaml_node *n,
                                               "unknown protect key; use container.name, "
                                               "container.image.repository, container.label or "
                                               "k8s.ns.name");
-                k = dup_scalar(e->items[1], "protect pattern", &p->protect[p->n_protect].pattern,
-                               err);
+                /* counted before anything can fail, so that fb_policy_free() frees it */
+                p->n_protect++;
+                k = dup_scalar(e->items[1], "protect pattern",
+                               &p->protect[p->n_protect - 1].pattern, err);
                 if (k < 0)
                         return k;
-                if (p->protect[p->n_protect].kind == FB_PROTECT_LABEL &&
-                    !strchr(p->protect[p->n_protect].pattern, '='))
+                if (p->protect[p->n_protect - 1].kind == FB_PROTECT_LABEL &&
+                    !strchr(p->protect[p->n_protect - 1].pattern, '='))
                         return fb_yaml_errorf(err, e->items[1],
                                               "a container.label entry is \"key=value\"");
-                p->n_protect++;
         }
         return 0;
 }
@@ -350,23 +351,21 @@ int fb_policy_parse(const char *data, size_t len, struct fb_policy **ret,
         k = fb_yaml_parse(data, len, &doc, err);
         if (k < 0)
                 return k;
-        p = calloc(1, sizeof(*p));
-        if (!p)
-                return -ENOMEM;
-        /* defaults: a breaker and an age limit even when the policy names none */
-        p->max_disruptive_actions = 5;
-        p->window_s = 600;
-        p->max_alert_age_s = 300;
         root = fb_yaml_root(doc);
         if ((k = fb_yaml_check_keys(root, keys, err)) < 0)
                 return k;
         n = fb_yaml_get(root, "mode");
-        if (n) {
-                if (n->kind != FB_YAML_SCALAR ||
-                    (strcmp(n->value, "enforce") != 0 && strcmp(n->value, "dry-run") != 0))
-                        return fb_yaml_errorf(err, n, "'mode' must be enforce or dry-run");
-                p->dry_run = strcmp(n->value, "dry-run") == 0;
-        }
+        if (n && (n->kind != FB_YAML_SCALAR ||
+                  (strcmp(n->value, "enforce") != 0 && strcmp(n->value, "dry-run") != 0)))
+                return fb_yaml_errorf(err, n, "'mode' must be enforce or dry-run");
+        p = calloc(1, sizeof(*p));
+        if (!p)
+                return -ENOMEM;
+        p->dry_run = n && strcmp(n->value, "dry-run") == 0;
+        /* defaults: a breaker and an age limit even when the policy names none */
+        p->max_disruptive_actions = 5;
+        p->window_s = 600;
+        p->max_alert_age_s = 300;
         n = fb_yaml_get(root, "guards");
         if (n && (k = parse_guards(p, n, err)) < 0)
                 return k;

@@ -260,9 +260,12 @@ int fb_respond(struct fb_responder *r, const struct fb_alert *a, struct fb_respo
                 goto done;
         }
         if (!r->cfg.engine) {
-                snprintf(why, sizeof(why), "cannot reach the container engine: %s",
-                         strerror(-r->cfg.engine_error));
-                refuse_all(out, plan, n_plan, r->cfg.dry_run ? FB_ACT_WOULD : FB_ACT_FAILED, why);
+                for (i = 0; i < n_plan; i++)
+                        add(out, plan[i], r->cfg.dry_run ? FB_ACT_WOULD : FB_ACT_FAILED,
+                            "%s%s container %s; not resolved: cannot reach the container "
+                            "engine: %s",
+                            r->cfg.dry_run ? "would " : "could not ", fb_action_to_string(plan[i]),
+                            prefix, strerror(-r->cfg.engine_error));
                 failed = !r->cfg.dry_run;
                 goto done;
         }

@@ -1,0 +1,270 @@
+/* test-policy.c: policy parsing (data-driven errors with line and column), matching, durations,
+ * and the guards: protect list, breaker, stale alerts, own container. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "firebreak/alert.h"
+#include "firebreak/fileio.h"
+#include "firebreak/guard.h"
+#include "firebreak/policy.h"
+#include "test.h"
+
+static struct fb_policy *parse(const char *doc) {
+        struct fb_policy *p = NULL;
+        struct fb_yaml_error err;
+
+        if (fb_policy_parse(doc, strlen(doc), &p, &err) < 0)
+                printf("  policy: %u:%u: %s\n", err.line, err.column, err.text);
+        return p;
+}
+
+static struct fb_alert *alert(const char *json) {
+        struct fb_alert *a = NULL;
+        struct fb_alert_error err;
+
+        fb_alert_new(&a);
+        if (fb_alert_parse(a, json, strlen(json), &err) < 0)
+                printf("  alert: %s\n", err.text);
+        return a;
+}
+
+TEST(invalid_policies) {
+        DIR *d = opendir(t_data("policy-invalid"));
+        struct dirent *de;
+        unsigned n = 0;
+
+        while (d && (de = readdir(d))) {
+                char path[512], exp[512], got[512], *want = NULL;
+                struct fb_policy *p = NULL;
+                struct fb_yaml_error err = { 0 };
+                size_t len;
+                int r;
+
+                if (!strstr(de->d_name, ".yaml"))
+                        continue;
+                n++;
+                snprintf(path, sizeof(path), "tests/data/policy-invalid/%s", de->d_name);
+                snprintf(exp, sizeof(exp), "%.*s.expect", (int)(strlen(path) - 5), path);
+                if (fb_read_file(exp, 4096, &want, &len) < 0) {
+                        T_FAIL("%s: no .expect", path);
+                        continue;
+                }
+                want[strcspn(want, "\n")] = '\0';
+                r = fb_policy_load(path, &p, &err);
+                snprintf(got, sizeof(got), "%u:%u:%s", err.line, err.column, err.text);
+                if (r != -EINVAL || strncmp(got, want, strlen(want)) != 0)
+                        T_FAIL("%s: got %d \"%s\", want \"%s\"", path, r, got, want);
+                fb_policy_free(p);
+                free(want);
+        }
+        if (d)
+                closedir(d);
+        CHECK_INT(n, >=, 10);
+}
+
+TEST(shipped_policy_is_valid) {
+        struct fb_policy *p = NULL;
+        struct fb_yaml_error err;
+
+        CHECK_EQ(fb_policy_load("policies/policy.yaml", &p, &err), 0);
+        if (!p)
+                return;
+        CHECK(!p->dry_run);
+        CHECK_EQ(p->max_disruptive_actions, 5);
+        CHECK_EQ(p->window_s, 600);
+        CHECK_EQ(p->max_alert_age_s, 300);
+        CHECK_EQ(p->n_protect, 4);
+        fb_policy_free(p);
+}
+
+#define MEMFD                                                                                      \
+        "{\"rule\":\"Fileless execution via memfd_create\",\"priority\":\"Critical\",\"source\":"  \
+        "\"syscall\",\"time\":\"2024-10-05T18:29:40Z\",\"tags\":[\"T1620\"],\"output_fields\":{"   \
+        "\"container.id\":\"0123456789ab\",\"container.image.repository\":\"%s\"}}"
+
+TEST(matching) {
+        struct fb_policy *p =
+                parse("rules:\n"
+                      "  - name: gen\n"
+                      "    match: {rule: [\"Fileless*\"], fields: {container.image.repository: "
+                      "\"*falcosecurity/event-generator\"}}\n"
+                      "    actions: [inspect]\n"
+                      "  - name: memfd\n"
+                      "    match: {rule: \"Fileless execution via memfd_create\", priority: "
+                      "\">=critical\", "
+                      "tags: [T1620], source: syscall, fields: {container.image.repository: "
+                      "\"!*falcosecurity/event-generator\"}}\n"
+                      "    actions: [pause, inspect]\n"
+                      "    continue: true\n"
+                      "  - name: also\n"
+                      "    match: {priority: \"<=critical\"}\n"
+                      "    actions: [inspect]\n"
+                      "  - name: never\n"
+                      "    match: {}\n"
+                      "    actions: [kill]\n");
+        const struct fb_policy_rule *m[8];
+        char buf[1024];
+        struct fb_alert *a;
+
+        CHECK(p != NULL);
+        if (!p)
+                return;
+        snprintf(buf, sizeof(buf), MEMFD, "docker.io/falcosecurity/event-generator");
+        a = alert(buf);
+        CHECK_EQ(fb_policy_match(p, a, m, 8), 1);
+        CHECK_STR(m[0]->name, "gen");
+        fb_alert_free(a);
+        snprintf(buf, sizeof(buf), MEMFD, "nginx");
+        a = alert(buf);
+        /* memfd matches and continues; also matches and stops; never is not reached */
+        CHECK_EQ(fb_policy_match(p, a, m, 8), 2);
+        CHECK_STR(m[0]->name, "memfd");
+        CHECK_STR(m[1]->name, "also");
+        CHECK_EQ(m[0]->n_actions, 2);
+        CHECK(m[0]->actions[0] == FB_ACTION_PAUSE);
+        fb_alert_free(a);
+        /* a Warning is not >= critical, but it is <= critical */
+        a = alert("{\"rule\":\"Fileless execution via memfd_create\",\"priority\":\"Warning\","
+                  "\"time\":\"2024-10-05T18:29:40Z\",\"tags\":[\"T1620\"],\"source\":\"syscall\"}");
+        CHECK_EQ(fb_policy_match(p, a, m, 8), 1);
+        CHECK_STR(m[0]->name, "also");
+        fb_alert_free(a);
+        /* a missing field matches only a negated glob; a missing tag matches nothing */
+        a = alert("{\"rule\":\"Fileless execution via memfd_create\",\"priority\":\"Critical\","
+                  "\"time\":\"2024-10-05T18:29:40Z\",\"source\":\"syscall\"}");
+        CHECK_EQ(fb_policy_match(p, a, m, 8), 1);
+        CHECK_STR(m[0]->name, "also");
+        fb_alert_free(a);
+        fb_policy_free(p);
+}
+
+TEST(durations) {
+        uint64_t v = 0;
+
+        CHECK_EQ(fb_parse_duration("10m", &v), 0);
+        CHECK_EQ(v, 600);
+        CHECK_EQ(fb_parse_duration("30s", &v), 0);
+        CHECK_EQ(fb_parse_duration("2h", &v), 0);
+        CHECK_EQ(v, 7200);
+        CHECK_EQ(fb_parse_duration("30d", &v), 0);
+        CHECK_EQ(fb_parse_duration("31d", &v), -EINVAL);
+        CHECK_EQ(fb_parse_duration("0m", &v), -EINVAL);
+        CHECK_EQ(fb_parse_duration("m", &v), -EINVAL);
+        CHECK_EQ(fb_parse_duration("10", &v), -EINVAL);
+        CHECK_EQ(fb_parse_duration("-1m", &v), -EINVAL);
+}
+
+TEST(protect_uses_engine_and_alert) {
+        struct fb_policy *p = parse("guards:\n  protect:\n"
+                                    "    - container.name: \"firebreak*\"\n"
+                                    "    - container.image.repository: \"registry.k8s.io/*\"\n"
+                                    "    - container.label: \"firebreak.protect=true\"\n"
+                                    "    - k8s.ns.name: kube-system\n"
+                                    "rules: []\n");
+        struct fb_container c = { .name = "web", .image = "nginx:1.27" };
+        struct fb_alert *a = alert("{\"rule\":\"r\",\"priority\":\"Debug\",\"time\":"
+                                   "\"2024-10-05T18:29:40Z\",\"output_fields\":{"
+                                   "\"container.name\":\"web\"}}");
+        char why[256];
+
+        CHECK(p && a);
+        if (!p || !a)
+                return;
+        CHECK(!fb_guard_protected(p, a, &c, why, sizeof(why)));
+        snprintf(c.name, sizeof(c.name), "firebreak-agent");
+        CHECK(fb_guard_protected(p, a, &c, why, sizeof(why)));
+        CHECK_CONTAINS(why, "container.name");
+        snprintf(c.name, sizeof(c.name), "web");
+        snprintf(c.image, sizeof(c.image), "registry.k8s.io/pause:3.9");
+        CHECK(fb_guard_protected(p, a, &c, why, sizeof(why)));
+        snprintf(c.image, sizeof(c.image), "nginx:1.27");
+        memcpy(c.labels, "a=b\0firebreak.protect=true\0", 28);
+        CHECK(fb_guard_protected(p, a, &c, why, sizeof(why)));
+        CHECK_CONTAINS(why, "container.label");
+        memcpy(c.labels, "io.kubernetes.pod.namespace=kube-system\0", 41);
+        CHECK(fb_guard_protected(p, a, &c, why, sizeof(why)));
+        memset(c.labels, 0, sizeof(c.labels));
+        fb_alert_free(a);
+        /* the alert alone can also say protected (a forged name cannot unprotect) */
+        a = alert("{\"rule\":\"r\",\"priority\":\"Debug\",\"time\":\"2024-10-05T18:29:40Z\","
+                  "\"output_fields\":{\"container.name\":\"firebreak-x\"}}");
+        CHECK(fb_guard_protected(p, a, &c, why, sizeof(why)));
+        fb_alert_free(a);
+        fb_policy_free(p);
+}
+
+TEST(breaker_and_age) {
+        struct fb_policy *p = parse("guards: {max_disruptive_actions: 2, window: 1m, "
+                                    "max_alert_age: 5m}\nrules: []\n");
+        struct fb_guard *g = NULL;
+        struct fb_alert *a;
+        char why[256];
+
+        CHECK(p != NULL);
+        if (!p)
+                return;
+        CHECK_EQ(fb_guard_new(p, &g), 0);
+        CHECK(fb_guard_breaker_take(g, 1000, why, sizeof(why)));
+        CHECK(fb_guard_breaker_take(g, 1010, why, sizeof(why)));
+        CHECK(!fb_guard_breaker_take(g, 1020, why, sizeof(why)));
+        CHECK_CONTAINS(why, "breaker open");
+        /* the window slides: the first action leaves it at 1060 */
+        CHECK(fb_guard_breaker_take(g, 1061, why, sizeof(why)));
+        CHECK(!fb_guard_breaker_take(g, 1062, why, sizeof(why)));
+        fb_guard_free(g);
+        a = alert("{\"rule\":\"r\",\"priority\":\"Debug\",\"time\":\"2024-10-05T18:29:40Z\"}");
+        CHECK(!fb_guard_stale(p, a, a->time_ns + 299LL * 1000000000, why, sizeof(why)));
+        CHECK(fb_guard_stale(p, a, a->time_ns + 301LL * 1000000000, why, sizeof(why)));
+        CHECK_CONTAINS(why, "301 s old");
+        fb_alert_free(a);
+        fb_policy_free(p);
+}
+
+static const char *tmpfile_with(const char *content, char *path) {
+        int fd;
+
+        snprintf(path, 32, "/tmp/fb-cg-XXXXXX");
+        fd = mkstemp(path);
+        fb_write_all(fd, content, strlen(content));
+        close(fd);
+        return path;
+}
+
+TEST(own_container_id) {
+        static const char id[] = "4bf41c9914093cafe02a9e6c8b7bbf6e69b17b2012c2f9728ec204dd310cd239";
+        char cg[32], mi[32], ret[65], buf[1024];
+
+        snprintf(buf, sizeof(buf), "0::/system.slice/docker-%s.scope\n", id);
+        tmpfile_with(buf, cg);
+        tmpfile_with("", mi);
+        CHECK_EQ(fb_self_container_id(cg, mi, ret), 0);
+        CHECK_STR(ret, id);
+        unlink(cg);
+        /* cgroup namespace: "0::/"; the id comes from the container's own mounts */
+        tmpfile_with("0::/\n", cg);
+        unlink(mi);
+        snprintf(buf, sizeof(buf),
+                 "600 500 0:1 /docker/containers/%s/hostname /etc/hostname rw - ext4 /dev/vda\n",
+                 id);
+        tmpfile_with(buf, mi);
+        CHECK_EQ(fb_self_container_id(cg, mi, ret), 0);
+        CHECK_STR(ret, id);
+        unlink(mi);
+        tmpfile_with("22 1 0:21 / / rw - ext4 /dev/vda\n", mi);
+        CHECK_EQ(fb_self_container_id(cg, mi, ret), -ENOENT);
+        unlink(cg);
+        unlink(mi);
+}
+
+int main(void) {
+        RUN(invalid_policies);
+        RUN(shipped_policy_is_valid);
+        RUN(matching);
+        RUN(durations);
+        RUN(protect_uses_engine_and_alert);
+        RUN(breaker_and_age);
+        RUN(own_container_id);
+        return t_summary();
+}
