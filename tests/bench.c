@@ -3,6 +3,7 @@
  *
  * Usage: bench FIREBREAK_BINARY ALERT_FILE [N]          timings and RSS
  *        bench --mode MODE ALERT_FILE N                 one mode once (for callgrind)
+ *        bench --latency SOCKET CONTAINER_ID N          alert -> paused, beside a raw pause
  * Each timing is repeated 7 times, interleaved, and the median is reported, so that machine
  * noise hits all variants alike. Figures are printed, never asserted. */
 #define _GNU_SOURCE
@@ -19,7 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "firebreak/alert.h"
+#include "firebreak/engine.h"
+#include "firebreak/policy.h"
+#include "firebreak/respond.h"
 #include "firebreak/fileio.h"
 #include "firebreak/kb.h"
 #include "firebreak/report_json.h"
@@ -139,6 +145,116 @@ static long cli_rss(const char *fb, const char *format, size_t n, const char *li
         return ru.ru_maxrss;
 }
 
+static size_t discard(char *p, size_t s, size_t n, void *u) {
+        (void)p;
+        (void)u;
+        return s * n;
+}
+
+static double raw_pause(CURL *c, const char *sock, const char *id, const char *op) {
+        char url[256];
+        double t0;
+
+        snprintf(url, sizeof(url), "http://localhost/v1.41/containers/%s/%s", id, op);
+        curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
+        curl_easy_setopt(c, CURLOPT_URL, url);
+        curl_easy_setopt(c, CURLOPT_POST, 1L);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+        curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+        t0 = now();
+        if (curl_easy_perform(c) != CURLE_OK)
+                abort();
+        return now() - t0;
+}
+
+static int cmp_d(const void *a, const void *b) {
+        double x = *(const double *)a, y = *(const double *)b;
+
+        return x < y ? -1 : x > y;
+}
+
+/* Alert -> paused through firebreak, beside the raw pause call on the same socket. Rounds
+ * alternate the two; the container is unpaused between rounds, outside the timings. */
+static int latency(const char *sock, const char *id, size_t n) {
+        static const char policy_doc[] = "guards: {max_disruptive_actions: 100000, window: 1s}\n"
+                                         "rules:\n  - name: bench\n    match: {}\n"
+                                         "    actions: [pause]\n";
+        struct fb_engine_config ecfg = { .docker_socket = sock };
+        struct fb_responder_config rcfg = { 0 };
+        struct fb_responder *resp = NULL;
+        struct fb_policy *policy = NULL;
+        struct fb_yaml_error err;
+        struct fb_report rep;
+        struct fb_response out;
+        struct fb_alert *a = NULL;
+        double *raw = calloc(n, sizeof(double)), *fb = calloc(n, sizeof(double));
+        char state[] = "/tmp/fb-bench-state-XXXXXX", json[1024], ts[64];
+        CURL *c = curl_easy_init();
+        size_t i;
+
+        if (!raw || !fb || !c || !mkdtemp(state) ||
+            fb_policy_parse(policy_doc, strlen(policy_doc), &policy, &err) < 0 ||
+            fb_engine_open_docker(&ecfg, &rcfg.engine) < 0)
+                return 1;
+        rcfg.policy = policy;
+        rcfg.state_dir = state;
+        if (fb_responder_new(&rcfg, &resp) < 0 || fb_alert_new(&a) < 0)
+                return 1;
+        fb_report_init(&rep);
+        for (i = 0; i < n; i++) {
+                struct fb_alert_error aerr;
+                time_t t = time(NULL);
+                struct tm tm;
+                double t0;
+
+                raw[i] = raw_pause(c, sock, id, "pause");
+                raw_pause(c, sock, id, "unpause");
+
+                gmtime_r(&t, &tm);
+                strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
+                snprintf(json, sizeof(json),
+                         "{\"rule\":\"Fileless execution via memfd_create\",\"priority\":"
+                         "\"Critical\",\"source\":\"syscall\",\"time\":\"%s\",\"tags\":["
+                         "\"T1620\"],\"output_fields\":{\"container.id\":\"%.12s\","
+                         "\"proc.name\":\"3\",\"proc.exepath\":\"memfd:x\"}}",
+                         ts, id);
+                t0 = now();
+                if (fb_alert_parse(a, json, strlen(json), &aerr) < 0 ||
+                    fb_triage(kb, a, &rep) < 0 || fb_respond(resp, a, &out) != 0 ||
+                    out.actions[0].result != FB_ACT_DONE)
+                        return 1;
+                fb[i] = now() - t0;
+                raw_pause(c, sock, id, "unpause");
+        }
+        qsort(raw, n, sizeof(double), cmp_d);
+        qsort(fb, n, sizeof(double), cmp_d);
+        printf("bench: alert -> paused through Docker (%zu rounds, interleaved, one container)\n",
+               n);
+        printf("  raw pause call (libcurl, same socket)  p50 %6.2f ms  p99 %6.2f ms\n",
+               raw[n / 2] * 1e3, raw[n * 99 / 100] * 1e3);
+        printf("  firebreak: parse, triage, policy, guards, resolve, inspect, pause, audit\n"
+               "                                         p50 %6.2f ms  p99 %6.2f ms\n",
+               fb[n / 2] * 1e3, fb[n * 99 / 100] * 1e3);
+        printf("  firebreak adds %.2f ms at p50 (%.2fx the raw call)\n",
+               (fb[n / 2] - raw[n / 2]) * 1e3, fb[n / 2] / raw[n / 2]);
+        fb_report_done(&rep);
+        fb_alert_free(a);
+        fb_responder_free(resp);
+        fb_engine_free(rcfg.engine);
+        fb_policy_free(policy);
+        curl_easy_cleanup(c);
+        free(raw);
+        free(fb);
+        {
+                char p[128];
+
+                snprintf(p, sizeof(p), "%s/audit.jsonl", state);
+                unlink(p);
+                rmdir(state);
+        }
+        return 0;
+}
+
 int main(int argc, char **argv) {
         struct fb_yaml_error err;
         char where[256], *alert = NULL, *line;
@@ -150,8 +266,14 @@ int main(int argc, char **argv) {
         cpu_set_t one;
 
         if (argc < 3) {
-                fprintf(stderr, "usage: bench FIREBREAK ALERT_FILE [N] | bench --mode M FILE N\n");
+                fprintf(stderr, "usage: bench FIREBREAK ALERT_FILE [N] | bench --mode M FILE N | "
+                                "bench --latency SOCKET ID N\n");
                 return 2;
+        }
+        if (strcmp(argv[1], "--latency") == 0) {
+                if (argc < 5 || fb_kb_new_builtin(&kb, &err, where, sizeof(where)) < 0)
+                        return 2;
+                return latency(argv[2], argv[3], strtoul(argv[4], NULL, 10));
         }
         if (strcmp(argv[1], "--mode") == 0) {
                 for (m = 0; m < _MODES; m++)

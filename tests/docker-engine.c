@@ -4,7 +4,8 @@
  *   FB_TEST_RUNNING       full id of a running container that writes to stdout and stderr
  *   FB_TEST_DECOY         full id of a container *named* like FB_TEST_RUNNING's 12-digit prefix
  *   FB_TEST_CREATED       full id of a created, never started container
- *   FB_TEST_AMBIGUOUS     a hex prefix shared by two or more containers */
+ *   FB_TEST_AMBIGUOUS     a hex prefix shared by two or more containers
+ *   FB_TEST_VICTIM, FB_TEST_VICTIM2   running containers the test may stop and kill */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,22 @@ TEST(refuses_what_cannot_be_done) {
         CHECK_EQ(fb_engine_kill(e, running, ""), -EINVAL);
 }
 
+TEST(stop_and_kill) {
+        const char *victim = getenv("FB_TEST_VICTIM");
+        const char *victim2 = getenv("FB_TEST_VICTIM2");
+        struct fb_container c;
+
+        CHECK_EQ(fb_engine_stop(e, victim, 1), 0);
+        CHECK_EQ(fb_engine_inspect(e, victim, &c, NULL), 0);
+        CHECK_STR(c.state, "exited");
+        CHECK_EQ(fb_engine_stop(e, victim, 1), 1);
+        CHECK_EQ(fb_engine_kill(e, victim2, "KILL"), 0);
+        CHECK_EQ(fb_engine_inspect(e, victim2, &c, NULL), 0);
+        CHECK_STR(c.state, "exited");
+        /* killing a container that is not running is refused by the engine */
+        CHECK_EQ(fb_engine_kill(e, victim2, "KILL"), -EBUSY);
+}
+
 TEST(info) {
         struct fb_buf buf;
 
@@ -142,6 +159,7 @@ int main(void) {
         RUN(inspects);
         RUN(pause_is_idempotent_and_keeps_evidence);
         RUN(refuses_what_cannot_be_done);
+        RUN(stop_and_kill);
         RUN(info);
         RUN(no_engine_is_a_clear_error);
         fb_engine_free(e);

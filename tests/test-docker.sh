@@ -30,13 +30,16 @@ running=$(docker run -d --name fb-test-running fb-busybox:test \
         sh -c 'echo to-stdout; echo to-stderr >&2; touch /tmp/dropped; exec sleep 600' 2>>"$cli_log")
 decoy=$(docker run -d --name "$(echo "$running" | cut -c1-12)" fb-busybox:test sleep 600 2>>"$cli_log")
 created=$(docker create --name fb-test-created fb-busybox:test sleep 600 2>>"$cli_log")
+victim=$(docker run -d --name fb-test-victim fb-busybox:test sleep 600 2>>"$cli_log")
+victim2=$(docker run -d --name fb-test-victim2 fb-busybox:test sleep 600 2>>"$cli_log")
 # enough containers that two must share a first hex digit
 for i in $(seq 1 16); do docker create fb-busybox:test true >/dev/null 2>>"$cli_log"; done
 ambiguous=$(docker ps -aq --no-trunc | cut -c1 | sort | uniq -d | head -n 1)
 sleep 1
 
 FB_TEST_DOCKER_SOCK="$DT/docker.sock" FB_TEST_RUNNING=$running FB_TEST_DECOY=$decoy \
-        FB_TEST_CREATED=$created FB_TEST_AMBIGUOUS=$ambiguous "$BUILD/tests/docker-engine" > "$DT/unit.log" 2>&1
+        FB_TEST_CREATED=$created FB_TEST_AMBIGUOUS=$ambiguous FB_TEST_VICTIM=$victim \
+        FB_TEST_VICTIM2=$victim2 "$BUILD/tests/docker-engine" > "$DT/unit.log" 2>&1
 cat "$DT/unit.log" | grep -v 'passed, '
 line=$(grep -E '^[0-9]+ passed' "$DT/unit.log")
 passed=$((passed + ${line%% passed*})); f=$(echo "$line" | sed -E 's/.* ([0-9]+) failed.*/\1/')

@@ -102,6 +102,14 @@ alert "$b1" "2024-10-05T18:29:40Z" > "$W/s.json"
 if [ "$(state "$b1")" = running ] && grep -q "older than guards.max_alert_age" "$W/s.md"; then
         ok "stale alert: reported, not acted on"; else bad "stale alert"; fi
 
+# an alert without a container (a host event) is reported, never acted on
+printf '{"rule":"Fileless execution via memfd_create","priority":"Critical","source":"syscall","time":"%s","tags":["T1620"],"output_fields":{"container.id":"host","proc.name":"3"}}\n' \
+        "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$W/h.json"
+"$FB" respond -p $P -s "$W/state4" "$W/h.json" > "$W/h.md" 2>&1; rc=$?
+if [ $rc -eq 0 ] && grep -q "refused.*names no container" "$W/h.md" &&
+        grep -q '"result":"refused"' "$W/state4/audit.jsonl"; then
+        ok "host alert: refused with its reason, recorded"; else bad "host alert" "exit $rc"; fi
+
 # the engine stops mid-run: the next alert is still reported, the action fails clearly
 mkfifo "$W/fifo"
 "$FB" respond -p $P -s "$W/state5" - < "$W/fifo" > "$W/mid.md" 2>"$W/mid.err" &
