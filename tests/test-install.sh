@@ -9,7 +9,7 @@ bad() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
 
 if make -s install DESTDIR="$T" PREFIX=/opt/fb BUILD="${BUILD:-build}" >"$T/log" 2>&1; then
         ok "make install"; else bad "make install" "$(tail -5 "$T/log")"; fi
-for f in sbin/firebreak share/man/man8/firebreak.8 share/firebreak/kb/rules.yaml; do
+for f in sbin/firebreak share/man/man8/firebreak.8 share/firebreak/kb/rules.yaml share/firebreak/policy.yaml; do
         if [ -f "$T/opt/fb/$f" ]; then ok "installed $f"; else bad "installed $f" "missing"; fi
 done
 if "$T/opt/fb/sbin/firebreak" triage tests/data/alerts/memfd-runc-benign.json | grep -q "Verdict: benign"; then
