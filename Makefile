@@ -118,7 +118,11 @@ build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(LIB_ASM) $(KB_DATA)
 fuzz: test-deps $(FUZZ_TARGETS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz/run $(FUZZ_TARGETS)
 
-bench: deps $(BIN) $(BUILD)/bench
+$(BUILD)/rss: tests/rss.c
+	$(E) CC $<
+	$(Q)$(CC) -O2 -o $@ $<
+
+bench: deps $(BIN) $(BUILD)/bench $(BUILD)/rss
 	@BUILD=$(BUILD) ./tests/bench-run
 
 lint:

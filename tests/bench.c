@@ -117,34 +117,6 @@ static int cmp_double(const void *a, const void *b) {
         return x < y ? -1 : x > y;
 }
 
-/* Peak RSS (KiB) of `firebreak triage --format F` reading n alerts from a file. */
-static long cli_rss(const char *fb, const char *format, size_t n, const char *line,
-                    size_t line_len) {
-        char path[] = "/tmp/fb-bench-XXXXXX";
-        int fd = mkostemp(path, O_CLOEXEC), status;
-        struct rusage ru;
-        size_t i;
-        pid_t pid;
-
-        for (i = 0; i < n; i++)
-                fb_write_all(fd, line, line_len);
-        pid = fork();
-        if (pid == 0) {
-                int in = open(path, O_RDONLY), nul = open("/dev/null", O_WRONLY);
-
-                dup2(in, 0);
-                dup2(nul, 1);
-                execl(fb, fb, "triage", "--format", format, (char *)NULL);
-                _exit(127);
-        }
-        wait4(pid, &status, 0, &ru);
-        close(fd);
-        unlink(path);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return -1;
-        return ru.ru_maxrss;
-}
-
 static size_t discard(char *p, size_t s, size_t n, void *u) {
         (void)p;
         (void)u;
@@ -260,8 +232,6 @@ int main(int argc, char **argv) {
         char where[256], *alert = NULL, *line;
         double t[_MODES][REPS], med[_MODES];
         size_t len, i, line_len, n = argc > 3 ? strtoul(argv[3], NULL, 10) : 20000;
-        long r10 = 0, r100 = 0, m100 = 0, self = 0;
-        struct rusage ru;
         int m, k, only = -1;
         cpu_set_t one;
 
@@ -309,15 +279,6 @@ int main(int argc, char **argv) {
         line = realloc(line, line_len + 2);
         line[line_len++] = '\n';
         line[line_len] = '\0';
-        if (only < 0) {
-                /* before the stream buffer exists: a forked child's ru_maxrss starts at the
-                 * parent's resident size */
-                getrusage(RUSAGE_SELF, &ru);
-                self = ru.ru_maxrss;
-                r10 = cli_rss(argv[1], "json", 10000, line, line_len);
-                r100 = cli_rss(argv[1], "json", 100000, line, line_len);
-                m100 = cli_rss(argv[1], "md", 100000, line, line_len);
-        }
         stream = malloc(line_len * n);
         for (i = 0; i < n; i++)
                 memcpy(stream + i * line_len, line, line_len);
@@ -344,9 +305,6 @@ int main(int argc, char **argv) {
                        "%.0f alerts/s)\n",
                        mode_names[m], (double)n / med[m], med[m] * 1e6 / (double)n,
                        med[m] / med[BASELINE], (double)n / t[m][REPS - 1], (double)n / t[m][0]);
-        printf("  peak RSS of `firebreak triage`: %ld KiB for 10,000 alerts, %ld KiB for 100,000 "
-               "(JSON); %ld KiB for 100,000 (Markdown); forked from a %ld KiB parent\n",
-               r10, r100, m100, self);
         free(stream);
         free(line);
         free(alert);

@@ -32,7 +32,7 @@ stop_pid() {
         kill "$1" 2>/dev/null || return 0
         i=0
         while kill -0 "$1" 2>/dev/null && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
-        kill -9 "$1" 2>/dev/null
+        kill -9 "$1" 2>/dev/null || true
 }
 
 dockerd_stop() {
@@ -44,7 +44,7 @@ dockerd_stop() {
         [ -z "$all" ] || docker rm -f $all >/dev/null 2>&1
         cpid=$(cat "$DT/exec/containerd/containerd.pid" 2>/dev/null)
         stop_pid "$DPID"
-        wait "$DPID" 2>/dev/null
+        wait "$DPID" 2>/dev/null || true
         # dockerd stops its containerd; if it could not, stop it by its pid file
         [ -z "$cpid" ] || stop_pid "$cpid"
         # anything still mounted below our directory (container shm) must go before rm
