@@ -2,11 +2,9 @@
 # test-cli: firebreak's command line: exit codes, error lines, inputs, outputs, help.
 set -u
 FB=${FIREBREAK:-build/firebreak}
-passed=0; failed=0
+. tests/lib-test.sh
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; shift; for l in "$@"; do echo "  $l"; done; }
 # expect NAME WANT_RC CMD...: runs CMD with stdout in $T/out and stderr in $T/err
 expect() {
         name=$1; want=$2; shift 2
@@ -92,5 +90,4 @@ done
 if groff -man -ww -z docs/firebreak.8 2>"$T/groff" && [ ! -s "$T/groff" ]; then ok "man page renders cleanly"
 else bad "man page renders cleanly" "$(head -5 "$T/groff")"; fi
 
-echo "$passed passed, $failed failed, 0 skipped"
-[ "$failed" -eq 0 ]
+summary

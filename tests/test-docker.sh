@@ -4,22 +4,17 @@ set -u
 FB=${FIREBREAK:-build/firebreak}
 BUILD=${BUILD:-build}
 . tests/lib-dockerd.sh
-passed=0; failed=0; skipped=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; shift; for l in "$@"; do echo "  $l"; done; }
+. tests/lib-test.sh
 finish() {
         dockerd_stop
-        if [ "${FIREBREAK_TEST_STRICT:-0}" = 1 ] && [ "$skipped" -gt 0 ]; then
-                failed=$((failed + skipped)); skipped=0; fi
-        echo "$passed passed, $failed failed, $skipped skipped"
-        [ "$failed" -eq 0 ]
+        summary
         exit $?
 }
 trap 'dockerd_stop' INT TERM
 
 if [ "$(id -u)" != 0 ] || ! command -v dockerd >/dev/null; then
-        echo "skip test-docker: needs root and dockerd (run .ci/install-deps test as root)"
-        skipped=1; finish
+        skip "test-docker: needs root and dockerd (run .ci/install-deps test as root)"
+        finish
 fi
 dockerd_start || { bad "start a private dockerd"; finish; }
 ok "private dockerd is up"

@@ -2,10 +2,8 @@
 # test-install: make install / uninstall honour DESTDIR and PREFIX, and the installed binary
 # runs with its built-in knowledge base.
 set -u
-passed=0; failed=0
+. tests/lib-test.sh
 T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1: $2"; }
 
 if make -s install DESTDIR="$T" PREFIX=/opt/fb BUILD="${BUILD:-build}" >"$T/log" 2>&1; then
         ok "make install"; else bad "make install" "$(tail -5 "$T/log")"; fi
@@ -17,5 +15,4 @@ if "$T/opt/fb/sbin/firebreak" triage tests/data/alerts/memfd-runc-benign.json | 
 make -s uninstall DESTDIR="$T" PREFIX=/opt/fb >/dev/null 2>&1
 left=$(find "$T/opt" -type f 2>/dev/null | wc -l)
 if [ "$left" -eq 0 ]; then ok "make uninstall removes every file"; else bad "make uninstall" "$left files left"; fi
-echo "$passed passed, $failed failed, 0 skipped"
-[ "$failed" -eq 0 ]
+summary

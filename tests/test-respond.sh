@@ -4,21 +4,16 @@
 set -u
 FB=${FIREBREAK:-build/firebreak}
 . tests/lib-dockerd.sh
-passed=0; failed=0; skipped=0
-ok() { passed=$((passed + 1)); echo "ok   $1"; }
-bad() { failed=$((failed + 1)); echo "FAIL $1"; shift; for l in "$@"; do echo "  $l"; done; }
+. tests/lib-test.sh
 finish() {
         dockerd_stop
         rm -rf "${W:-}"
-        if [ "${FIREBREAK_TEST_STRICT:-0}" = 1 ] && [ "$skipped" -gt 0 ]; then
-                failed=$((failed + skipped)); skipped=0; fi
-        echo "$passed passed, $failed failed, $skipped skipped"
-        [ "$failed" -eq 0 ]
+        summary
         exit $?
 }
 if [ "$(id -u)" != 0 ] || ! command -v dockerd >/dev/null; then
-        echo "skip test-respond: needs root and dockerd (run .ci/install-deps test as root)"
-        skipped=1; finish
+        skip "test-respond: needs root and dockerd (run .ci/install-deps test as root)"
+        finish
 fi
 W=$(mktemp -d /tmp/fb-respond.XXXXXX)
 dockerd_start || { bad "start a private dockerd"; finish; }

@@ -33,6 +33,22 @@ struct fb_cli_reports {
         bool write_failed, action_failed;
 };
 
+#define FB_CLI_MAX_KB_PATHS 16
+
+/* Options both triage and respond take, collected before the run. */
+struct fb_cli_report_opts {
+        char *kb_paths[FB_CLI_MAX_KB_PATHS];
+        int n_kb;
+};
+
+/* Handles -f/--format, -o/--output-dir and --kb (getopt value 'k') into c and o. Returns 1 when
+ * opt was one of them, 0 when it was not, or -1 after logging a usage error. */
+int fb_cli_report_option(int opt, const char *arg, struct fb_cli_reports *c,
+                         struct fb_cli_report_opts *o);
+
+/* Creates the output directory and loads the knowledge base. Returns 0 or an exit code. */
+int fb_cli_reports_prepare(struct fb_cli_reports *c, const struct fb_cli_report_opts *o);
+
 /* Processes every input ("-" is standard input; none means "-") and returns the exit code:
  * FB_EXIT_OUTPUT, FB_EXIT_ENGINE (an action failed), FB_EXIT_INPUT, or FB_EXIT_OK. */
 int fb_cli_reports_run(struct fb_cli_reports *c, char **inputs, int n);

@@ -113,6 +113,46 @@ static int triage_input(struct fb_cli_reports *c, const char *path) {
         return 0;
 }
 
+int fb_cli_report_option(int opt, const char *arg, struct fb_cli_reports *c,
+                         struct fb_cli_report_opts *o) {
+        switch (opt) {
+        case 'f':
+                if (strcmp(arg, "md") == 0 || strcmp(arg, "markdown") == 0)
+                        c->json = false;
+                else if (strcmp(arg, "json") == 0)
+                        c->json = true;
+                else {
+                        log_error("--format must be md or json");
+                        return -1;
+                }
+                return 1;
+        case 'o':
+                c->outdir = arg;
+                return 1;
+        case 'k':
+                if (o->n_kb >= FB_CLI_MAX_KB_PATHS) {
+                        log_error("at most %d --kb paths", FB_CLI_MAX_KB_PATHS);
+                        return -1;
+                }
+                o->kb_paths[o->n_kb++] = (char *)arg;
+                return 1;
+        default:
+                return 0;
+        }
+}
+
+int fb_cli_reports_prepare(struct fb_cli_reports *c, const struct fb_cli_report_opts *o) {
+        int r;
+
+        if (c->outdir && (r = fb_mkdir_p(c->outdir, 0750)) < 0) {
+                log_error_errno(r, "%s: %m", c->outdir);
+                return FB_EXIT_OUTPUT;
+        }
+        if (fb_cli_load_kb((char **)o->kb_paths, o->n_kb, &c->kb) < 0)
+                return FB_EXIT_USAGE;
+        return 0;
+}
+
 int fb_cli_reports_run(struct fb_cli_reports *c, char **inputs, int n) {
         int i;
 

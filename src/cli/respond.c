@@ -22,8 +22,6 @@
 #define FB_STATEDIR "/var/lib/firebreak"
 #endif
 
-#define MAX_KB_PATHS 16
-
 static void usage(FILE *f) {
         fprintf(f,
                 "Usage: firebreak respond [OPTIONS] [FILE|-]...\n"
@@ -68,11 +66,16 @@ int fb_verb_respond(int argc, char **argv) {
         struct fb_cli_reports c = { 0 };
         struct fb_policy *policy = NULL;
         struct fb_yaml_error err;
-        char *kb_paths[MAX_KB_PATHS];
+        struct fb_cli_report_opts o = { 0 };
         bool dry_run = false;
-        int n_kb = 0, opt, r, rc;
+        int opt, r, rc, k;
 
         while ((opt = getopt_long(argc, argv, "p:ns:f:o:h", opts, NULL)) >= 0) {
+                k = fb_cli_report_option(opt, optarg, &c, &o);
+                if (k < 0)
+                        return FB_EXIT_USAGE;
+                if (k > 0)
+                        continue;
                 switch (opt) {
                 case 'p':
                         policy_path = optarg;
@@ -85,23 +88,6 @@ int fb_verb_respond(int argc, char **argv) {
                         break;
                 case 'D':
                         ecfg.docker_socket = optarg;
-                        break;
-                case 'f':
-                        if (strcmp(optarg, "md") != 0 && strcmp(optarg, "json") != 0) {
-                                log_error("--format must be md or json");
-                                return FB_EXIT_USAGE;
-                        }
-                        c.json = strcmp(optarg, "json") == 0;
-                        break;
-                case 'o':
-                        c.outdir = optarg;
-                        break;
-                case 'k':
-                        if (n_kb >= MAX_KB_PATHS) {
-                                log_error("at most %d --kb paths", MAX_KB_PATHS);
-                                return FB_EXIT_USAGE;
-                        }
-                        kb_paths[n_kb++] = optarg;
                         break;
                 case 'h':
                         usage(stdout);
@@ -135,22 +121,15 @@ int fb_verb_respond(int argc, char **argv) {
                 log_warning_errno(r, "cannot reach the Docker engine: %m; alerts are reported, "
                                      "actions fail");
         }
-        if (c.outdir && (r = fb_mkdir_p(c.outdir, 0750)) < 0) {
-                log_error_errno(r, "%s: %m", c.outdir);
-                rc = FB_EXIT_OUTPUT;
-                goto out;
-        }
         r = fb_responder_new(&rcfg, &c.responder);
         if (r < 0) {
                 log_error_errno(r, "%s: cannot open the audit log: %m", rcfg.state_dir);
                 rc = FB_EXIT_OUTPUT;
                 goto out;
         }
-        if (fb_cli_load_kb(kb_paths, n_kb, &c.kb) < 0) {
-                rc = FB_EXIT_USAGE;
-                goto out;
-        }
-        rc = fb_cli_reports_run(&c, argv + optind, argc - optind);
+        rc = fb_cli_reports_prepare(&c, &o);
+        if (rc == 0)
+                rc = fb_cli_reports_run(&c, argv + optind, argc - optind);
 out:
         fb_kb_free(c.kb);
         fb_responder_free(c.responder);

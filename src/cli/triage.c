@@ -18,8 +18,6 @@
 #include "firebreak/strutil.h"
 #include "firebreak/triage.h"
 
-#define MAX_KB_PATHS 16
-
 static void usage(FILE *f) {
         fprintf(f,
                 "Usage: firebreak triage [OPTIONS] [FILE|-]...\n"
@@ -48,46 +46,26 @@ int fb_verb_triage(int argc, char **argv) {
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        char *kb_paths[MAX_KB_PATHS];
-        int n_kb = 0, opt, r, rc;
+        struct fb_cli_report_opts o = { 0 };
         struct fb_cli_reports c = { 0 };
+        int opt, k, rc;
 
         while ((opt = getopt_long(argc, argv, "f:o:h", opts, NULL)) >= 0) {
-                switch (opt) {
-                case 'f':
-                        if (strcmp(optarg, "md") == 0 || strcmp(optarg, "markdown") == 0)
-                                c.json = false;
-                        else if (strcmp(optarg, "json") == 0)
-                                c.json = true;
-                        else {
-                                log_error("--format must be md or json");
-                                return FB_EXIT_USAGE;
-                        }
-                        break;
-                case 'o':
-                        c.outdir = optarg;
-                        break;
-                case 'k':
-                        if (n_kb >= MAX_KB_PATHS) {
-                                log_error("at most %d --kb paths", MAX_KB_PATHS);
-                                return FB_EXIT_USAGE;
-                        }
-                        kb_paths[n_kb++] = optarg;
-                        break;
-                case 'h':
+                k = fb_cli_report_option(opt, optarg, &c, &o);
+                if (k < 0)
+                        return FB_EXIT_USAGE;
+                if (k > 0)
+                        continue;
+                if (opt == 'h') {
                         usage(stdout);
                         return FB_EXIT_OK;
-                default:
-                        usage(stderr);
-                        return FB_EXIT_USAGE;
                 }
-        }
-        if (c.outdir && (r = fb_mkdir_p(c.outdir, 0750)) < 0) {
-                log_error_errno(r, "%s: %m", c.outdir);
-                return FB_EXIT_OUTPUT;
-        }
-        if (fb_cli_load_kb(kb_paths, n_kb, &c.kb) < 0)
+                usage(stderr);
                 return FB_EXIT_USAGE;
+        }
+        rc = fb_cli_reports_prepare(&c, &o);
+        if (rc != 0)
+                return rc;
         rc = fb_cli_reports_run(&c, argv + optind, argc - optind);
         fb_kb_free(c.kb);
         return rc;
