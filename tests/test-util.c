@@ -169,24 +169,27 @@ TEST(json_str_roundtrip) {
                 }
 }
 
-/* The light escaper for report texts: every ASCII byte at every position round-trips, and
- * valid UTF-8 passes unchanged. */
+/* The light escaper for report texts: every ASCII byte at every position of a 72-byte string
+ * (the 32-byte vector path, the 8-byte path and the bytewise tail) round-trips, and valid
+ * UTF-8 passes unchanged. */
 TEST(json_str_safe_roundtrip) {
         unsigned pos, c;
 
-        for (pos = 0; pos < 16; pos++)
+        for (pos = 0; pos < 72; pos++)
                 for (c = 1; c < 128; c++) {
-                        char in[17] = "abcdefghijklmnop";
+                        char in[73];
                         struct fb_buf b;
                         json_error_t jerr;
                         json_t *j;
 
+                        memset(in, 'a', 72);
+                        in[72] = '\0';
                         in[pos] = (char)c;
                         fb_buf_init(&b, 1024);
-                        fb_json_str_safe(&b, in, 16);
+                        fb_json_str_safe(&b, in, 72);
                         j = json_loadb(b.data, b.len, JSON_DECODE_ANY, &jerr);
-                        if (!j || !json_is_string(j) || json_string_length(j) != 16 ||
-                            memcmp(json_string_value(j), in, 16) != 0)
+                        if (!j || !json_is_string(j) || json_string_length(j) != 72 ||
+                            memcmp(json_string_value(j), in, 72) != 0)
                                 T_FAIL("byte %u at %u: %s", c, pos, b.data);
                         json_decref(j);
                         fb_buf_free(&b);

@@ -279,6 +279,60 @@ void fb_json_str(struct fb_buf *b, const char *s, size_t len) {
         fb_buf_putc(b, '"');
 }
 
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
+#include <immintrin.h>
+
+/* The index of the first control byte, '"' or '\\' in p[i..len), 32 bytes at a time. */
+__attribute__((target("avx2"))) static size_t json_scan_avx2(const unsigned char *p, size_t i,
+                                                             size_t len) {
+        const __m256i quote = _mm256_set1_epi8('"'), bslash = _mm256_set1_epi8('\\'),
+                      space = _mm256_set1_epi8(0x20);
+
+        while (len - i >= 32) {
+                __m256i x = _mm256_loadu_si256((const __m256i *)(p + i));
+                /* unsigned x < 0x20  <=>  max(x, 0x20) != x */
+                __m256i ctl = _mm256_xor_si256(_mm256_max_epu8(x, space), x);
+                __m256i hit =
+                        _mm256_or_si256(_mm256_cmpeq_epi8(x, quote), _mm256_cmpeq_epi8(x, bslash));
+                unsigned m = (unsigned)_mm256_movemask_epi8(hit) |
+                             ~(unsigned)_mm256_movemask_epi8(
+                                     _mm256_cmpeq_epi8(ctl, _mm256_setzero_si256()));
+
+                if (m)
+                        return i + (size_t)__builtin_ctz(m);
+                i += 32;
+        }
+        return i;
+}
+
+static int have_avx2 = -1;
+
+static unsigned xcr0(void) {
+        unsigned eax, edx;
+
+        __asm__ volatile("xgetbv" : "=a"(eax), "=d"(edx) : "c"(0));
+        return eax;
+}
+
+static size_t json_scan(const unsigned char *p, size_t i, size_t len) {
+        if (have_avx2 < 0) {
+                unsigned a, b, c, d;
+
+                /* AVX2: leaf 7 EBX bit 5, and the OS saves YMM state (OSXSAVE + XCR0 bits 1-2) */
+                have_avx2 = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 5)) &&
+                            __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27)) && (xcr0() & 6) == 6;
+        }
+        return have_avx2 ? json_scan_avx2(p, i, len) : i;
+}
+#else
+static size_t json_scan(const unsigned char *p, size_t i, size_t len) {
+        (void)p;
+        (void)len;
+        return i;
+}
+#endif
+
 void fb_json_str_safe(struct fb_buf *b, const char *s, size_t len) {
         const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
         const unsigned char *p = (const unsigned char *)s;
@@ -286,6 +340,7 @@ void fb_json_str_safe(struct fb_buf *b, const char *s, size_t len) {
 
         fb_buf_putc(b, '"');
         while (i < len) {
+                i = json_scan(p, i, len);
                 /* 8 bytes at a time while none is a control, '"' or '\\' */
                 while (len - i >= 8) {
                         uint64_t x, q, bs;
