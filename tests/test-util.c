@@ -135,23 +135,25 @@ TEST(json_strings) {
         CHECK_STR(render(fb_json_str, "\xc3\xa9", 2), "\"\xc3\xa9\"");
 }
 
-/* Every byte value at every position of a 16-byte string: the JSON literal parses back to the
+/* Every byte value at every position of a 72-byte string: the JSON literal parses back to the
  * same string (or, for a byte that is not valid UTF-8, holds U+FFFD), and carries no raw
- * control byte, DEL or unescaped quote. Exercises both the 8-byte and the bytewise paths. */
+ * control byte, DEL or unescaped quote. Exercises the 32-byte, 8-byte and bytewise paths. */
 TEST(json_str_roundtrip) {
         unsigned pos, c;
 
-        for (pos = 0; pos < 16; pos++)
+        for (pos = 0; pos < 72; pos++)
                 for (c = 1; c < 256; c++) {
-                        char in[17] = "abcdefghijklmnop", *lit;
+                        char in[73], *lit;
                         struct fb_buf b;
                         json_error_t jerr;
                         json_t *j;
                         size_t k;
 
+                        memset(in, 'a', 72);
+                        in[72] = '\0';
                         in[pos] = (char)c;
                         fb_buf_init(&b, 1024);
-                        fb_json_str(&b, in, 16);
+                        fb_json_str(&b, in, 72);
                         lit = b.data;
                         for (k = 0; k < b.len; k++)
                                 if ((unsigned char)lit[k] < 0x20 || lit[k] == 0x7f)
@@ -159,8 +161,8 @@ TEST(json_str_roundtrip) {
                         j = json_loadb(lit, b.len, JSON_DECODE_ANY, &jerr);
                         if (!j || !json_is_string(j))
                                 T_FAIL("byte %u at %u: output does not parse: %s", c, pos, lit);
-                        else if (c < 0x80 && (json_string_length(j) != 16 ||
-                                              memcmp(json_string_value(j), in, 16) != 0))
+                        else if (c < 0x80 && (json_string_length(j) != 72 ||
+                                              memcmp(json_string_value(j), in, 72) != 0))
                                 T_FAIL("byte %u at %u: round trip differs", c, pos);
                         else if (c >= 0x80 && !strstr(json_string_value(j), "\xef\xbf\xbd"))
                                 T_FAIL("byte %u at %u: invalid UTF-8 not replaced", c, pos);

@@ -24,10 +24,27 @@ int fb_verdict_from_string(const char *s, enum fb_verdict *ret);
 /* One investigation, containment or prevention step: Markdown text written by the KB author
  * (trusted), and command templates whose @{var} placeholders are filled only with validated or
  * shell-quoted values (see triage.h for the variables). */
+/* A command template compiled at load: literal text (raw and JSON-escaped) followed by a
+ * variable (an index into fb_kb_template_vars, or -1 at the end). */
+struct fb_kb_piece {
+        const char *lit; /* into the step's command text */
+        size_t lit_len;
+        const char *lit_json; /* into the step's JSON-escaped command text */
+        size_t lit_json_len;
+        int var;
+};
+
+struct fb_kb_cmd {
+        struct fb_kb_piece *pieces;
+        size_t n;
+};
+
 struct fb_kb_step {
         char *text;
         char *text_json; /* text as a JSON string literal, made once at load */
         char **commands;
+        char **commands_json;       /* each JSON-escaped, without quotes; @{var} left as is */
+        struct fb_kb_cmd *compiled; /* each command split at its variables */
         size_t n_commands;
         /* when set, the step applies only there: "container" (any), "docker" (a container
          * outside Kubernetes), "k8s" (a pod's container), "host" */

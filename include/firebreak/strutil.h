@@ -29,6 +29,8 @@ void fb_json_str(struct fb_buf *b, const char *s, size_t len);
  * '"', '\\' and control characters, and copies every other byte. Only for text firebreak made
  * itself from escaped values (report texts); anything else goes through fb_json_str(). */
 void fb_json_str_safe(struct fb_buf *b, const char *s, size_t len);
+/* The same without the surrounding quotes, for building a literal in pieces. */
+void fb_json_escape_safe(struct fb_buf *b, const char *s, size_t len);
 
 /* Appends s quoted for a POSIX shell so that it is one word with no expansion. Returns 0, or
  * -EINVAL (appending nothing) when s is empty or has a character that fb_escape_display() would

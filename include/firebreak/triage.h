@@ -43,9 +43,10 @@ struct fb_text {
 };
 
 struct fb_report_step {
-        struct fb_text text;     /* Markdown */
-        struct fb_text commands; /* shell lines, one command per line; len 0 if none */
-        struct fb_text omitted;  /* why commands were left out; len 0 if none were */
+        struct fb_text text;          /* Markdown */
+        struct fb_text commands;      /* shell lines, one command per line; len 0 if none */
+        struct fb_text commands_json; /* the same as JSON strings joined by ',' */
+        struct fb_text omitted;       /* why commands were left out; len 0 if none were */
 };
 
 struct fb_report_mitre {
@@ -90,6 +91,15 @@ struct fb_report {
         size_t n_not_covered;
         struct fb_text benign[FB_REPORT_MAX_ITEMS];
         size_t n_benign;
+
+        /* triage's own: field lookups cached by key address (keys are string literals), a
+         * direct-mapped table; valid where gen matches the report's */
+        struct {
+                const char *key;
+                const struct fb_field *f;
+                unsigned gen;
+        } lookup[64];
+        unsigned gen;
 
         /* set by the responder after triage; NULL for a triage-only report */
         const struct fb_response *response;

@@ -91,9 +91,16 @@ static void steps_free(struct fb_kb_steps *s) {
                 free(s->v[i].text);
                 free(s->v[i].text_json);
                 free(s->v[i].when);
-                for (j = 0; j < s->v[i].n_commands; j++)
+                for (j = 0; j < s->v[i].n_commands; j++) {
                         free(s->v[i].commands[j]);
+                        if (s->v[i].commands_json)
+                                free(s->v[i].commands_json[j]);
+                }
+                for (j = 0; s->v[i].compiled && j < s->v[i].n_commands; j++)
+                        free(s->v[i].compiled[j].pieces);
                 free(s->v[i].commands);
+                free(s->v[i].commands_json);
+                free(s->v[i].compiled);
         }
         free(s->v);
         *s = (struct fb_kb_steps){ 0 };
@@ -224,6 +231,53 @@ static int check_template(const struct fb_yaml_node *n, struct fb_yaml_error *er
         return 0;
 }
 
+static int var_index(const char *name, size_t len) {
+        size_t i;
+
+        for (i = 0; fb_kb_template_vars[i]; i++)
+                if (strlen(fb_kb_template_vars[i]) == len &&
+                    memcmp(fb_kb_template_vars[i], name, len) == 0)
+                        return (int)i;
+        return -1;
+}
+
+/* Splits raw and its JSON form at the same @{var} placeholders (check_template() has made sure
+ * each is known; JSON escaping leaves "@{name}" unchanged). */
+static int compile_cmd(const char *raw, const char *json, struct fb_kb_cmd *ret) {
+        size_t n = 1, k = 0;
+        const char *p;
+
+        for (p = raw; (p = strstr(p, "@{")); p += 2)
+                n++;
+        ret->pieces = calloc(n, sizeof(*ret->pieces));
+        if (!ret->pieces)
+                return -ENOMEM;
+        for (;;) {
+                const char *q = strstr(raw, "@{"), *qj = strstr(json, "@{"), *end, *endj;
+                struct fb_kb_piece *x = &ret->pieces[k++];
+
+                x->lit = raw;
+                x->lit_json = json;
+                x->var = -1;
+                if (!q || !qj) {
+                        x->lit_len = strlen(raw);
+                        x->lit_json_len = strlen(json);
+                        break;
+                }
+                end = strchr(q + 2, '}');
+                endj = strchr(qj + 2, '}');
+                if (!end || !endj)
+                        return -EINVAL;
+                x->lit_len = (size_t)(q - raw);
+                x->lit_json_len = (size_t)(qj - json);
+                x->var = var_index(q + 2, (size_t)(end - q - 2));
+                raw = end + 1;
+                json = endj + 1;
+        }
+        ret->n = k;
+        return 0;
+}
+
 static int get_steps(const struct fb_yaml_node *n, const char *what, struct fb_kb_steps *ret,
                      struct fb_yaml_error *err) {
         static const char *const keys[] = { "text", "commands", "when", NULL };
@@ -265,8 +319,12 @@ static int get_steps(const struct fb_yaml_node *n, const char *what, struct fb_k
                         continue;
                 if (cmds->kind != FB_YAML_SEQUENCE)
                         return fb_yaml_errorf(err, cmds, "'commands' must be a list of strings");
+                if (cmds->n > 64)
+                        return fb_yaml_errorf(err, cmds, "at most 64 commands in a step");
                 st->commands = calloc(cmds->n ? cmds->n : 1, sizeof(char *));
-                if (!st->commands)
+                st->commands_json = calloc(cmds->n ? cmds->n : 1, sizeof(char *));
+                st->compiled = calloc(cmds->n ? cmds->n : 1, sizeof(*st->compiled));
+                if (!st->commands || !st->commands_json || !st->compiled)
                         return -ENOMEM;
                 for (j = 0; j < cmds->n; j++) {
                         r = get_text(cmds->items[j], "commands", &st->commands[j], err);
@@ -276,6 +334,21 @@ static int get_steps(const struct fb_yaml_node *n, const char *what, struct fb_k
                         r = check_template(cmds->items[j], err);
                         if (r < 0)
                                 return r;
+                        {
+                                struct fb_buf jb;
+
+                                fb_buf_init(&jb, FB_YAML_MAX_BYTES * 7);
+                                fb_json_escape_safe(&jb, st->commands[j], strlen(st->commands[j]));
+                                fb_buf_putc(&jb, '\0');
+                                st->commands_json[j] = fb_buf_steal(&jb, NULL);
+                                if (!st->commands_json[j])
+                                        return -ENOMEM;
+                        }
+                        r = compile_cmd(st->commands[j], st->commands_json[j], &st->compiled[j]);
+                        if (r < 0)
+                                return r == -EINVAL ? fb_yaml_errorf(err, cmds->items[j],
+                                                                     "cannot split the command")
+                                                    : r;
                 }
         }
         return 0;

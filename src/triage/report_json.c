@@ -55,23 +55,13 @@ static void steps(struct fb_buf *b, const struct fb_report *r, const char *k,
         key(b, k);
         fb_buf_putc(b, '[');
         for (i = 0; i < n; i++) {
-                const char *c = fb_report_str(r, s[i].commands), *end = c + s[i].commands.len;
-
                 if (i)
                         fb_buf_putc(b, ',');
                 fb_buf_puts(b, "{\"text\":");
                 jtext(b, r, s[i].text);
                 fb_buf_puts(b, ",\"commands\":[");
-                /* one element per line, as in the Markdown block */
-                while (c < end) {
-                        const char *nl = memchr(c, '\n', (size_t)(end - c));
-                        size_t len = (size_t)((nl ? nl : end) - c);
-
-                        if (c != fb_report_str(r, s[i].commands))
-                                fb_buf_putc(b, ',');
-                        fb_json_str_safe(b, c, len);
-                        c += len + 1;
-                }
+                /* one string per command, made by triage from the pre-escaped templates */
+                fb_buf_put(b, fb_report_str(r, s[i].commands_json), s[i].commands_json.len);
                 fb_buf_puts(b, "],\"omitted\":");
                 if (s[i].omitted.len)
                         jtext(b, r, s[i].omitted);

@@ -92,20 +92,50 @@ static void add_text(struct fb_report *r, struct fb_text *slot, size_t start) {
 
 /* ---- reading fields ---------------------------------------------------------------------- */
 
-static const char *str(const struct fb_alert *a, const char *key, size_t *len) {
-        size_t l = 0;
-        const char *s = fb_alert_str(a, key, &l);
+/* The field for key, through the per-alert cache: triage asks for the same few keys again and
+ * again, always as string literals, so the literal's address identifies the key. */
+static const struct fb_field *field(struct fb_report *r, const char *key) {
+        size_t i = ((uintptr_t)key >> 3) % FB_ELEMENTSOF(r->lookup);
 
-        if (len)
-                *len = s ? l : 0;
-        return s && l > 0 ? s : NULL;
+        if (r->lookup[i].gen != r->gen || r->lookup[i].key != key) {
+                r->lookup[i].key = key;
+                r->lookup[i].f = fb_alert_field(r->alert, key);
+                r->lookup[i].gen = r->gen;
+        }
+        return r->lookup[i].f;
 }
 
-static bool str_eq(const struct fb_alert *a, const char *key, const char *want) {
+/* A non-empty string field, or NULL. */
+static const char *str(struct fb_report *r, const char *key, size_t *len) {
+        const struct fb_field *f = field(r, key);
+
+        if (len)
+                *len = 0;
+        if (!f || f->type != FB_VALUE_STRING || f->len == 0)
+                return NULL;
+        if (len)
+                *len = f->len;
+        return f->str;
+}
+
+static bool str_eq(struct fb_report *r, const char *key, const char *want) {
         size_t l;
-        const char *s = str(a, key, &l);
+        const char *s = str(r, key, &l);
 
         return s && l == strlen(want) && memcmp(s, want, l) == 0;
+}
+
+/* An integer field (or a string holding one). Returns 0 or -ENOENT. */
+static int int_field(struct fb_report *r, const char *key, int64_t *ret) {
+        const struct fb_field *f = field(r, key);
+
+        if (f && f->type == FB_VALUE_INT) {
+                *ret = f->i;
+                return 0;
+        }
+        if (f && f->type == FB_VALUE_STRING && fb_parse_int64(f->str, f->len, ret) >= 0)
+                return 0;
+        return -ENOENT;
 }
 
 static bool all_digits(const char *s, size_t len) {
@@ -253,27 +283,27 @@ static const struct fb_text *get_var(struct fb_report *r, struct vars *vs, enum 
                         set_var(r, vs, V_CID, r->cid, strlen(r->cid), false);
                 break;
         case V_NS:
-                s = str(a, "k8s.ns.name", &len);
+                s = str(r, "k8s.ns.name", &len);
                 if (s && is_dns_name(s, len, 63, false))
                         set_var(r, vs, V_NS, s, len, false);
                 break;
         case V_POD:
-                s = str(a, "k8s.pod.name", &len);
+                s = str(r, "k8s.pod.name", &len);
                 if (s && is_dns_name(s, len, 253, true))
                         set_var(r, vs, V_POD, s, len, false);
                 break;
         case V_FILE:
-                s = str(a, "fd.name", &len);
+                s = str(r, "fd.name", &len);
                 if (s && s[0] == '/')
                         set_var(r, vs, V_FILE, s, len, true);
                 break;
         case V_EXEPATH:
-                s = str(a, "proc.exepath", &len);
+                s = str(r, "proc.exepath", &len);
                 if (s && s[0] == '/')
                         set_var(r, vs, V_EXEPATH, s, len, true);
                 break;
         case V_PNAME:
-                s = str(a, "proc.name", &len);
+                s = str(r, "proc.name", &len);
                 if (s && s[0] != '-')
                         set_var(r, vs, V_PNAME, s, len, true);
                 break;
@@ -287,14 +317,14 @@ static const struct fb_text *get_var(struct fb_report *r, struct vars *vs, enum 
                 set_time_var(r, vs, V_UNTIL, 600);
                 break;
         case V_RPORT:
-                if (fb_alert_int(a, "fd.rport", &port) >= 0 && port > 0 && port < 65536) {
+                if (int_field(r, "fd.rport", &port) >= 0 && port > 0 && port < 65536) {
                         char p[8];
 
                         set_var(r, vs, V_RPORT, p, fb_format_int64(p, port), false);
                 }
                 break;
         case V_SIP:
-                s = str(a, "fd.sip", &len);
+                s = str(r, "fd.sip", &len);
                 if (s && is_ip(s, len))
                         set_var(r, vs, V_SIP, s, len, false);
                 break;
@@ -304,51 +334,47 @@ static const struct fb_text *get_var(struct fb_report *r, struct vars *vs, enum 
         return &vs->v[v];
 }
 
-static int var_index(const char *name, size_t len) {
-        size_t i;
-
-        for (i = 0; fb_kb_template_vars[i]; i++)
-                if (strlen(fb_kb_template_vars[i]) == len &&
-                    memcmp(fb_kb_template_vars[i], name, len) == 0)
-                        return (int)i;
-        return -1;
-}
-
 /* Expands one template into the arena. Returns true, or false (rolling the arena back) and sets
  * the missing bits when a variable is unavailable. */
-static bool expand(struct fb_report *r, struct vars *vs, const char *tpl, unsigned *missing) {
-        size_t mark = r->arena.len;
-        const char *p = tpl, *q;
+/* Expands a compiled command into the arena: raw (for Markdown) or JSON (pre-escaped literal
+ * pieces, values escaped as they go in). Returns true, or false (rolling the arena back) and
+ * sets the missing bits when a variable is unavailable. */
+static bool expand(struct fb_report *r, struct vars *vs, const struct fb_kb_cmd *c, bool json,
+                   unsigned *missing) {
+        size_t mark = r->arena.len, i;
+        bool ok = true;
 
-        while ((q = strstr(p, "@{"))) {
-                const char *end = strchr(q + 2, '}');
-                int v = end ? var_index(q + 2, (size_t)(end - q - 2)) : -1;
+        if (json)
+                fb_buf_putc(&r->arena, '"');
+        for (i = 0; i < c->n; i++) {
+                const struct fb_kb_piece *x = &c->pieces[i];
+                const struct fb_text *t;
 
-                fb_buf_put(&r->arena, p, (size_t)(q - p));
-                if (v < 0 || get_var(r, vs, (enum var)v)->len == 0) {
-                        if (v >= 0)
-                                *missing |= 1u << v;
-                        else
-                                *missing |= 1u << _V_MAX;
-                        /* keep scanning to collect every missing variable */
-                        p = end ? end + 1 : q + 2;
-                        while ((q = strstr(p, "@{"))) {
-                                end = strchr(q + 2, '}');
-                                v = end ? var_index(q + 2, (size_t)(end - q - 2)) : -1;
-                                if (v >= 0 && get_var(r, vs, (enum var)v)->len == 0)
-                                        *missing |= 1u << v;
-                                p = end ? end + 1 : q + 2;
-                        }
-                        r->arena.len = mark;
-                        if (r->arena.data)
-                                r->arena.data[mark] = '\0';
-                        return false;
+                if (json)
+                        fb_buf_put(&r->arena, x->lit_json, x->lit_json_len);
+                else
+                        fb_buf_put(&r->arena, x->lit, x->lit_len);
+                if (x->var < 0)
+                        continue;
+                t = get_var(r, vs, (enum var)x->var);
+                if (t->len == 0) {
+                        *missing |= 1u << x->var;
+                        ok = false; /* keep going: the note names every missing value */
+                        continue;
                 }
-                fb_buf_put(&r->arena, r->scratch.data + vs->v[v].off, vs->v[v].len);
-                p = end + 1;
+                if (json)
+                        fb_json_escape_safe(&r->arena, r->scratch.data + t->off, t->len);
+                else
+                        fb_buf_put(&r->arena, r->scratch.data + t->off, t->len);
         }
-        fb_buf_puts(&r->arena, p);
-        return true;
+        if (json)
+                fb_buf_putc(&r->arena, '"');
+        if (!ok) {
+                r->arena.len = mark;
+                if (r->arena.data)
+                        r->arena.data[mark] = '\0';
+        }
+        return ok;
 }
 
 static bool step_applies(const struct fb_report *r, const struct fb_kb_step *st) {
@@ -375,6 +401,7 @@ static void add_steps(struct fb_report *r, struct vars *vs, const struct fb_kb_s
                 const struct fb_kb_step *st = &steps->v[i];
                 struct fb_report_step *o = &out[*n];
                 unsigned missing = 0;
+                uint64_t included = 0;
                 size_t start;
                 bool any = false;
 
@@ -388,16 +415,28 @@ static void add_steps(struct fb_report *r, struct vars *vs, const struct fb_kb_s
 
                         if (any)
                                 fb_buf_putc(&r->arena, '\n');
-                        if (expand(r, vs, st->commands[j], &missing))
+                        if (expand(r, vs, &st->compiled[j], false, &missing)) {
                                 any = true;
-                        else {
+                                included |= 1ull << j;
+                        } else {
                                 r->arena.len = before;
                                 if (r->arena.data)
                                         r->arena.data[before] = '\0';
                         }
                 }
-                if (any)
+                if (any) {
                         o->commands = text_end(r, start);
+                        /* the JSON renderer's form, from the pre-escaped templates */
+                        start = text_begin(r);
+                        for (j = 0; j < st->n_commands; j++) {
+                                if (!(included & (1ull << j)))
+                                        continue;
+                                if (r->arena.len > start)
+                                        fb_buf_putc(&r->arena, ',');
+                                expand(r, vs, &st->compiled[j], true, &missing);
+                        }
+                        o->commands_json = text_end(r, start);
+                }
                 if (missing) {
                         bool first = true;
                         int v;
@@ -431,16 +470,15 @@ static void reason(struct fb_report *r, size_t start) {
 }
 
 static void analyze_context(struct fb_report *r) {
-        const struct fb_alert *a = r->alert;
         const char *cid, *name, *repo, *tag, *ns, *pod;
         size_t cl, nl, rl, tl, nsl, pl, start;
 
-        cid = str(a, "container.id", &cl);
-        name = str(a, "container.name", &nl);
-        repo = str(a, "container.image.repository", &rl);
-        tag = str(a, "container.image.tag", &tl);
-        ns = str(a, "k8s.ns.name", &nsl);
-        pod = str(a, "k8s.pod.name", &pl);
+        cid = str(r, "container.id", &cl);
+        name = str(r, "container.name", &nl);
+        repo = str(r, "container.image.repository", &rl);
+        tag = str(r, "container.image.tag", &tl);
+        ns = str(r, "k8s.ns.name", &nsl);
+        pod = str(r, "k8s.pod.name", &pl);
 
         r->on_host = cid && cl == 4 && memcmp(cid, "host", 4) == 0;
         r->in_container = cid && !r->on_host;
@@ -485,15 +523,14 @@ static void analyze_context(struct fb_report *r) {
 }
 
 static void analyze_process(struct fb_report *r) {
-        const struct fb_alert *a = r->alert;
         const char *name, *exe, *cmd, *user;
         size_t nl, el, cl, ul, start;
         int64_t uid;
 
-        name = str(a, "proc.name", &nl);
-        exe = str(a, "proc.exepath", &el);
-        cmd = str(a, "proc.cmdline", &cl);
-        user = str(a, "user.name", &ul);
+        name = str(r, "proc.name", &nl);
+        exe = str(r, "proc.exepath", &el);
+        cmd = str(r, "proc.cmdline", &cl);
+        user = str(r, "user.name", &ul);
         if (!name && !exe && !cmd)
                 return;
         start = text_begin(r);
@@ -512,18 +549,18 @@ static void analyze_process(struct fb_report *r) {
                 put(r, " ran the command line ");
                 val(r, cmd, cl);
         }
-        if (user || fb_alert_int(a, "user.uid", &uid) >= 0) {
+        if (user || int_field(r, "user.uid", &uid) >= 0) {
                 put(r, " as user ");
                 if (user)
                         val(r, user, ul);
-                if (fb_alert_int(a, "user.uid", &uid) >= 0) {
+                if (int_field(r, "user.uid", &uid) >= 0) {
                         put(r, user ? " (uid " : "(uid ");
                         put_int(r, uid);
                         put(r, ")");
                 }
         }
         put(r, ".");
-        if (fb_alert_int(a, "user.uid", &uid) >= 0 && uid == 0) {
+        if (int_field(r, "user.uid", &uid) >= 0 && uid == 0) {
                 if (r->in_container)
                         put(r, " It runs as root inside the container. Whether that is root on "
                                "the host depends on the container's user namespace, privileges "
@@ -570,11 +607,11 @@ static void explain_exe_flags(struct fb_report *r) {
         size_t fl, tl, i, start;
         bool any = false;
 
-        flags = str(r->alert, "evt.arg.flags", &fl);
-        type = str(r->alert, "evt.type", &tl);
+        flags = str(r, "evt.arg.flags", &fl);
+        type = str(r, "evt.type", &tl);
         /* evt.arg.flags means exe flags only on execve/execveat; elsewhere it is open flags */
         if (!flags || !type ||
-            !(str_eq(r->alert, "evt.type", "execve") || str_eq(r->alert, "evt.type", "execveat")))
+            !(str_eq(r, "evt.type", "execve") || str_eq(r, "evt.type", "execveat")))
                 return;
         start = text_begin(r);
         put(r, "**Executable flags ");
@@ -607,25 +644,24 @@ static void explain_exe_flags(struct fb_report *r) {
 }
 
 static void analyze_lineage(struct fb_report *r) {
-        const struct fb_alert *a = r->alert;
         const char *name, *pname, *gp, *sname, *pcmd;
         size_t nl, pl, gl, sl, pcl, start;
         static const char *const ancestors[] = { "proc.aname[7]", "proc.aname[6]", "proc.aname[5]",
                                                  "proc.aname[4]", "proc.aname[3]" };
         size_t i;
 
-        name = str(a, "proc.name", &nl);
-        pname = str(a, "proc.pname", &pl);
-        gp = str(a, "proc.aname[2]", &gl);
-        sname = str(a, "proc.sname", &sl);
-        pcmd = str(a, "proc.pcmdline", &pcl);
+        name = str(r, "proc.name", &nl);
+        pname = str(r, "proc.pname", &pl);
+        gp = str(r, "proc.aname[2]", &gl);
+        sname = str(r, "proc.sname", &sl);
+        pcmd = str(r, "proc.pcmdline", &pcl);
         if (!pname && !gp)
                 return;
         start = text_begin(r);
         put(r, "**Lineage.** ");
         for (i = 0; i < FB_ELEMENTSOF(ancestors); i++) {
                 size_t l;
-                const char *s = str(a, ancestors[i], &l);
+                const char *s = str(r, ancestors[i], &l);
 
                 if (s) {
                         val(r, s, l);
@@ -671,10 +707,9 @@ static void analyze_lineage(struct fb_report *r) {
 }
 
 static void analyze_session(struct fb_report *r) {
-        const struct fb_alert *a = r->alert;
         int64_t tty, luid;
-        bool has_tty = fb_alert_int(a, "proc.tty", &tty) >= 0;
-        bool has_luid = fb_alert_int(a, "user.loginuid", &luid) >= 0;
+        bool has_tty = int_field(r, "proc.tty", &tty) >= 0;
+        bool has_luid = int_field(r, "user.loginuid", &luid) >= 0;
         size_t start;
 
         if (!has_tty && !has_luid)
@@ -703,13 +738,12 @@ static void analyze_session(struct fb_report *r) {
 }
 
 static void analyze_timing_and_result(struct fb_report *r) {
-        const struct fb_alert *a = r->alert;
         int64_t start_ts, evt_time;
         const char *res;
         size_t rl, start;
 
-        if (r->in_container && fb_alert_int(a, "container.start_ts", &start_ts) >= 0 &&
-            fb_alert_int(a, "evt.time", &evt_time) >= 0 && start_ts > 0 && evt_time >= start_ts) {
+        if (r->in_container && int_field(r, "container.start_ts", &start_ts) >= 0 &&
+            int_field(r, "evt.time", &evt_time) >= 0 && start_ts > 0 && evt_time >= start_ts) {
                 int64_t d = evt_time - start_ts;
 
                 start = text_begin(r);
@@ -725,11 +759,11 @@ static void analyze_timing_and_result(struct fb_report *r) {
                         put(r, ": it happened while the container was running, after start-up.");
                 analysis_item(r, start);
         }
-        res = str(a, "evt.res", &rl);
+        res = str(r, "evt.res", &rl);
         if (res) {
                 start = text_begin(r);
                 put(r, "**Result.** ");
-                if (str_eq(a, "evt.res", "SUCCESS"))
+                if (str_eq(r, "evt.res", "SUCCESS"))
                         put(r, "The system call succeeded (`evt.res` is SUCCESS): the action "
                                "took place.");
                 else {
@@ -742,17 +776,16 @@ static void analyze_timing_and_result(struct fb_report *r) {
 }
 
 static void analyze_files_and_net(struct fb_report *r) {
-        const struct fb_alert *a = r->alert;
         const char *fd, *raw, *type;
         size_t fl, rl, tl, start;
 
-        fd = str(a, "fd.name", &fl);
-        raw = str(a, "fd.nameraw", &rl);
-        type = str(a, "fd.type", &tl);
+        fd = str(r, "fd.name", &fl);
+        raw = str(r, "fd.nameraw", &rl);
+        type = str(r, "fd.type", &tl);
         if (!fd)
                 return;
         start = text_begin(r);
-        if (type && (str_eq(a, "fd.type", "ipv4") || str_eq(a, "fd.type", "ipv6"))) {
+        if (type && (str_eq(r, "fd.type", "ipv4") || str_eq(r, "fd.type", "ipv6"))) {
                 put(r, "**Connection.** ");
                 val(r, fd, fl);
                 put(r, " (client address:port -> server address:port).");
@@ -779,12 +812,11 @@ struct signals {
 };
 
 static void analyze_memfd(struct fb_report *r, struct signals *sig) {
-        const struct fb_alert *a = r->alert;
         const char *exe, *name;
         size_t el, nl, start;
 
-        exe = str(a, "proc.exepath", &el);
-        name = str(a, "proc.name", &nl);
+        exe = str(r, "proc.exepath", &el);
+        name = str(r, "proc.name", &nl);
         if (exe && el > 6 && memcmp(exe, "memfd:", 6) == 0) {
                 start = text_begin(r);
                 put(r, "**How it ran.** The executable is ");
@@ -801,7 +833,7 @@ static void analyze_memfd(struct fb_report *r, struct signals *sig) {
         if (exe && el == 32 && memcmp(exe, "memfd:runc_cloned:/proc/self/exe", 32) == 0 && name &&
             nl == 4 && memcmp(name, "runc", 4) == 0) {
                 size_t pl;
-                const char *pname = str(a, "proc.pname", &pl);
+                const char *pname = str(r, "proc.pname", &pl);
 
                 sig->runc_self = true;
                 sig->runc_lineage = is_shim(pname, pl) ||
@@ -823,16 +855,15 @@ static void analyze_memfd(struct fb_report *r, struct signals *sig) {
 }
 
 static void detect_drill(struct fb_report *r, struct signals *sig) {
-        const struct fb_alert *a = r->alert;
         static const char *const lineage[] = { "proc.pname", "proc.sname", "proc.aname[2]",
                                                "proc.aname[3]" };
         const char *repo;
         size_t rl, i, start;
 
-        repo = str(a, "container.image.repository", &rl);
+        repo = str(r, "container.image.repository", &rl);
         sig->gen_image = is_event_generator_image(repo, rl);
         for (i = 0; i < FB_ELEMENTSOF(lineage); i++)
-                if (str_eq(a, lineage[i], "event-generator"))
+                if (str_eq(r, lineage[i], "event-generator"))
                         sig->gen_process = true;
         if (!sig->gen_image && !sig->gen_process)
                 return;
@@ -843,9 +874,9 @@ static void detect_drill(struct fb_report *r, struct signals *sig) {
                        "deliberately triggers Falco rules.");
         if (sig->gen_process)
                 put(r, " An `event-generator` process is in the lineage.");
-        if (str(a, "proc.cmdline", NULL)) {
+        if (str(r, "proc.cmdline", NULL)) {
                 size_t cl;
-                const char *cmd = str(a, "proc.cmdline", &cl);
+                const char *cmd = str(r, "proc.cmdline", &cl);
 
                 if (memmem(cmd, cl, " run helper.", 12)) {
                         put(r, " The command line ");
@@ -937,7 +968,7 @@ static void decide(struct fb_report *r, const struct signals *sig) {
                 put(r, ".");
         }
         reason(r, start);
-        if (str(a, "evt.res", NULL) && !str_eq(a, "evt.res", "SUCCESS")) {
+        if (str(r, "evt.res", NULL) && !str_eq(r, "evt.res", "SUCCESS")) {
                 start = text_begin(r);
                 put(r, "The system call failed, so the attempt did not take effect; the intent "
                        "remains.");
@@ -1097,6 +1128,9 @@ int fb_triage(const struct fb_kb *kb, const struct fb_alert *a, struct fb_report
         r->kb = kb;
         r->response = NULL;
         r->generic = r->in_container = r->on_host = r->in_k8s = false;
+        r->gen++; /* forgets every cached lookup (gen 0 is never valid: it starts at 1) */
+        if (r->gen == 0)
+                r->gen = 1;
         r->cid[0] = '\0';
         r->title = r->headline = r->where = r->mitre_line = (struct fb_text){ 0 };
         r->n_reasons = r->n_analysis = r->n_mitre = r->n_investigate = r->n_contain = 0;
@@ -1121,8 +1155,8 @@ int fb_triage(const struct fb_kb *kb, const struct fb_alert *a, struct fb_report
         analyze_timing_and_result(r);
         analyze_files_and_net(r);
         detect_drill(r, &sig);
-        if (r->in_container && !r->in_k8s && str(a, "k8s.ns.name", NULL) == NULL &&
-            fb_alert_field(a, "k8s.ns.name")) {
+        if (r->in_container && !r->in_k8s && str(r, "k8s.ns.name", NULL) == NULL &&
+            field(r, "k8s.ns.name")) {
                 start = text_begin(r);
                 put(r, "**Kubernetes.** `k8s.ns.name` and `k8s.pod.name` are not set: this "
                        "container is not part of a Kubernetes pod.");

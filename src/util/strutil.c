@@ -334,11 +334,16 @@ static size_t json_scan(const unsigned char *p, size_t i, size_t len) {
 #endif
 
 void fb_json_str_safe(struct fb_buf *b, const char *s, size_t len) {
+        fb_buf_putc(b, '"');
+        fb_json_escape_safe(b, s, len);
+        fb_buf_putc(b, '"');
+}
+
+void fb_json_escape_safe(struct fb_buf *b, const char *s, size_t len) {
         const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
         const unsigned char *p = (const unsigned char *)s;
         size_t i = 0, start = 0;
 
-        fb_buf_putc(b, '"');
         while (i < len) {
                 i = json_scan(p, i, len);
                 /* 8 bytes at a time while none is a control, '"' or '\\' */
@@ -369,7 +374,6 @@ void fb_json_str_safe(struct fb_buf *b, const char *s, size_t len) {
                 start = ++i;
         }
         fb_buf_put(b, p + start, len - start);
-        fb_buf_putc(b, '"');
 }
 
 static bool shell_safe_char(char c) {
