@@ -40,6 +40,7 @@ struct fb_text {
         size_t off, len;
         const char *ext;      /* KB text, or NULL for an arena text */
         const char *ext_json; /* ext as a JSON string literal */
+        size_t ext_json_len;
 };
 
 struct fb_report_step {

@@ -111,9 +111,9 @@ static const char *escape_msg(const char *text, char out[160]) {
         return out;
 }
 
-static int get_string(json_t *root, const char *key, bool required, size_t max, const char **ret,
+/* v is the value of key (NULL when absent). */
+static int get_string(json_t *v, const char *key, bool required, size_t max, const char **ret,
                       size_t *ret_len, struct fb_alert_error *err) {
-        json_t *v = json_object_get(root, key);
         size_t len;
 
         if (!v || json_is_null(v)) {
@@ -489,7 +489,9 @@ static int hash_id(struct fb_alert *a) {
 }
 
 int fb_alert_from_json(struct fb_alert *a, json_t *root, struct fb_alert_error *err) {
-        const char *prio = NULL, *uuid = NULL;
+        json_t *v_rule = NULL, *v_prio = NULL, *v_time = NULL, *v_source = NULL, *v_host = NULL,
+               *v_output = NULL, *v_uuid = NULL, *v_tags = NULL, *v_fields = NULL, *v;
+        const char *prio = NULL, *uuid = NULL, *key;
         size_t len, time_len;
         int r;
 
@@ -498,33 +500,68 @@ int fb_alert_from_json(struct fb_alert *a, json_t *root, struct fb_alert_error *
                 return verr(err, "expected a JSON object");
         a->root = json_incref(root);
 
-        r = get_string(root, "rule", true, FB_ALERT_MAX_NAME_LEN, &a->rule, &a->rule_len, err);
+        /* one pass over the keys (unknown ones are allowed), then the checks in a fixed order */
+        json_object_foreach(root, key, v) {
+                json_t **slot = NULL;
+
+                switch (key[0]) {
+                case 'r':
+                        slot = strcmp(key, "rule") == 0 ? &v_rule : NULL;
+                        break;
+                case 'p':
+                        slot = strcmp(key, "priority") == 0 ? &v_prio : NULL;
+                        break;
+                case 't':
+                        slot = strcmp(key, "time") == 0   ? &v_time
+                               : strcmp(key, "tags") == 0 ? &v_tags
+                                                          : NULL;
+                        break;
+                case 's':
+                        slot = strcmp(key, "source") == 0 ? &v_source : NULL;
+                        break;
+                case 'h':
+                        slot = strcmp(key, "hostname") == 0 ? &v_host : NULL;
+                        break;
+                case 'o':
+                        slot = strcmp(key, "output") == 0          ? &v_output
+                               : strcmp(key, "output_fields") == 0 ? &v_fields
+                                                                   : NULL;
+                        break;
+                case 'u':
+                        slot = strcmp(key, "uuid") == 0 ? &v_uuid : NULL;
+                        break;
+                }
+                if (slot)
+                        *slot = v;
+        }
+        r = get_string(v_rule, "rule", true, FB_ALERT_MAX_NAME_LEN, &a->rule, &a->rule_len, err);
         if (r >= 0)
-                r = get_string(root, "priority", true, 32, &prio, &len, err);
+                r = get_string(v_prio, "priority", true, 32, &prio, &len, err);
         if (r >= 0 && fb_priority_from_string(prio, &a->priority) < 0)
                 r = verr(err, "key \"priority\": not a Falco priority (Emergency..Debug)");
         if (r >= 0)
-                r = get_string(root, "time", true, 64, &a->time, &time_len, err);
+                r = get_string(v_time, "time", true, 64, &a->time, &time_len, err);
         if (r >= 0 && parse_rfc3339(a->time, time_len, &a->time_ns) < 0)
                 r = verr(err, "key \"time\": not an RFC 3339 time (1970..2261)");
         if (r >= 0)
-                r = get_string(root, "source", false, FB_ALERT_MAX_NAME_LEN, &a->source, &len, err);
+                r = get_string(v_source, "source", false, FB_ALERT_MAX_NAME_LEN, &a->source, &len,
+                               err);
         if (r >= 0 && a->source && !valid_key(a->source, len))
                 r = verr(err, "key \"source\": not a valid source name");
         if (r >= 0)
-                r = get_string(root, "hostname", false, FB_ALERT_MAX_NAME_LEN, &a->hostname,
+                r = get_string(v_host, "hostname", false, FB_ALERT_MAX_NAME_LEN, &a->hostname,
                                &a->hostname_len, err);
         if (r >= 0)
-                r = get_string(root, "output", false, FB_ALERT_MAX_OUTPUT_LEN, &a->output,
+                r = get_string(v_output, "output", false, FB_ALERT_MAX_OUTPUT_LEN, &a->output,
                                &a->output_len, err);
         if (r >= 0)
-                r = get_string(root, "uuid", false, 64, &uuid, &len, err);
+                r = get_string(v_uuid, "uuid", false, 64, &uuid, &len, err);
         if (r >= 0 && uuid && parse_uuid(a, uuid, len) < 0)
                 r = verr(err, "key \"uuid\": not a UUID");
         if (r >= 0)
-                r = parse_tags(a, json_object_get(root, "tags"), err);
+                r = parse_tags(a, v_tags, err);
         if (r >= 0)
-                r = parse_fields(a, json_object_get(root, "output_fields"), err);
+                r = parse_fields(a, v_fields, err);
         if (r >= 0 && !uuid)
                 r = hash_id(a);
         if (r < 0)
@@ -776,9 +813,11 @@ static bool tree_deeper(json_t *v, unsigned depth, unsigned max) {
         if (depth > max)
                 return true;
         if (json_is_object(v)) {
-                json_object_foreach(v, k, x) if (tree_deeper(x, depth + 1, max)) return true;
+                json_object_foreach(v, k, x) if ((json_is_object(x) || json_is_array(x)) &&
+                                                 tree_deeper(x, depth + 1, max)) return true;
         } else {
-                json_array_foreach(v, i, x) if (tree_deeper(x, depth + 1, max)) return true;
+                json_array_foreach(v, i, x) if ((json_is_object(x) || json_is_array(x)) &&
+                                                tree_deeper(x, depth + 1, max)) return true;
         }
         return false;
 }

@@ -22,7 +22,7 @@ static void jstr(struct fb_buf *b, const char *s) {
 /* Report texts are made by triage from escaped values and KB prose: the light escaper fits. */
 static void jtext(struct fb_buf *b, const struct fb_report *r, struct fb_text t) {
         if (t.ext_json)
-                fb_buf_puts(b, t.ext_json);
+                fb_buf_put(b, t.ext_json, t.ext_json_len);
         else
                 fb_json_str_safe(b, fb_report_str(r, t), t.len);
 }

@@ -390,7 +390,9 @@ static bool step_applies(const struct fb_report *r, const struct fb_kb_step *st)
 }
 
 static struct fb_text kb_text(const char *s, const char *json) {
-        return (struct fb_text){ .len = strlen(s), .ext = s, .ext_json = json };
+        return (struct fb_text){
+                .len = strlen(s), .ext = s, .ext_json = json, .ext_json_len = strlen(json)
+        };
 }
 
 static void add_steps(struct fb_report *r, struct vars *vs, const struct fb_kb_steps *steps,

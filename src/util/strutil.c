@@ -174,6 +174,24 @@ bool fb_needs_display_escape(const char *s, size_t len) {
 void fb_md_code(struct fb_buf *b, const char *s, size_t len, bool in_table) {
         size_t i, run = 0, maxrun = 0;
         const char *first;
+
+        /* the common value: printable ASCII, no backtick, backslash or (in tables) '|', no
+         * space at either end; it needs a single backtick on each side and nothing else */
+        if (len > 0 && s[0] != ' ' && s[len - 1] != ' ') {
+                for (i = 0; i < len; i++) {
+                        unsigned char c = (unsigned char)s[i];
+
+                        if (c < 0x20 || c >= 0x7f || c == '`' || c == '\\' ||
+                            (in_table && c == '|'))
+                                break;
+                }
+                if (i == len) {
+                        fb_buf_putc(b, '`');
+                        fb_buf_put(b, s, len);
+                        fb_buf_putc(b, '`');
+                        return;
+                }
+        }
         bool pad;
 
         if (len == 0) {
@@ -216,6 +234,18 @@ void fb_json_str(struct fb_buf *b, const char *s, size_t len) {
         const unsigned char *p = (const unsigned char *)s;
         size_t i = 0, run = 0;
 
+        /* short plain values (most alert fields): one table pass, one copy */
+        if (len <= 64) {
+                while (i < len && !json_special[p[i]])
+                        i++;
+                if (i == len) {
+                        fb_buf_putc(b, '"');
+                        fb_buf_put(b, s, len);
+                        fb_buf_putc(b, '"');
+                        return;
+                }
+                i = 0;
+        }
         fb_buf_putc(b, '"');
         while (i < len) {
                 unsigned char c;
