@@ -252,7 +252,6 @@ def main():
     else:
         fail("checker self-test", "accepted bad commands: %r" % probe)
 
-_seen = 0
 def passed_line(line):
     global passed
     passed += 1

@@ -306,6 +306,13 @@ TEST(yaml_tree_and_limits) {
                 CHECK_CONTAINS(err.text, "unknown key 'zz'");
                 CHECK_EQ(err.line, 2);
                 fb_yaml_free(d);
+                /* a key with a terminal escape comes back escaped */
+                unk = "a: 1\n\"\\e[31mzz\": 2\n";
+                CHECK_EQ(fb_yaml_parse(unk, strlen(unk), &d, &err), 0);
+                CHECK_EQ(fb_yaml_check_keys(fb_yaml_root(d), keys, &err), -EINVAL);
+                CHECK_CONTAINS(err.text, "unknown key '\\x1b[31mzz'");
+                CHECK(strchr(err.text, 0x1b) == NULL);
+                fb_yaml_free(d);
         }
 }
 

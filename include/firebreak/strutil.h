@@ -48,7 +48,6 @@ size_t fb_format_int64(char *out, int64_t v);
 /* True if s is non-empty and consists of lowercase hex digits only. */
 bool fb_is_lower_hex(const char *s, size_t len);
 
-bool fb_startswith(const char *s, const char *prefix);
 bool fb_endswith(const char *s, const char *suffix);
 /* ASCII case-insensitive equality. */
 bool fb_streq_ci(const char *a, const char *b);

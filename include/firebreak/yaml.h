@@ -48,7 +48,8 @@ const struct fb_yaml_node *fb_yaml_get(const struct fb_yaml_node *map, const cha
 /* True for a plain scalar null: "", "~", "null", "Null", "NULL". */
 bool fb_yaml_is_null(const struct fb_yaml_node *n);
 
-/* Fills *err with a message at node's position. Returns -EINVAL. */
+/* Fills *err with a message at node's position, display-escaped (it may quote the file).
+ * Returns -EINVAL. */
 int fb_yaml_errorf(struct fb_yaml_error *err, const struct fb_yaml_node *node, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
 

@@ -501,10 +501,6 @@ bool fb_is_lower_hex(const char *s, size_t len) {
         return true;
 }
 
-bool fb_startswith(const char *s, const char *prefix) {
-        return strncmp(s, prefix, strlen(prefix)) == 0;
-}
-
 bool fb_endswith(const char *s, const char *suffix) {
         size_t a = strlen(s), b = strlen(suffix);
 

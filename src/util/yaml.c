@@ -8,7 +8,9 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "firebreak/buf.h"
 #include "firebreak/cleanup.h"
+#include "firebreak/strutil.h"
 #include "firebreak/limits.h"
 
 struct fb_yaml_doc {
@@ -20,14 +22,22 @@ struct fb_yaml_doc {
 
 int fb_yaml_errorf(struct fb_yaml_error *err, const struct fb_yaml_node *node, const char *fmt,
                    ...) {
+        char raw[sizeof(err->text)];
+        struct fb_buf b;
         va_list ap;
 
         if (err) {
                 err->line = node ? node->line : 0;
                 err->column = node ? node->column : 0;
                 va_start(ap, fmt);
-                vsnprintf(err->text, sizeof(err->text), fmt, ap);
+                vsnprintf(raw, sizeof(raw), fmt, ap);
                 va_end(ap);
+                /* messages quote the file (keys, values): make them safe for a terminal */
+                fb_buf_init(&b, sizeof(err->text) * 4);
+                fb_escape_display(&b, raw, strlen(raw));
+                snprintf(err->text, sizeof(err->text), "%s",
+                         fb_buf_cstr(&b) ? fb_buf_cstr(&b) : "(unprintable)");
+                fb_buf_free(&b);
         }
         return -EINVAL;
 }
