@@ -35,7 +35,7 @@ FB_CFLAGS   := -std=gnu11 -Iinclude -DFB_VERSION='"$(VERSION)"' -DFB_SYSCONFDIR=
                -fstack-protector-strong -fstack-clash-protection -D_FORTIFY_SOURCE=2 \
                -fPIE -MMD -MP $(PKG_CFLAGS)
 FB_LDFLAGS  := -pie -Wl,-z,relro,-z,now -Wl,--as-needed
-LIBS        := $(PKG_LIBS) -lm
+LIBS        := $(PKG_LIBS) -lm -pthread
 
 ifeq ($(V),1)
 Q :=
@@ -53,7 +53,8 @@ KB_DATA   := $(wildcard policies/kb/*.yaml)
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o)
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
-TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%) $(BUILD)/tests/docker-engine
+TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%) $(BUILD)/tests/docker-engine \
+             $(BUILD)/tests/memfd-exec
 LIBFB     := $(BUILD)/libfirebreak.a
 BIN       := $(BUILD)/firebreak
 
@@ -85,6 +86,13 @@ $(BUILD)/tests/%: tests/%.c tests/test.h $(LIBFB)
 	$(E) CC $<
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(FB_CFLAGS) -Itests $(CPPFLAGS) $(CFLAGS) $(FB_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIBFB) $(LIBS)
+
+# the fileless attack the tests run inside containers: static, so any image can run it, and
+# without sanitizers (they do not link statically)
+$(BUILD)/tests/memfd-exec: tests/memfd-exec.c
+	$(E) CC $<
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -static -o $@ $<
 
 $(BUILD)/bench: tests/bench.c $(LIBFB)
 	$(E) CC $<

@@ -192,7 +192,7 @@ static int latency(const char *sock, const char *id, size_t n) {
                          ts, id);
                 t0 = now();
                 if (fb_alert_parse(a, json, strlen(json), &aerr) < 0 ||
-                    fb_triage(kb, a, &rep) < 0 || fb_respond(resp, a, &out) != 0 ||
+                    fb_triage(kb, a, &rep) < 0 || fb_respond(resp, a, &rep, &out) != 0 ||
                     out.actions[0].result != FB_ACT_DONE)
                         return 1;
                 fb[i] = now() - t0;

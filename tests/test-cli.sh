@@ -79,8 +79,16 @@ rc=$(cat "$T/rc")
 if [ "$rc" -eq 141 ] || [ "$rc" -eq 3 ]; then ok "closed stdout ends cleanly ($rc)"; else
         bad "closed stdout ends cleanly" "exit $rc"; fi
 
+# evidence verify: usage errors and an unreadable bundle are exit 2
+expect "evidence --help" 0 "$FB" evidence --help
+contains "evidence help documents exit status" "$T/out" "Exit status"
+expect "evidence without a verb" 2 "$FB" evidence
+expect "evidence verify, bad hash" 2 "$FB" evidence verify --manifest-sha256 xyz /nonexistent
+expect "evidence verify, no bundle" 2 "$FB" evidence verify /nonexistent
+
 # the manual documents every option each --help lists, and renders without warnings
-for help in "$FB --help" "$FB triage --help" "$FB container --help" "$FB respond --help"; do
+for help in "$FB --help" "$FB triage --help" "$FB container --help" "$FB respond --help" \
+        "$FB evidence --help"; do
         for opt in $($help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
                 if grep -qF -- "$(echo "$opt" | sed 's/-/\\-/g')" docs/firebreak.8; then
                         ok "man page documents $opt"

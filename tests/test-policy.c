@@ -258,8 +258,68 @@ TEST(own_container_id) {
         unlink(mi);
 }
 
+/* notifiers: defaults, secrets from files (one trailing newline dropped), headers as lines */
+TEST(notifiers) {
+        char dir[] = "/tmp/fb-test-notify-XXXXXX", secret[600], doc[2048];
+        struct fb_policy *p = NULL;
+        struct fb_yaml_error err = { 0 };
+        FILE *f;
+
+        if (!mkdtemp(dir)) {
+                T_FAIL("mkdtemp");
+                return;
+        }
+        snprintf(secret, sizeof(secret), "%s/token", dir);
+        f = fopen(secret, "w");
+        fputs("Bearer abc\n", f);
+        fclose(f);
+        snprintf(doc, sizeof(doc),
+                 "notifiers:\n"
+                 "  - name: a\n    url: https://hooks.example.com/x\n"
+                 "  - name: b\n    format: slack\n    url_file: %s\n"
+                 "    headers: { X-Team: sec }\n    header_files: { Authorization: %s }\n"
+                 "    timeout: 250ms\n    retries: 0\n    backoff: 2s\n"
+                 "rules:\n  - name: r\n    match: {}\n    actions: [capture, notify]\n",
+                 secret, secret);
+        /* url_file holds "Bearer abc": not a URL */
+        CHECK_EQ(fb_policy_parse(doc, strlen(doc), &p, &err), -EINVAL);
+        CHECK_CONTAINS(err.text, "http:// or https://");
+        CHECK_NOT_CONTAINS(err.text, "abc"); /* a secret is never quoted */
+        f = fopen(secret, "w");
+        fputs("https://hooks.slack.example/T/B/secret\n", f);
+        fclose(f);
+        err = (struct fb_yaml_error){ 0 };
+        CHECK_EQ(fb_policy_parse(doc, strlen(doc), &p, &err), 0);
+        if (p) {
+                CHECK_EQ(p->n_notifiers, 2);
+                CHECK_EQ(p->notifiers[0].format, FB_NOTIFY_WEBHOOK);
+                CHECK_EQ(p->notifiers[0].timeout_ms, 5000);
+                CHECK_EQ(p->notifiers[0].retries, 3);
+                CHECK_EQ(p->notifiers[0].backoff_ms, 1000);
+                CHECK(!p->notifiers[0].url_secret);
+                CHECK_EQ(p->notifiers[1].format, FB_NOTIFY_SLACK);
+                CHECK(p->notifiers[1].url_secret);
+                CHECK_STR(p->notifiers[1].url, "https://hooks.slack.example/T/B/secret");
+                CHECK_EQ(p->notifiers[1].n_headers, 2);
+                CHECK_STR(p->notifiers[1].headers[0], "X-Team: sec");
+                CHECK_STR(p->notifiers[1].headers[1],
+                          "Authorization: https://hooks.slack.example/T/B/secret");
+                CHECK_EQ(p->notifiers[1].timeout_ms, 250);
+                CHECK_EQ(p->notifiers[1].retries, 0);
+                CHECK_EQ(p->notifiers[1].backoff_ms, 2000);
+                CHECK_EQ(p->rules[0].actions[0], FB_ACTION_CAPTURE);
+                CHECK_EQ(p->rules[0].actions[1], FB_ACTION_NOTIFY);
+                CHECK(!fb_action_is_disruptive(FB_ACTION_CAPTURE));
+                CHECK(!fb_action_is_disruptive(FB_ACTION_NOTIFY));
+        }
+        fb_policy_free(p);
+        unlink(secret);
+        rmdir(dir);
+}
+
 int main(void) {
         RUN(invalid_policies);
+        RUN(notifiers);
         RUN(shipped_policy_is_valid);
         RUN(matching);
         RUN(durations);

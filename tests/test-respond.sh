@@ -62,8 +62,11 @@ assert json.load(open(os.path.join(d, "pids.json"))), "no pids for a paused cont
 PY
 then ok "evidence bundle: every file present, sha256 and size match the manifest"
 else bad "evidence bundle" "$(ls "$ev" 2>&1)"; fi
-if grep -q "manifest sha256 $(sha256sum "$ev/manifest.json" | cut -c1-64)" "$W/enf.md"; then
-        ok "report names the manifest's sha256"; else bad "report names the manifest hash"; fi
+mh=$(sha256sum "$ev/manifest.json" | cut -c1-64)
+if grep -q "manifest SHA-256 \`$mh\`" "$W/enf.md" && grep -q "\"manifest_sha256\":\"$mh\"" "$W/state/audit.jsonl" &&
+        [ "$(cut -c1-64 "$ev/manifest.sha256")" = "$mh" ]; then
+        ok "report, audit log and manifest.sha256 name the manifest's sha256"
+else bad "report names the manifest hash"; fi
 if [ "$(grep -c '"mode":"enforce"' "$W/state/audit.jsonl")" -eq 2 ]; then
         ok "audit: one line per action"; else bad "audit lines" "$(cat "$W/state/audit.jsonl")"; fi
 "$FB" respond -p $P -s "$W/state" "$W/a.json" > "$W/again.md" 2>&1

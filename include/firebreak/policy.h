@@ -16,11 +16,13 @@ enum fb_action {
         FB_ACTION_PAUSE,
         FB_ACTION_STOP,
         FB_ACTION_KILL,
+        FB_ACTION_CAPTURE, /* memfd executables of the container's processes, with /proc facts */
+        FB_ACTION_NOTIFY,  /* every notifier of the policy; runs after the other actions */
         _FB_ACTION_MAX,
 };
 
 const char *fb_action_to_string(enum fb_action a);
-/* pause, stop and kill change a container; inspect does not */
+/* pause, stop and kill change a container; inspect, capture and notify do not */
 bool fb_action_is_disruptive(enum fb_action a);
 
 #define FB_POLICY_MAX_ACTIONS 8u
@@ -37,6 +39,28 @@ enum fb_protect_kind {
 struct fb_protect {
         enum fb_protect_kind kind;
         char *pattern; /* for labels: "key=value" */
+};
+
+#define FB_POLICY_MAX_NOTIFIERS 16u
+#define FB_NOTIFIER_MAX_HEADERS 16u
+#define FB_NOTIFIER_MAX_URL 2048u
+#define FB_NOTIFIER_MAX_SECRET 4096u
+
+enum fb_notify_format {
+        FB_NOTIFY_WEBHOOK, /* JSON: verdict, summary, actions, report */
+        FB_NOTIFY_SLACK,   /* Slack-compatible incoming webhook: {"text": ...} */
+};
+
+struct fb_notifier_config {
+        char *name;
+        enum fb_notify_format format;
+        char *url;       /* http:// or https://; a secret when it came from url_file */
+        bool url_secret; /* never shown: logs and audit lines name the notifier only */
+        char **headers;  /* "Name: value"; values from header_files are secrets too */
+        size_t n_headers;
+        unsigned timeout_ms; /* per attempt */
+        unsigned retries;    /* further attempts after the first fails */
+        unsigned backoff_ms; /* before the first retry; doubles each time */
 };
 
 struct fb_policy_rule {
@@ -68,6 +92,8 @@ struct fb_policy {
         size_t n_protect;
         struct fb_policy_rule *rules;
         size_t n_rules;
+        struct fb_notifier_config *notifiers;
+        size_t n_notifiers;
 };
 
 /* Parses a policy. Returns 0, -EINVAL with *err (line, column, text), -EFBIG or -ENOMEM. */

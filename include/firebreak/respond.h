@@ -8,22 +8,35 @@
 #include "firebreak/engine.h"
 #include "firebreak/policy.h"
 #include "firebreak/response.h"
+#include "firebreak/triage.h"
 
 struct fb_responder_config {
         const struct fb_policy *policy;
         struct fb_engine *engine; /* NULL: unreachable, engine_error says why */
         int engine_error;
         bool dry_run;
-        const char *state_dir; /* evidence/ and audit.jsonl go here */
+        const char *state_dir;  /* evidence/ and audit.jsonl go here */
+        const char *report_dir; /* where reports are written, for notifications; NULL: stdout */
+        const char *report_ext; /* "md" or "json" */
 };
 
 struct fb_responder;
 
-/* Opens <state_dir>/audit.jsonl for appending. Returns 0 or -errno. */
+/* Opens <state_dir>/audit.jsonl for appending and, unless dry-run, starts the policy's
+ * notifiers. Returns 0 or -errno. */
 int fb_responder_new(const struct fb_responder_config *cfg, struct fb_responder **ret);
+/* Waits up to FB_NOTIFY_DRAIN_MS for notifications still being delivered. Accepts NULL. */
 void fb_responder_free(struct fb_responder *r);
 
-/* Decides and acts for one alert. Fills *out. Returns 0 when everything planned was done (or
- * recorded), 1 when some action failed in the engine, -errno when the audit log cannot be
- * written. */
-int fb_respond(struct fb_responder *r, const struct fb_alert *a, struct fb_response *out);
+#define FB_NOTIFY_DRAIN_MS 30000u
+
+/* Decides and acts for one alert, whose triage report is rep (for notifications). Fills *out.
+ * Evidence from inspect and capture goes into one bundle per alert, closed after the last
+ * action; notify runs after every other action, also when they were refused. Returns 0 when
+ * everything planned was done (or recorded), 1 when some action failed, -errno when the audit
+ * log cannot be written. */
+int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb_report *rep,
+               struct fb_response *out);
+/* The report of the last fb_respond() is written (or could not be): its notifications, which
+ * name it, may go out. */
+void fb_respond_report_done(struct fb_responder *r);

@@ -27,6 +27,18 @@ struct fb_response_action {
 };
 
 #define FB_RESPONSE_MAX_ACTIONS 16u
+#define FB_RESPONSE_MAX_CAPTURES 8u
+
+/* One executable image copied out of a process that ran from a memfd. */
+struct fb_response_capture {
+        int pid;         /* host pid */
+        uint64_t size;   /* bytes copied */
+        bool truncated;  /* the image was larger than the cap */
+        char sha256[65]; /* of the copied bytes */
+        char file[64];   /* name inside the evidence directory */
+        char exe[256];   /* the /proc/PID/exe link; chosen by the attacker: escape to display */
+        char elf[160];   /* "ELF64 x86-64 executable, static" or why it is not ELF */
+};
 
 struct fb_response {
         bool active; /* set by a respond run: reports get a Response section */
@@ -39,4 +51,6 @@ struct fb_response {
         size_t n_actions;
         char evidence_dir[512];
         char manifest_sha256[65];
+        struct fb_response_capture captures[FB_RESPONSE_MAX_CAPTURES];
+        size_t n_captures;
 };

@@ -16,6 +16,7 @@ static const struct {
         { "respond", fb_verb_respond, "triage, then act on the container as the policy says" },
         { "container", fb_verb_container, "inspect, pause or unpause a container by id" },
         { "policy", fb_verb_policy, "check a response policy file" },
+        { "evidence", fb_verb_evidence, "verify an evidence bundle against its manifest" },
 };
 
 static void usage(FILE *f) {

@@ -16,14 +16,14 @@
 #include "firebreak/respond.h"
 #include "firebreak/strutil.h"
 
-static int emit(struct fb_cli_reports *c, const struct fb_alert *a) {
+static int emit_report(struct fb_cli_reports *c, const struct fb_alert *a) {
         int r;
 
         r = fb_triage(c->kb, a, &c->report);
         if (r < 0)
                 return log_error_errno(r, "alert %s: cannot build the report: %m", a->id);
         if (c->responder) {
-                r = fb_respond(c->responder, a, &c->response);
+                r = fb_respond(c->responder, a, &c->report, &c->response);
                 if (r < 0)
                         return log_error_errno(r, "alert %s: cannot write the audit log: %m",
                                                a->id);
@@ -67,6 +67,15 @@ static int emit(struct fb_cli_reports *c, const struct fb_alert *a) {
                 }
         }
         return 0;
+}
+
+static int emit(struct fb_cli_reports *c, const struct fb_alert *a) {
+        int r = emit_report(c, a);
+
+        /* notifications name the report: they go out once it is written (or failed) */
+        if (c->responder)
+                fb_respond_report_done(c->responder);
+        return r;
 }
 
 static int triage_input(struct fb_cli_reports *c, const char *path) {

@@ -121,6 +121,8 @@ int fb_verb_respond(int argc, char **argv) {
                 log_warning_errno(r, "cannot reach the Docker engine: %m; alerts are reported, "
                                      "actions fail");
         }
+        rcfg.report_dir = c.outdir;
+        rcfg.report_ext = c.json ? "json" : "md";
         r = fb_responder_new(&rcfg, &c.responder);
         if (r < 0) {
                 log_error_errno(r, "%s: cannot open the audit log: %m", rcfg.state_dir);

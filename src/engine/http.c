@@ -28,9 +28,9 @@ int fb_http_new(const char *socket_path, unsigned timeout_ms, struct fb_http **r
         h = calloc(1, sizeof(*h));
         if (!h)
                 return -ENOMEM;
-        h->socket_path = strdup(socket_path);
+        h->socket_path = socket_path ? strdup(socket_path) : NULL;
         h->curl = curl_easy_init();
-        if (!h->socket_path || !h->curl) {
+        if ((socket_path && !h->socket_path) || !h->curl) {
                 fb_http_free(h);
                 return -ENOMEM;
         }
@@ -84,6 +84,8 @@ static size_t header_cb(char *p, size_t size, size_t n, void *u) {
         return len;
 }
 
+static int result(int cc, long status, const struct fb_buf *out);
+
 int fb_http_request(struct fb_http *h, const char *method, const char *path, const char *body,
                     struct fb_buf *out, const char *header, char *header_value, size_t hv_len) {
         struct hdr hd = { .name = header, .value = header_value, .len = hv_len };
@@ -120,10 +122,61 @@ int fb_http_request(struct fb_http *h, const char *method, const char *path, con
         curl_slist_free_all(hdrs);
         if (cc == CURLE_OK)
                 curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+        return result(cc, status, out);
+}
+
+int fb_http_post_url(struct fb_http *h, const char *url, char *const *headers, size_t n_headers,
+                     const char *body, size_t len, unsigned timeout_ms) {
+        struct curl_slist *hdrs = NULL, *t;
+        struct fb_buf out;
+        CURLcode cc;
+        long status = 0;
+        size_t i;
+        int r;
+
+        hdrs = curl_slist_append(NULL, "Content-Type: application/json");
+        for (i = 0; hdrs && i < n_headers; i++) {
+                t = curl_slist_append(hdrs, headers[i]);
+                if (!t) {
+                        curl_slist_free_all(hdrs);
+                        hdrs = NULL;
+                } else
+                        hdrs = t;
+        }
+        if (!hdrs)
+                return -ENOMEM;
+        fb_buf_init(&out, 65536);
+        curl_easy_reset(h->curl);
+        curl_easy_setopt(h->curl, CURLOPT_URL, url);
+        curl_easy_setopt(h->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+        curl_easy_setopt(h->curl, CURLOPT_FOLLOWLOCATION, 0L);
+        curl_easy_setopt(h->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+        curl_easy_setopt(h->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)timeout_ms);
+        curl_easy_setopt(h->curl, CURLOPT_NOSIGNAL, 1L);
+        curl_easy_setopt(h->curl, CURLOPT_WRITEFUNCTION, write_cb);
+        curl_easy_setopt(h->curl, CURLOPT_WRITEDATA, &out);
+        curl_easy_setopt(h->curl, CURLOPT_HTTPHEADER, hdrs);
+        curl_easy_setopt(h->curl, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+        cc = curl_easy_perform(h->curl);
+        curl_slist_free_all(hdrs);
+        curl_easy_getinfo(h->curl, CURLINFO_RESPONSE_CODE, &status);
+        /* a receiver that answers with a large body has still answered */
+        if (cc == CURLE_WRITE_ERROR && status >= 100 && status <= 599)
+                cc = CURLE_OK;
+        r = result(cc, status, &out);
+        fb_buf_free(&out);
+        return r;
+}
+
+static int result(int cc_, long status, const struct fb_buf *out) {
+        CURLcode cc = (CURLcode)cc_;
+
         switch (cc) {
         case CURLE_OK:
                 return status >= 100 && status <= 599 ? (int)status : -EIO;
         case CURLE_COULDNT_CONNECT:
+        case CURLE_COULDNT_RESOLVE_HOST:
                 /* socket missing or refused alike: -ENOENT is kept for "no such container" */
                 return -ECONNREFUSED;
         case CURLE_OPERATION_TIMEDOUT:

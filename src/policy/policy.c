@@ -1,8 +1,10 @@
 /* policy.c: response policy YAML -> struct fb_policy, and matching alerts against it. */
+#define _GNU_SOURCE
 #include "firebreak/policy.h"
 
 #include <errno.h>
 #include <fnmatch.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,10 +14,9 @@
 #include "firebreak/strutil.h"
 
 static const char *const action_names[_FB_ACTION_MAX] = {
-        [FB_ACTION_INSPECT] = "inspect",
-        [FB_ACTION_PAUSE] = "pause",
-        [FB_ACTION_STOP] = "stop",
-        [FB_ACTION_KILL] = "kill",
+        [FB_ACTION_INSPECT] = "inspect", [FB_ACTION_PAUSE] = "pause",
+        [FB_ACTION_STOP] = "stop",       [FB_ACTION_KILL] = "kill",
+        [FB_ACTION_CAPTURE] = "capture", [FB_ACTION_NOTIFY] = "notify",
 };
 
 const char *fb_action_to_string(enum fb_action a) {
@@ -23,7 +24,7 @@ const char *fb_action_to_string(enum fb_action a) {
 }
 
 bool fb_action_is_disruptive(enum fb_action a) {
-        return a != FB_ACTION_INSPECT;
+        return a == FB_ACTION_PAUSE || a == FB_ACTION_STOP || a == FB_ACTION_KILL;
 }
 
 int fb_parse_duration(const char *s, uint64_t *ret) {
@@ -81,6 +82,18 @@ void fb_policy_free(struct fb_policy *p) {
                 free_strv(r->field_globs, r->n_fields);
         }
         free(p->rules);
+        for (i = 0; i < p->n_notifiers; i++) {
+                struct fb_notifier_config *n = &p->notifiers[i];
+
+                free(n->name);
+                if (n->url)
+                        explicit_bzero(n->url, strlen(n->url));
+                free(n->url);
+                for (size_t j = 0; j < n->n_headers; j++)
+                        explicit_bzero(n->headers[j], strlen(n->headers[j]));
+                free_strv(n->headers, n->n_headers);
+        }
+        free(p->notifiers);
         free(p);
 }
 FB_DEFINE_CLEANUP(struct fb_policy *, fb_policy_free)
@@ -202,7 +215,8 @@ static int parse_actions(struct fb_policy_rule *r, const struct fb_yaml_node *n,
                                 found = (int)j;
                 if (found < 0)
                         return fb_yaml_errorf(err, a,
-                                              "unknown action; use inspect, pause, stop or kill");
+                                              "unknown action; use inspect, capture, pause, "
+                                              "stop, kill or notify");
                 for (j = 0; j < r->n_actions; j++)
                         if (r->actions[j] == (enum fb_action)found)
                                 return fb_yaml_errorf(err, a, "action '%s' appears twice",
@@ -339,9 +353,209 @@ static int parse_guards(struct fb_policy *p, const struct fb_yaml_node *g,
         return 0;
 }
 
+/* "250ms", "5s", "1m": milliseconds, at most 10 minutes. */
+static int parse_ms(const struct fb_yaml_node *n, unsigned *ret) {
+        uint64_t v;
+
+        if (!n || n->kind != FB_YAML_SCALAR)
+                return -EINVAL;
+        if (n->len > 2 && strcmp(n->value + n->len - 2, "ms") == 0) {
+                if (fb_parse_uint64(n->value, n->len - 2, &v) < 0 || v == 0 || v > 600000)
+                        return -EINVAL;
+                *ret = (unsigned)v;
+                return 0;
+        }
+        if (fb_parse_duration(n->value, &v) < 0 || v > 600)
+                return -EINVAL;
+        *ret = (unsigned)v * 1000;
+        return 0;
+}
+
+/* A header name is an RFC 9110 token; values (and secrets from files) never hold a line break
+ * or another control byte, so nothing can add a header or split the request. */
+static bool header_name_ok(const char *s) {
+        if (!*s)
+                return false;
+        for (; *s; s++)
+                if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+                      (*s >= '0' && *s <= '9') || strchr("!#$%&'*+-.^_`|~", *s)))
+                        return false;
+        return true;
+}
+
+static bool printable(const char *s, size_t len) {
+        size_t i;
+
+        for (i = 0; i < len; i++)
+                if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+                        return false;
+        return true;
+}
+
+/* Reads a secret: at most FB_NOTIFIER_MAX_SECRET bytes, one trailing newline dropped, no other
+ * control byte. The error never quotes the content. */
+static int read_secret(const struct fb_yaml_node *n, char **ret, struct fb_yaml_error *err) {
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        int k;
+
+        if (scalar(n, "secret file", err) < 0)
+                return -EINVAL;
+        k = fb_read_file(n->value, FB_NOTIFIER_MAX_SECRET, &data, &len);
+        if (k == -ENOMEM)
+                return k;
+        if (k < 0)
+                return fb_yaml_errorf(err, n, "cannot read the secret file: %s", strerror(-k));
+        if (len > 0 && data[len - 1] == '\n')
+                len--;
+        if (len > 0 && data[len - 1] == '\r')
+                len--;
+        data[len] = '\0';
+        if (len == 0 || !printable(data, len)) {
+                explicit_bzero(data, len);
+                return fb_yaml_errorf(err, n,
+                                      "the secret file must hold one line of printable text");
+        }
+        *ret = TAKE_PTR(data);
+        return 0;
+}
+
+static bool url_ok(const char *u) {
+        size_t len = strlen(u);
+
+        return len < FB_NOTIFIER_MAX_URL && printable(u, len) && !strchr(u, ' ') &&
+               (strncmp(u, "http://", 7) == 0 || strncmp(u, "https://", 8) == 0) &&
+               len > (u[4] == 's' ? 8u : 7u);
+}
+
+static int parse_headers(struct fb_notifier_config *c, const struct fb_yaml_node *n,
+                         bool from_files, struct fb_yaml_error *err) {
+        size_t i;
+        int k;
+
+        if (n->kind != FB_YAML_MAPPING)
+                return fb_yaml_errorf(err, n, "'%s' must map header names to %s",
+                                      from_files ? "header_files" : "headers",
+                                      from_files ? "files" : "values");
+        for (i = 0; i + 1 < n->n; i += 2) {
+                const struct fb_yaml_node *key = n->items[i], *val = n->items[i + 1];
+                _cleanup_free_ char *value = NULL;
+                char *line;
+
+                if (c->n_headers >= FB_NOTIFIER_MAX_HEADERS)
+                        return fb_yaml_errorf(err, key, "at most %u headers",
+                                              FB_NOTIFIER_MAX_HEADERS);
+                if (key->kind != FB_YAML_SCALAR || !header_name_ok(key->value))
+                        return fb_yaml_errorf(err, key, "not a valid HTTP header name");
+                if (from_files)
+                        k = read_secret(val, &value, err);
+                else {
+                        k = dup_scalar(val, "header value", &value, err);
+                        if (k == 0 && !printable(value, strlen(value)))
+                                k = fb_yaml_errorf(err, val,
+                                                   "a header value holds no control bytes");
+                }
+                if (k < 0)
+                        return k;
+                if (asprintf(&line, "%s: %s", key->value, value) < 0)
+                        return -ENOMEM;
+                explicit_bzero(value, strlen(value));
+                c->headers[c->n_headers++] = line;
+        }
+        return 0;
+}
+
+static int parse_notifier(struct fb_notifier_config *c, const struct fb_yaml_node *n,
+                          struct fb_yaml_error *err) {
+        static const char *const keys[] = { "name",     "format",  "url",
+                                            "url_file", "headers", "header_files",
+                                            "timeout",  "retries", "backoff",
+                                            NULL };
+        const struct fb_yaml_node *v, *url, *url_file;
+        uint64_t x;
+        int k;
+
+        if ((k = fb_yaml_check_keys(n, keys, err)) < 0)
+                return k;
+        c->timeout_ms = 5000;
+        c->retries = 3;
+        c->backoff_ms = 1000;
+        if (!fb_yaml_get(n, "name"))
+                return fb_yaml_errorf(err, n, "a notifier needs 'name'");
+        if ((k = dup_scalar(fb_yaml_get(n, "name"), "name", &c->name, err)) < 0)
+                return k;
+        v = fb_yaml_get(n, "format");
+        if (v && (v->kind != FB_YAML_SCALAR ||
+                  (strcmp(v->value, "webhook") != 0 && strcmp(v->value, "slack") != 0)))
+                return fb_yaml_errorf(err, v, "'format' must be webhook or slack");
+        c->format = v && strcmp(v->value, "slack") == 0 ? FB_NOTIFY_SLACK : FB_NOTIFY_WEBHOOK;
+        url = fb_yaml_get(n, "url");
+        url_file = fb_yaml_get(n, "url_file");
+        if (!url == !url_file)
+                return fb_yaml_errorf(err, n, "a notifier needs one of 'url' and 'url_file'");
+        if (url)
+                k = dup_scalar(url, "url", &c->url, err);
+        else {
+                k = read_secret(url_file, &c->url, err);
+                c->url_secret = true;
+        }
+        if (k < 0)
+                return k;
+        if (!url_ok(c->url))
+                return fb_yaml_errorf(err, url ? url : url_file,
+                                      "the URL must be http:// or https:// and hold no spaces or "
+                                      "control bytes");
+        c->headers = calloc(FB_NOTIFIER_MAX_HEADERS, sizeof(char *));
+        if (!c->headers)
+                return -ENOMEM;
+        if ((v = fb_yaml_get(n, "headers")) && (k = parse_headers(c, v, false, err)) < 0)
+                return k;
+        if ((v = fb_yaml_get(n, "header_files")) && (k = parse_headers(c, v, true, err)) < 0)
+                return k;
+        v = fb_yaml_get(n, "timeout");
+        if (v && parse_ms(v, &c->timeout_ms) < 0)
+                return fb_yaml_errorf(err, v, "'timeout' must be a duration such as 5s or 500ms");
+        v = fb_yaml_get(n, "backoff");
+        if (v && parse_ms(v, &c->backoff_ms) < 0)
+                return fb_yaml_errorf(err, v, "'backoff' must be a duration such as 1s or 200ms");
+        v = fb_yaml_get(n, "retries");
+        if (v) {
+                if (v->kind != FB_YAML_SCALAR || fb_parse_uint64(v->value, v->len, &x) < 0 ||
+                    x > 10)
+                        return fb_yaml_errorf(err, v, "'retries' must be 0 to 10");
+                c->retries = (unsigned)x;
+        }
+        return 0;
+}
+
+static int parse_notifiers(struct fb_policy *p, const struct fb_yaml_node *n,
+                           struct fb_yaml_error *err) {
+        size_t i, j;
+        int k;
+
+        if (n->kind != FB_YAML_SEQUENCE)
+                return fb_yaml_errorf(err, n, "'notifiers' must be a list");
+        if (n->n > FB_POLICY_MAX_NOTIFIERS)
+                return fb_yaml_errorf(err, n, "at most %u notifiers", FB_POLICY_MAX_NOTIFIERS);
+        p->notifiers = calloc(n->n + 1, sizeof(*p->notifiers));
+        if (!p->notifiers)
+                return -ENOMEM;
+        for (i = 0; i < n->n; i++) {
+                p->n_notifiers++;
+                if ((k = parse_notifier(&p->notifiers[i], n->items[i], err)) < 0)
+                        return k;
+                for (j = 0; j < i; j++)
+                        if (strcmp(p->notifiers[j].name, p->notifiers[i].name) == 0)
+                                return fb_yaml_errorf(err, n->items[i],
+                                                      "two notifiers are named '%s'",
+                                                      p->notifiers[i].name);
+        }
+        return 0;
+}
+
 int fb_policy_parse(const char *data, size_t len, struct fb_policy **ret,
                     struct fb_yaml_error *err) {
-        static const char *const keys[] = { "mode", "guards", "rules", NULL };
+        static const char *const keys[] = { "mode", "guards", "notifiers", "rules", NULL };
         _cleanup_(fb_yaml_freep) struct fb_yaml_doc *doc = NULL;
         _cleanup_(fb_policy_freep) struct fb_policy *p = NULL;
         const struct fb_yaml_node *root, *n;
@@ -369,6 +583,9 @@ int fb_policy_parse(const char *data, size_t len, struct fb_policy **ret,
         n = fb_yaml_get(root, "guards");
         if (n && (k = parse_guards(p, n, err)) < 0)
                 return k;
+        n = fb_yaml_get(root, "notifiers");
+        if (n && (k = parse_notifiers(p, n, err)) < 0)
+                return k;
         n = fb_yaml_get(root, "rules");
         if (!n || n->kind != FB_YAML_SEQUENCE)
                 return fb_yaml_errorf(err, n ? n : root, "a policy needs a list of 'rules'");
@@ -381,6 +598,12 @@ int fb_policy_parse(const char *data, size_t len, struct fb_policy **ret,
                 p->n_rules++;
                 if ((k = parse_rule(&p->rules[i], n->items[i], err)) < 0)
                         return k;
+                for (size_t j = 0; j < p->rules[i].n_actions; j++)
+                        if (p->rules[i].actions[j] == FB_ACTION_NOTIFY && p->n_notifiers == 0)
+                                return fb_yaml_errorf(err, n->items[i],
+                                                      "rule '%s' notifies, but the policy has "
+                                                      "no 'notifiers'",
+                                                      p->rules[i].name);
         }
         *ret = TAKE_PTR(p);
         return 0;

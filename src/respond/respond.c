@@ -20,6 +20,7 @@
 #include "firebreak/evidence.h"
 #include "firebreak/fileio.h"
 #include "firebreak/guard.h"
+#include "firebreak/notify.h"
 #include "firebreak/strutil.h"
 
 static const char *const result_names[] = {
@@ -36,6 +37,8 @@ struct fb_responder {
         struct fb_guard *guard;
         int audit_fd;
         char self_id[FB_CONTAINER_ID_LEN + 1]; /* "" when not in a container */
+        struct fb_notifier *notifier;          /* NULL in dry-run or without notifiers */
+        struct fb_evidence *ev;                /* the current alert's bundle, once opened */
 };
 
 int fb_responder_new(const struct fb_responder_config *cfg, struct fb_responder **ret) {
@@ -57,6 +60,8 @@ int fb_responder_new(const struct fb_responder_config *cfg, struct fb_responder 
                 if (r->audit_fd < 0)
                         k = -errno;
         }
+        if (k >= 0 && !cfg->dry_run && cfg->policy->n_notifiers > 0)
+                k = fb_notifier_new(cfg->policy, r->audit_fd, &r->notifier);
         if (k < 0) {
                 fb_responder_free(r);
                 return k;
@@ -70,6 +75,7 @@ int fb_responder_new(const struct fb_responder_config *cfg, struct fb_responder 
 void fb_responder_free(struct fb_responder *r) {
         if (!r)
                 return;
+        fb_notifier_free(r->notifier, FB_NOTIFY_DRAIN_MS);
         if (r->audit_fd >= 0)
                 close(r->audit_fd);
         fb_guard_free(r->guard);
@@ -136,6 +142,12 @@ static int audit(struct fb_responder *r, const struct fb_alert *a, const struct 
                 fb_buf_puts(&b, "\"action\":null,\"result\":\"none\",\"detail\":");
                 fb_json_str(&b, out->note, strlen(out->note));
         }
+        if (x && out->manifest_sha256[0] &&
+            (x->action == FB_ACTION_INSPECT || x->action == FB_ACTION_CAPTURE)) {
+                fb_buf_puts(&b, ",\"evidence_dir\":");
+                fb_json_str(&b, out->evidence_dir, strlen(out->evidence_dir));
+                fb_buf_printf(&b, ",\"manifest_sha256\":\"%s\"", out->manifest_sha256);
+        }
         fb_buf_puts(&b, "}\n");
         k = fb_buf_error(&b);
         if (k >= 0)
@@ -144,11 +156,52 @@ static int audit(struct fb_responder *r, const struct fb_alert *a, const struct 
         return k;
 }
 
+/* The alert's evidence bundle, opened by its first evidence action. */
+static int bundle(struct fb_responder *r, const struct fb_alert *a, const struct fb_container *c,
+                  struct fb_response *out) {
+        int k;
+
+        if (r->ev)
+                return 0;
+        k = fb_evidence_open(r->cfg.state_dir, a, fb_engine_name(r->cfg.engine), c->id, &r->ev);
+        if (k >= 0)
+                snprintf(out->evidence_dir, sizeof(out->evidence_dir), "%s",
+                         fb_evidence_dir(r->ev));
+        return k;
+}
+
+static int capture(struct fb_responder *r, const struct fb_container *c, struct fb_response *out,
+                   char *detail, size_t len) {
+        size_t n = 0, i, used;
+        int k;
+
+        k = fb_evidence_capture_memfd(r->ev, r->cfg.engine, c->id, out->captures + out->n_captures,
+                                      FB_RESPONSE_MAX_CAPTURES - out->n_captures, &n);
+        if (k < 0)
+                return k;
+        if (n == 0) {
+                snprintf(detail, len, "no process of the container runs from a memfd now");
+                return 0;
+        }
+        used = (size_t)snprintf(detail, len, "captured %zu memfd executable%s into %s:", n,
+                                n == 1 ? "" : "s", out->evidence_dir);
+        for (i = 0; i < n && used < len; i++) {
+                const struct fb_response_capture *x = &out->captures[out->n_captures + i];
+
+                used += (size_t)snprintf(detail + used, len - used, " pid %d %s sha256 %s%s;",
+                                         x->pid, x->file, x->sha256,
+                                         x->truncated ? " (truncated)" : "");
+        }
+        out->n_captures += n;
+        return 0;
+}
+
 /* The one place where dry-run and enforce differ. */
 static void act(struct fb_responder *r, const struct fb_alert *a, const struct fb_container *c,
                 enum fb_action action, struct fb_response *out, int *failed) {
         struct fb_engine *e = r->cfg.engine;
         struct fb_response_action *x;
+        char detail[sizeof(x->detail)] = "";
         uint64_t t0 = mono_us();
         int k = 0;
 
@@ -158,8 +211,18 @@ static void act(struct fb_responder *r, const struct fb_alert *a, const struct f
         }
         switch (action) {
         case FB_ACTION_INSPECT:
-                k = fb_evidence_capture(e, c, a, r->cfg.state_dir, out->evidence_dir,
-                                        sizeof(out->evidence_dir), out->manifest_sha256);
+                k = bundle(r, a, c, out);
+                if (k >= 0)
+                        k = fb_evidence_collect(r->ev, e, c->id);
+                if (k >= 0)
+                        snprintf(detail, sizeof(detail),
+                                 "inspect, processes, changes and logs in %.400s",
+                                 out->evidence_dir);
+                break;
+        case FB_ACTION_CAPTURE:
+                k = bundle(r, a, c, out);
+                if (k >= 0)
+                        k = capture(r, c, out, detail, sizeof(detail));
                 break;
         case FB_ACTION_PAUSE:
                 k = fb_engine_pause(e, c->id);
@@ -181,9 +244,8 @@ static void act(struct fb_responder *r, const struct fb_alert *a, const struct f
         } else if (k == 1)
                 x = add(out, action, FB_ACT_ALREADY, "already %s",
                         action == FB_ACTION_PAUSE ? "paused" : "stopped");
-        else if (action == FB_ACTION_INSPECT)
-                x = add(out, action, FB_ACT_DONE, "evidence in %s (manifest sha256 %s)",
-                        out->evidence_dir, out->manifest_sha256);
+        else if (detail[0])
+                x = add(out, action, FB_ACT_DONE, "%s", detail);
         else
                 x = add(out, action, FB_ACT_DONE, "%s %s",
                         action == FB_ACTION_PAUSE  ? "paused"
@@ -192,6 +254,60 @@ static void act(struct fb_responder *r, const struct fb_alert *a, const struct f
                         c->id);
         if (x)
                 x->duration_us = mono_us() - t0;
+}
+
+/* After every other action, also when they were refused: people hear of every alert the
+ * policy says to notify about. Queues only; delivery is the notifier's, with its own audit
+ * lines. */
+static void notify(struct fb_responder *r, const struct fb_alert *a, const struct fb_report *rep,
+                   struct fb_response *out) {
+        struct fb_buf w, s;
+        char path[1024];
+        const char *report = NULL;
+        uint64_t t0 = mono_us();
+        struct fb_response_action *x;
+        size_t i;
+        int k;
+
+        if (r->cfg.dry_run || !r->notifier) {
+                char names[256] = "";
+
+                for (i = 0; i < r->cfg.policy->n_notifiers; i++) {
+                        size_t used = strlen(names);
+
+                        snprintf(names + used, sizeof(names) - used, "%s%s", i ? ", " : "",
+                                 r->cfg.policy->notifiers[i].name);
+                }
+                add(out, FB_ACTION_NOTIFY, FB_ACT_WOULD, "would notify %s", names);
+                return;
+        }
+        if (r->cfg.report_dir) {
+                snprintf(path, sizeof(path), "%s/%s.%s", r->cfg.report_dir, a->id,
+                         r->cfg.report_ext ? r->cfg.report_ext : "md");
+                report = path;
+        }
+        fb_buf_init(&w, FB_NOTIFY_BODY_MAX);
+        fb_buf_init(&s, FB_NOTIFY_BODY_MAX);
+        /* the bodies list the actions so far, without this one */
+        k = rep ? fb_notify_bodies(rep, out, report, &w, &s) : -EINVAL;
+        if (k >= 0)
+                k = fb_notifier_send(r->notifier, a->id, &w, &s);
+        fb_buf_free(&w);
+        fb_buf_free(&s);
+        if (k < 0)
+                x = add(out, FB_ACTION_NOTIFY, FB_ACT_FAILED, "not queued: %s",
+                        k == -EAGAIN ? "the notification queue is full" : strerror(-k));
+        else
+                x = add(out, FB_ACTION_NOTIFY, FB_ACT_DONE,
+                        "queued for %d notifier%s; delivery is recorded in its own audit line", k,
+                        k == 1 ? "" : "s");
+        if (x)
+                x->duration_us = mono_us() - t0;
+}
+
+void fb_respond_report_done(struct fb_responder *r) {
+        if (r->notifier)
+                fb_notifier_release(r->notifier);
 }
 
 /* Every planned action gets the same refusal. */
@@ -203,14 +319,15 @@ static void refuse_all(struct fb_response *out, const enum fb_action *plan, size
                 add(out, plan[i], res, "%s", why);
 }
 
-int fb_respond(struct fb_responder *r, const struct fb_alert *a, struct fb_response *out) {
+int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb_report *rep,
+               struct fb_response *out) {
         const struct fb_policy_rule *matched[16];
         enum fb_action plan[FB_RESPONSE_MAX_ACTIONS];
         size_t n_matched, n_plan = 0, i, j, cl = 0;
         struct fb_container c = { 0 };
         const char *cid;
         char why[512], prefix[FB_CONTAINER_ID_LEN + 1];
-        bool paused_planned = false;
+        bool paused_planned = false, notify_planned = false;
         int failed = 0, k;
 
         *out = (struct fb_response){ .active = true, .dry_run = r->cfg.dry_run };
@@ -231,15 +348,19 @@ int fb_respond(struct fb_responder *r, const struct fb_alert *a, struct fb_respo
 
                         for (q = 0; q < n_plan; q++)
                                 dup |= plan[q] == x;
-                        if (!dup)
+                        if (x == FB_ACTION_NOTIFY)
+                                notify_planned = true; /* runs last, whatever happens */
+                        else if (!dup)
                                 plan[n_plan++] = x;
                 }
         }
-        if (n_plan == 0) {
+        if (n_plan == 0 && !notify_planned) {
                 snprintf(out->note, sizeof(out->note),
                          "no policy rule matches this alert: reported, no action");
                 return audit(r, a, out, NULL) < 0 ? -EIO : 0;
         }
+        if (n_plan == 0)
+                goto done;
 
         cid = fb_alert_str(a, "container.id", &cl);
         if (!cid || (cl == 4 && memcmp(cid, "host", 4) == 0)) {
@@ -320,6 +441,18 @@ int fb_respond(struct fb_responder *r, const struct fb_alert *a, struct fb_respo
                         paused_planned = true;
         }
 done:
+        if (r->ev) {
+                k = fb_evidence_close(r->ev, out->manifest_sha256);
+                r->ev = NULL;
+                if (k < 0) {
+                        snprintf(out->note, sizeof(out->note),
+                                 "the evidence manifest could not be written: %s", strerror(-k));
+                        out->manifest_sha256[0] = '\0';
+                        failed = 1;
+                }
+        }
+        if (notify_planned)
+                notify(r, a, rep, out);
         for (i = 0; i < out->n_actions; i++)
                 if (audit(r, a, out, &out->actions[i]) < 0)
                         return -EIO;

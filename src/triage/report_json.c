@@ -130,7 +130,21 @@ static void response(struct fb_buf *b, const struct fb_response *x) {
         jstr(b, x->evidence_dir[0] ? x->evidence_dir : NULL);
         fb_buf_puts(b, ",\"manifest_sha256\":");
         jstr(b, x->manifest_sha256[0] ? x->manifest_sha256 : NULL);
-        fb_buf_putc(b, '}');
+        fb_buf_puts(b, ",\"captures\":[");
+        for (i = 0; i < x->n_captures; i++) {
+                const struct fb_response_capture *c = &x->captures[i];
+
+                fb_buf_printf(b, "%s{\"pid\":%d,\"exe\":", i ? "," : "", c->pid);
+                fb_json_str(b, c->exe, strlen(c->exe));
+                fb_buf_printf(b, ",\"size\":%llu,\"truncated\":%s,\"sha256\":\"%s\",\"file\":",
+                              (unsigned long long)c->size, c->truncated ? "true" : "false",
+                              c->sha256);
+                fb_json_str(b, c->file, strlen(c->file));
+                fb_buf_puts(b, ",\"elf\":");
+                fb_json_str(b, c->elf, strlen(c->elf));
+                fb_buf_putc(b, '}');
+        }
+        fb_buf_puts(b, "]}");
 }
 
 int fb_report_json(const struct fb_report *r, struct fb_buf *b) {

@@ -138,6 +138,39 @@ static void response(struct fb_buf *b, const struct fb_response *x) {
                 fb_md_code(b, a->detail, strlen(a->detail), false);
                 fb_buf_putc(b, '\n');
         }
+        if (x->n_captures) {
+                fb_buf_puts(b, "\nFileless payloads captured from the container's processes (the "
+                               "image behind `/proc/PID/exe`):\n\n"
+                               "| pid | executable | size | SHA-256 | file | ELF |\n"
+                               "|---|---|---|---|---|---|\n");
+                for (i = 0; i < x->n_captures; i++) {
+                        const struct fb_response_capture *c = &x->captures[i];
+
+                        fb_buf_printf(b, "| %d | ", c->pid);
+                        /* the memfd's name is the attacker's choice */
+                        fb_md_code(b, c->exe, strlen(c->exe), true);
+                        fb_buf_printf(b, " | %llu%s | `%s` | `%s/%s` | ",
+                                      (unsigned long long)c->size,
+                                      c->truncated ? " (truncated)" : "", c->sha256,
+                                      x->evidence_dir, c->file);
+                        fb_md_code(b, c->elf, strlen(c->elf), true);
+                        fb_buf_puts(b, " |\n");
+                }
+        }
+        if (x->manifest_sha256[0]) {
+                fb_buf_puts(b, "\nEvidence bundle: ");
+                fb_md_code(b, x->evidence_dir, strlen(x->evidence_dir), false);
+                fb_buf_puts(b, ", manifest SHA-256 `");
+                fb_buf_puts(b, x->manifest_sha256);
+                fb_buf_puts(
+                        b,
+                        "`. Check that nothing in it changed:\n\n```sh\nfirebreak evidence verify "
+                        "--manifest-sha256 ");
+                fb_buf_puts(b, x->manifest_sha256);
+                fb_buf_putc(b, ' ');
+                fb_shell_quote(b, x->evidence_dir, strlen(x->evidence_dir));
+                fb_buf_puts(b, "\n```\n");
+        }
 }
 
 int fb_report_md(const struct fb_report *r, struct fb_buf *b) {
