@@ -25,9 +25,9 @@ FUZZ_SECONDS ?= 30
 CFLAGS      ?= -O2 -g
 LDFLAGS     ?=
 
-PKGS        := jansson yaml-0.1 libcurl
+PKGS        := jansson yaml-0.1 libcurl libseccomp
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -lyaml)
+PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -lyaml -lcurl -lseccomp)
 
 FB_CFLAGS   := -std=gnu11 -Iinclude -DFB_VERSION='"$(VERSION)"' -DFB_SYSCONFDIR='"$(SYSCONFDIR)"' \
                -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
@@ -45,8 +45,9 @@ Q := @
 E := @printf '  %-6s %s\n'
 endif
 
-LIB_SRCS  := $(wildcard src/util/*.c src/alert/*.c src/triage/*.c src/engine/*.c src/policy/*.c src/respond/*.c)
-LIB_ASM   := src/triage/kb_builtin.S
+LIB_SRCS  := $(wildcard src/util/*.c src/alert/*.c src/triage/*.c src/engine/*.c src/policy/*.c src/respond/*.c) \
+             $(filter-out src/harden/probe_main.c,$(wildcard src/harden/*.c))
+LIB_ASM   := src/triage/kb_builtin.S src/harden/base_builtin.S
 CLI_SRCS  := $(wildcard src/cli/*.c)
 TEST_SRCS := $(wildcard tests/test-*.c)
 KB_DATA   := $(wildcard policies/kb/*.yaml)
@@ -61,7 +62,7 @@ BIN       := $(BUILD)/firebreak
 .PHONY: all check asan fuzz bench lint install uninstall demo clean deps test-deps
 .DELETE_ON_ERROR:
 
-all: $(BIN)
+all: $(BIN) $(BUILD)/firebreak-probe
 
 $(BUILD)/%.o: %.c
 	$(E) CC $<
@@ -70,6 +71,11 @@ $(BUILD)/%.o: %.c
 
 # .incbin dependencies are not seen by -MMD: name them
 $(BUILD)/src/triage/kb_builtin.o: src/triage/kb_builtin.S $(KB_DATA)
+	$(E) AS $<
+	@mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/src/harden/base_builtin.o: src/harden/base_builtin.S policies/seccomp/base.json
 	$(E) AS $<
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
@@ -86,6 +92,12 @@ $(BUILD)/tests/%: tests/%.c tests/test.h $(LIBFB)
 	$(E) CC $<
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(FB_CFLAGS) -Itests $(CPPFLAGS) $(CFLAGS) $(FB_LDFLAGS) $(LDFLAGS) -o $@ $< $(LIBFB) $(LIBS)
+
+# the probe that runs inside containers: static and libc-only, so any image can run it
+$(BUILD)/firebreak-probe: src/harden/probe_main.c src/harden/probe.c include/firebreak/probe.h
+	$(E) CC $@
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -Iinclude -O2 -Wall -Wextra -static -o $@ src/harden/probe_main.c src/harden/probe.c
 
 # the fileless attack the tests run inside containers: static, so any image can run it, and
 # without sanitizers (they do not link statically)
@@ -104,7 +116,7 @@ deps:
 test-deps:
 	@./.ci/install-deps test
 
-check: test-deps $(BIN) $(TEST_BINS)
+check: test-deps $(BIN) $(BUILD)/firebreak-probe $(TEST_BINS)
 	@BUILD=$(BUILD) ./tests/run
 
 asan: export ASAN_OPTIONS = quarantine_size_mb=16:detect_leaks=1:abort_on_error=0
@@ -118,7 +130,7 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuz
 FUZZ_FLAGS := -std=gnu11 -Iinclude -DFB_VERSION='"$(VERSION)"' -g -O1 \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(PKG_CFLAGS)
 
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(LIB_ASM) $(KB_DATA)
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(LIB_ASM) $(KB_DATA) policies/seccomp/base.json
 	$(E) FUZZ $@
 	@mkdir -p $(@D)
 	$(Q)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(LIB_ASM) $(LIBS)
@@ -140,7 +152,7 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@./tests/demo $(BIN)
 
-install: $(BIN)
+install: $(BIN) $(BUILD)/firebreak-probe
 	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/firebreak
 	install -D -m 0644 docs/firebreak.8 $(DESTDIR)$(MANDIR)/man8/firebreak.8
 	install -d $(DESTDIR)$(DATADIR)/firebreak/kb

@@ -17,6 +17,7 @@ static const struct {
         { "container", fb_verb_container, "inspect, pause or unpause a container by id" },
         { "policy", fb_verb_policy, "check a response policy file" },
         { "evidence", fb_verb_evidence, "verify an evidence bundle against its manifest" },
+        { "seccomp", fb_verb_seccomp, "generate, check and test a profile that denies memfd exec" },
 };
 
 static void usage(FILE *f) {
