@@ -12,6 +12,7 @@
 VERSION     := 0.1.0
 PREFIX      ?= /usr/local
 SBINDIR     ?= $(PREFIX)/sbin
+LIBEXECDIR  ?= $(PREFIX)/libexec
 DATADIR     ?= $(PREFIX)/share
 MANDIR      ?= $(DATADIR)/man
 SYSCONFDIR  ?= /etc
@@ -25,11 +26,12 @@ FUZZ_SECONDS ?= 30
 CFLAGS      ?= -O2 -g
 LDFLAGS     ?=
 
-PKGS        := jansson yaml-0.1 libcurl libseccomp
+PKGS        := jansson yaml-0.1 libcurl libseccomp libsystemd
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -lyaml -lcurl -lseccomp)
+PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -lyaml -lcurl -lseccomp -lsystemd)
 
 FB_CFLAGS   := -std=gnu11 -Iinclude -DFB_VERSION='"$(VERSION)"' -DFB_SYSCONFDIR='"$(SYSCONFDIR)"' \
+               -DFB_LIBEXECDIR='"$(LIBEXECDIR)/firebreak"' \
                -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
                -Wno-unused-parameter -Werror=implicit-function-declaration -Werror=vla \
                -fstack-protector-strong -fstack-clash-protection -D_FORTIFY_SOURCE=2 \
@@ -158,10 +160,13 @@ install: $(BIN) $(BUILD)/firebreak-probe
 	install -d $(DESTDIR)$(DATADIR)/firebreak/kb
 	install -m 0644 $(KB_DATA) $(DESTDIR)$(DATADIR)/firebreak/kb/
 	install -m 0644 policies/policy.yaml $(DESTDIR)$(DATADIR)/firebreak/policy.yaml
+	install -d $(DESTDIR)$(DATADIR)/firebreak/seccomp
+	install -m 0644 policies/seccomp/*.json $(DESTDIR)$(DATADIR)/firebreak/seccomp/
+	install -D -m 0755 $(BUILD)/firebreak-probe $(DESTDIR)$(LIBEXECDIR)/firebreak/firebreak-probe
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/firebreak $(DESTDIR)$(MANDIR)/man8/firebreak.8
-	rm -rf $(DESTDIR)$(DATADIR)/firebreak
+	rm -rf $(DESTDIR)$(DATADIR)/firebreak $(DESTDIR)$(LIBEXECDIR)/firebreak
 
 clean:
 	rm -rf build build-asan build-fuzz demo-reports

@@ -2,13 +2,16 @@
 # socket, data root and exec root under a temporary directory, no networking, and the vfs
 # storage driver (no mounts left behind); it is stopped by its pid and the directory removed.
 #   dockerd_start      sets DT (the directory), DOCKER_HOST; imports fb-busybox:test
+#                      (DOCKERD_EXTRA: more dockerd arguments, e.g. --config-file)
+#   dockerd_restart    stops the daemon by its pid and starts it again on the same data
 #   dockerd_stop       stops the daemon, removes DT
 
-dockerd_start() {
-        DT=$(mktemp -d /tmp/fb-dockerd.XXXXXX)
+dockerd_run() {
+        # shellcheck disable=SC2086
         dockerd --iptables=false --bridge=none --ip-forward=false --ip-masq=false \
                 --storage-driver=vfs --host "unix://$DT/docker.sock" --data-root "$DT/data" \
-                --exec-root "$DT/exec" --pidfile "$DT/docker.pid" >"$DT/dockerd.log" 2>&1 &
+                --exec-root "$DT/exec" --pidfile "$DT/docker.pid" ${DOCKERD_EXTRA:-} \
+                >>"$DT/dockerd.log" 2>&1 &
         DPID=$!
         export DOCKER_HOST="unix://$DT/docker.sock"
         i=0
@@ -19,6 +22,22 @@ dockerd_start() {
                 fi
                 sleep 0.2
         done
+}
+
+dockerd_restart() {
+        cpid=$(cat "$DT/exec/containerd/containerd.pid" 2>/dev/null)
+        stop_pid "$DPID"
+        wait "$DPID" 2>/dev/null || true
+        [ -z "$cpid" ] || stop_pid "$cpid"
+        dockerd_run
+}
+
+dockerd_start() {
+        DT=$(mktemp -d /tmp/fb-dockerd.XXXXXX)
+        if ! dockerd_run; then
+                dockerd_stop # leaves nothing behind, also when the daemon never answered
+                return 1
+        fi
         # an image: static busybox, imported from a tar (there is no registry here)
         mkdir -p "$DT/rootfs/bin" "$DT/rootfs/tmp"
         cp "$(command -v busybox)" "$DT/rootfs/bin/busybox"

@@ -88,7 +88,7 @@ expect "evidence verify, no bundle" 2 "$FB" evidence verify /nonexistent
 
 # the manual documents every option each --help lists, and renders without warnings
 for help in "$FB --help" "$FB triage --help" "$FB container --help" "$FB respond --help" \
-        "$FB evidence --help"; do
+        "$FB evidence --help" "$FB seccomp --help" "$FB harden --help"; do
         for opt in $($help | grep -oE -- '--[a-z][a-z-]+' | sort -u); do
                 if grep -qF -- "$(echo "$opt" | sed 's/-/\\-/g')" docs/firebreak.8; then
                         ok "man page documents $opt"

@@ -317,8 +317,31 @@ TEST(notifiers) {
         rmdir(dir);
 }
 
+/* every action has a name the policy accepts, and that name maps back to it */
+TEST(action_names) {
+        int a;
+
+        for (a = 0; a < _FB_ACTION_MAX; a++) {
+                char doc[256];
+                struct fb_policy *p = NULL;
+                struct fb_yaml_error err = { 0 };
+
+                CHECK(strcmp(fb_action_to_string((enum fb_action)a), "unknown") != 0);
+                if (a == FB_ACTION_NOTIFY)
+                        continue; /* needs notifiers: tested above */
+                snprintf(doc, sizeof(doc),
+                         "rules:\n  - name: r\n    match: {}\n    actions: [%s]\n",
+                         fb_action_to_string((enum fb_action)a));
+                CHECK_EQ(fb_policy_parse(doc, strlen(doc), &p, &err), 0);
+                if (p)
+                        CHECK_EQ(p->rules[0].actions[0], a);
+                fb_policy_free(p);
+        }
+}
+
 int main(void) {
         RUN(invalid_policies);
+        RUN(action_names);
         RUN(notifiers);
         RUN(shipped_policy_is_valid);
         RUN(matching);

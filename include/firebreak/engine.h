@@ -89,3 +89,19 @@ int fb_engine_top(struct fb_engine *e, const char *id, pid_t **ret, size_t *ret_
 int fb_engine_changes(struct fb_engine *e, const char *id, struct fb_buf *out);
 int fb_engine_logs(struct fb_engine *e, const char *id, unsigned tail, struct fb_buf *out);
 int fb_engine_info(struct fb_engine *e, struct fb_buf *out);
+
+/* Every container, running or not, as the engine lists them (JSON), appended to out. */
+int fb_engine_list(struct fb_engine *e, struct fb_buf *out);
+
+/* A short-lived container: created from image with cmd (NULL-terminated) and read-only bind
+ * mounts ("host:container" pairs, NULL-terminated), no network, labelled firebreak.canary;
+ * started, waited for, its output read into logs, and removed. Used by `harden verify` to run
+ * the static probe under the engine's default seccomp profile. Returns 0 and *exit_code, or
+ * -errno (-ENOENT: no such image). */
+struct fb_run_spec {
+        const char *image;
+        const char *const *cmd;
+        const char *const *binds;
+};
+int fb_engine_run(struct fb_engine *e, const struct fb_run_spec *spec, int *exit_code,
+                  struct fb_buf *logs);

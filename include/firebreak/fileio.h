@@ -1,6 +1,8 @@
 /* fileio.h: bounded reads and atomic writes; every descriptor is opened O_CLOEXEC. */
 #pragma once
 
+#include <stdint.h>
+
 #include <stddef.h>
 
 /* Opens path for reading ("-" duplicates standard input). Returns the fd or -errno. */
@@ -22,3 +24,7 @@ int fb_write_file_atomic(const char *dir, const char *name, const void *data, si
 
 /* mkdir -p with mode for each created component. Returns 0 or -errno. */
 int fb_mkdir_p(const char *path, unsigned mode);
+
+/* Reads a small file holding one decimal integer (a /proc/sys value), trailing whitespace
+ * allowed. Returns 0, -EINVAL when it holds something else, or -errno. */
+int fb_read_int_file(const char *path, int64_t *ret);

@@ -18,11 +18,12 @@ enum fb_action {
         FB_ACTION_KILL,
         FB_ACTION_CAPTURE, /* memfd executables of the container's processes, with /proc facts */
         FB_ACTION_NOTIFY,  /* every notifier of the policy; runs after the other actions */
+        FB_ACTION_MEMFD_NOEXEC, /* vm.memfd_noexec=2 in the container's pid namespace */
         _FB_ACTION_MAX,
 };
 
 const char *fb_action_to_string(enum fb_action a);
-/* pause, stop and kill change a container; inspect, capture and notify do not */
+/* pause, stop, kill and memfd-noexec change a container; inspect, capture and notify do not */
 bool fb_action_is_disruptive(enum fb_action a);
 
 #define FB_POLICY_MAX_ACTIONS 8u

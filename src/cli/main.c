@@ -18,6 +18,7 @@ static const struct {
         { "policy", fb_verb_policy, "check a response policy file" },
         { "evidence", fb_verb_evidence, "verify an evidence bundle against its manifest" },
         { "seccomp", fb_verb_seccomp, "generate, check and test a profile that denies memfd exec" },
+        { "harden", fb_verb_harden, "roll the memfd profile out to a Docker host; audit it" },
 };
 
 static void usage(FILE *f) {

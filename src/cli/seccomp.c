@@ -88,12 +88,9 @@ static int compile(const char *path, const struct fb_seccomp_profile *p,
 }
 
 static int memfd_noexec(void) {
-        _cleanup_free_ char *s = NULL;
-        size_t len;
+        int64_t v;
 
-        if (fb_read_file("/proc/sys/vm/memfd_noexec", 64, &s, &len) < 0)
-                return -1;
-        return atoi(s);
+        return fb_read_int_file("/proc/sys/vm/memfd_noexec", &v) < 0 ? -1 : (int)v;
 }
 
 /* Entries that refuse memfd_create conditionally while another allows it unconditionally:

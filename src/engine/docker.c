@@ -349,6 +349,77 @@ static int docker_info(struct fb_engine *e, struct fb_buf *out) {
                 e, fb_http_request(D(e)->http, "GET", path, NULL, out, NULL, NULL, 0), out);
 }
 
+static int docker_list(struct fb_engine *e, struct fb_buf *out) {
+        char path[64];
+
+        snprintf(path, sizeof(path), "%s/containers/json?all=1", D(e)->prefix);
+        return status_to_errno(
+                e, fb_http_request(D(e)->http, "GET", path, NULL, out, NULL, NULL, 0), out);
+}
+
+static int docker_run(struct fb_engine *e, const struct fb_run_spec *spec, int *exit_code,
+                      struct fb_buf *logs) {
+        json_t *req = json_object(), *cmd = json_array(), *binds = json_array(), *j;
+        char path[256], id[FB_CONTAINER_ID_LEN + 1] = "";
+        struct fb_buf body;
+        json_error_t jerr;
+        char *text;
+        size_t i;
+        int r;
+
+        for (i = 0; spec->cmd && spec->cmd[i]; i++)
+                json_array_append_new(cmd, json_string(spec->cmd[i]));
+        for (i = 0; spec->binds && spec->binds[i]; i++)
+                json_array_append_new(binds, json_sprintf("%s:ro", spec->binds[i]));
+        json_object_set_new(req, "Image", json_string(spec->image));
+        json_object_set_new(req, "Cmd", cmd);
+        json_object_set_new(req, "Labels", json_pack("{s:s}", "firebreak.canary", "true"));
+        json_object_set_new(req, "HostConfig",
+                            json_pack("{s:o, s:s}", "Binds", binds, "NetworkMode", "none"));
+        text = json_dumps(req, JSON_COMPACT);
+        json_decref(req);
+        if (!text)
+                return -ENOMEM;
+        fb_buf_init(&body, 65536);
+        snprintf(path, sizeof(path), "%s/containers/create", D(e)->prefix);
+        r = status_to_errno(
+                e, fb_http_request(D(e)->http, "POST", path, text, &body, NULL, NULL, 0), &body);
+        free(text);
+        if (r >= 0) {
+                j = json_loadb(body.data, body.len, 0, &jerr);
+                if (json_is_string(json_object_get(j, "Id")) &&
+                    json_string_length(json_object_get(j, "Id")) == FB_CONTAINER_ID_LEN &&
+                    fb_is_lower_hex(json_string_value(json_object_get(j, "Id")),
+                                    FB_CONTAINER_ID_LEN))
+                        memcpy(id, json_string_value(json_object_get(j, "Id")), sizeof(id));
+                else
+                        r = -EPROTO;
+                json_decref(j);
+        }
+        if (r >= 0) {
+                fb_buf_reset(&body);
+                r = status_to_errno(e, call(e, "POST", id, "/start", &body), &body);
+        }
+        if (r >= 0) {
+                fb_buf_reset(&body);
+                r = status_to_errno(e, call(e, "POST", id, "/wait", &body), &body);
+                j = r >= 0 ? json_loadb(body.data, body.len, 0, &jerr) : NULL;
+                if (r >= 0 && !json_is_integer(json_object_get(j, "StatusCode")))
+                        r = -EPROTO;
+                else if (r >= 0)
+                        *exit_code = (int)json_integer_value(json_object_get(j, "StatusCode"));
+                json_decref(j);
+        }
+        if (r >= 0)
+                r = docker_logs(e, id, 1000, logs);
+        if (id[0]) {
+                fb_buf_reset(&body);
+                (void)call(e, "DELETE", id, "?force=1&v=1", &body);
+        }
+        fb_buf_free(&body);
+        return r;
+}
+
 static void docker_free(struct fb_engine *e) {
         struct docker *d = D(e);
 
@@ -370,6 +441,8 @@ static const struct fb_engine_ops docker_ops = {
         .changes = docker_changes,
         .logs = docker_logs,
         .info = docker_info,
+        .list = docker_list,
+        .run = docker_run,
         .free = docker_free,
 };
 

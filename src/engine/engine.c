@@ -121,3 +121,14 @@ int fb_engine_info(struct fb_engine *e, struct fb_buf *out) {
         e->last_error[0] = '\0';
         return e->ops->info(e, out);
 }
+
+int fb_engine_list(struct fb_engine *e, struct fb_buf *out) {
+        e->last_error[0] = '\0';
+        return e->ops->list ? e->ops->list(e, out) : -EOPNOTSUPP;
+}
+
+int fb_engine_run(struct fb_engine *e, const struct fb_run_spec *spec, int *exit_code,
+                  struct fb_buf *logs) {
+        e->last_error[0] = '\0';
+        return e->ops->run ? e->ops->run(e, spec, exit_code, logs) : -EOPNOTSUPP;
+}

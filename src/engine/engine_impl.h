@@ -17,6 +17,9 @@ struct fb_engine_ops {
         int (*changes)(struct fb_engine *e, const char *id, struct fb_buf *out);
         int (*logs)(struct fb_engine *e, const char *id, unsigned tail, struct fb_buf *out);
         int (*info)(struct fb_engine *e, struct fb_buf *out);
+        int (*list)(struct fb_engine *e, struct fb_buf *out);
+        int (*run)(struct fb_engine *e, const struct fb_run_spec *spec, int *exit_code,
+                   struct fb_buf *logs);
         void (*free)(struct fb_engine *e);
 };
 

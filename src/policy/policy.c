@@ -14,17 +14,22 @@
 #include "firebreak/strutil.h"
 
 static const char *const action_names[_FB_ACTION_MAX] = {
-        [FB_ACTION_INSPECT] = "inspect", [FB_ACTION_PAUSE] = "pause",
-        [FB_ACTION_STOP] = "stop",       [FB_ACTION_KILL] = "kill",
-        [FB_ACTION_CAPTURE] = "capture", [FB_ACTION_NOTIFY] = "notify",
+        [FB_ACTION_INSPECT] = "inspect",
+        [FB_ACTION_PAUSE] = "pause",
+        [FB_ACTION_STOP] = "stop",
+        [FB_ACTION_KILL] = "kill",
+        [FB_ACTION_CAPTURE] = "capture",
+        [FB_ACTION_NOTIFY] = "notify",
+        [FB_ACTION_MEMFD_NOEXEC] = "memfd-noexec",
 };
 
 const char *fb_action_to_string(enum fb_action a) {
-        return (unsigned)a < _FB_ACTION_MAX ? action_names[a] : "unknown";
+        return (unsigned)a < _FB_ACTION_MAX && action_names[a] ? action_names[a] : "unknown";
 }
 
 bool fb_action_is_disruptive(enum fb_action a) {
-        return a == FB_ACTION_PAUSE || a == FB_ACTION_STOP || a == FB_ACTION_KILL;
+        return a == FB_ACTION_PAUSE || a == FB_ACTION_STOP || a == FB_ACTION_KILL ||
+               a == FB_ACTION_MEMFD_NOEXEC;
 }
 
 int fb_parse_duration(const char *s, uint64_t *ret) {
@@ -211,12 +216,12 @@ static int parse_actions(struct fb_policy_rule *r, const struct fb_yaml_node *n,
                 int found = -1;
 
                 for (j = 0; a->kind == FB_YAML_SCALAR && j < _FB_ACTION_MAX; j++)
-                        if (strcmp(a->value, action_names[j]) == 0)
+                        if (action_names[j] && strcmp(a->value, action_names[j]) == 0)
                                 found = (int)j;
                 if (found < 0)
                         return fb_yaml_errorf(err, a,
                                               "unknown action; use inspect, capture, pause, "
-                                              "stop, kill or notify");
+                                              "stop, kill, memfd-noexec or notify");
                 for (j = 0; j < r->n_actions; j++)
                         if (r->actions[j] == (enum fb_action)found)
                                 return fb_yaml_errorf(err, a, "action '%s' appears twice",

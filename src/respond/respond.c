@@ -21,6 +21,7 @@
 #include "firebreak/fileio.h"
 #include "firebreak/guard.h"
 #include "firebreak/notify.h"
+#include "firebreak/rollout.h"
 #include "firebreak/strutil.h"
 
 static const char *const result_names[] = {
@@ -233,11 +234,31 @@ static void act(struct fb_responder *r, const struct fb_alert *a, const struct f
         case FB_ACTION_KILL:
                 k = fb_engine_kill(e, c->id, "KILL");
                 break;
+        case FB_ACTION_MEMFD_NOEXEC: {
+                int back = -1;
+
+                k = c->pid > 0 ? fb_memfd_noexec_set(c->pid, c->id, 2, &back) : -EBUSY;
+                if (k >= 0)
+                        snprintf(detail, sizeof(detail),
+                                 "vm.memfd_noexec = 2 in the container's pid namespace (read "
+                                 "back: %d): new memfds there cannot be executed, MFD_EXEC is "
+                                 "refused",
+                                 back);
+                else if (k == -EPERM)
+                        snprintf(detail, sizeof(detail),
+                                 "the container shares the host's pid namespace (setting it "
+                                 "would change the host), or the kernel refused the value");
+                else if (k == -ESRCH)
+                        snprintf(detail, sizeof(detail),
+                                 "its main process is gone or not in the container's cgroup");
+                break;
+        }
         default:
                 k = -EINVAL;
         }
         if (k < 0) {
-                const char *m = fb_engine_last_error(e);
+                /* the engine's message belongs to engine calls; memfd-noexec makes none */
+                const char *m = action == FB_ACTION_MEMFD_NOEXEC ? detail : fb_engine_last_error(e);
 
                 x = add(out, action, FB_ACT_FAILED, "%s%s%s", strerror(-k), *m ? ": " : "", m);
                 *failed = 1;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "firebreak/cleanup.h"
+#include "firebreak/strutil.h"
 
 int fb_open_input(const char *path) {
         int fd;
@@ -129,4 +130,19 @@ int fb_mkdir_p(const char *path, unsigned mode) {
                 p[i] = path[i];
         }
         return 0;
+}
+
+int fb_read_int_file(const char *path, int64_t *ret) {
+        char *s = NULL;
+        size_t len;
+        int r;
+
+        r = fb_read_file(path, 64, &s, &len);
+        if (r < 0)
+                return r;
+        while (len > 0 && (s[len - 1] == '\n' || s[len - 1] == ' ' || s[len - 1] == '\t'))
+                len--;
+        r = fb_parse_int64(s, len, ret);
+        free(s);
+        return r < 0 ? -EINVAL : 0;
 }
