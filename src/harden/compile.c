@@ -20,7 +20,26 @@
 
 struct fb_seccomp_filter {
         scmp_filter_ctx ctx;
+        char *prog; /* the BPF libseccomp generates, made once: loading it per child is cheap */
+        size_t prog_len;
 };
+
+/* libseccomp's BPF for the filter, into f->prog. */
+static int export_prog(struct fb_seccomp_filter *f) {
+        _cleanup_close_ int fd = memfd_create("fb-bpf", MFD_CLOEXEC);
+        int k;
+
+        if (f->prog)
+                return 0;
+        if (fd < 0)
+                return -errno;
+        k = seccomp_export_bpf(f->ctx, fd);
+        if (k < 0)
+                return k;
+        if (lseek(fd, 0, SEEK_SET) < 0)
+                return -errno;
+        return fb_read_fd(fd, 1u << 20, &f->prog, &f->prog_len);
+}
 
 static const struct {
         const char *name;
@@ -97,6 +116,7 @@ void fb_seccomp_filter_free(struct fb_seccomp_filter *f) {
                 return;
         if (f->ctx)
                 seccomp_release(f->ctx);
+        free(f->prog);
         free(f);
 }
 
@@ -188,14 +208,26 @@ int fb_seccomp_compile(const struct fb_seccomp_profile *p, struct fb_seccomp_fil
                         }
                 }
         }
+        k = export_prog(f);
+        if (k < 0) {
+                fb_seccomp_filter_free(f);
+                return k;
+        }
         *ret = f;
         return 0;
 }
 
+/* The program seccomp_load() would generate, made once at compile time. */
 int fb_seccomp_load(struct fb_seccomp_filter *f) {
+        struct sock_fprog prog = { .len = (unsigned short)(f->prog_len /
+                                                           sizeof(struct sock_filter)),
+                                   .filter = (struct sock_filter *)(void *)f->prog };
+
         if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                 return -errno;
-        return seccomp_load(f->ctx);
+        if (prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog, 0, 0) < 0)
+                return -errno;
+        return 0;
 }
 
 int fb_seccomp_export(struct fb_seccomp_filter *f, bool pfc, int fd) {
@@ -369,22 +401,13 @@ int fb_seccomp_check_memfd(struct fb_seccomp_filter *f, const struct fb_seccomp_
                 { "MFD_CLOEXEC|MFD_EXEC", FB_MFD_CLOEXEC | FB_MFD_EXEC },
                 { "MFD_NOEXEC_SEAL", FB_MFD_NOEXEC_SEAL },
         };
-        _cleanup_close_ int fd = memfd_create("fb-bpf", MFD_CLOEXEC);
-        _cleanup_free_ char *prog = NULL;
         bool exec_flag_open = false, unflagged_open = false, any = false;
-        size_t len, used = 0, i, j;
+        size_t used = 0, i, j;
         int k;
 
         out->verdict = FB_MEMFD_UNKNOWN;
         out->detail[0] = '\0';
-        if (fd < 0)
-                return -errno;
-        k = seccomp_export_bpf(f->ctx, fd);
-        if (k < 0)
-                return k;
-        if (lseek(fd, 0, SEEK_SET) < 0)
-                return -errno;
-        k = fb_read_fd(fd, 1u << 20, &prog, &len);
+        k = export_prog(f);
         if (k < 0)
                 return k;
         for (i = 0; i < FB_ELEMENTSOF(arches); i++) {
@@ -412,8 +435,8 @@ int fb_seccomp_check_memfd(struct fb_seccomp_filter *f, const struct fb_seccomp_
                         uint64_t args[6] = { 0x1000, flags[j].flags, 0, 0, 0, 0 };
                         uint32_t act;
 
-                        if (fb_bpf_run(prog, len / sizeof(struct sock_filter), arches[i].audit, nr,
-                                       args, &act) < 0)
+                        if (fb_bpf_run(f->prog, f->prog_len / sizeof(struct sock_filter),
+                                       arches[i].audit, nr, args, &act) < 0)
                                 return -EINVAL;
                         any = true;
                         if (lets_through(act) && (flags[j].flags & FB_MFD_EXEC))

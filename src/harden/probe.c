@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -241,7 +242,7 @@ static int one(const struct probe *p, int (*setup)(void *), void *u, struct fb_p
         struct timespec ts = { 0, 10 * 1000000 };
         pid_t pid;
         ssize_t n;
-        int waited = 0;
+        int waited = 0, pidfd;
 
         *r = (struct fb_probe_result){ .name = p->name, .kind = p->kind };
         if (pipe2(pfd, O_CLOEXEC) < 0)
@@ -262,15 +263,25 @@ static int one(const struct probe *p, int (*setup)(void *), void *u, struct fb_p
                 run_child(p);
         }
         close(pfd[1]);
-        /* at most 10 s: a probe never hangs the run */
-        while (waitpid(pid, &status, WNOHANG) == 0) {
-                if (++waited > 1000) {
+        /* at most 10 s: a probe never hangs the run. A pidfd wakes us when the child exits;
+         * without one (before Linux 5.3), poll its status every 10 ms */
+        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+        if (pidfd >= 0) {
+                struct pollfd p_ = { .fd = pidfd, .events = POLLIN };
+
+                if (poll(&p_, 1, 10000) == 0)
                         kill(pid, SIGKILL);
-                        waitpid(pid, &status, 0);
-                        break;
+                close(pidfd);
+                waitpid(pid, &status, 0);
+        } else
+                while (waitpid(pid, &status, WNOHANG) == 0) {
+                        if (++waited > 1000) {
+                                kill(pid, SIGKILL);
+                                waitpid(pid, &status, 0);
+                                break;
+                        }
+                        nanosleep(&ts, NULL);
                 }
-                nanosleep(&ts, NULL);
-        }
         n = read(pfd[0], r->detail, sizeof(r->detail) - 1);
         close(pfd[0]);
         r->detail[n > 0 ? n : 0] = '\0';
