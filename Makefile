@@ -26,11 +26,11 @@ FUZZ_SECONDS ?= 30
 CFLAGS      ?= -O2 -g
 LDFLAGS     ?=
 
-PKGS        := jansson yaml-0.1 libcurl libseccomp libsystemd
+PKGS        := jansson yaml-0.1 libcurl libseccomp libsystemd libprotobuf-c
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -lyaml -lcurl -lseccomp -lsystemd)
+PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -lyaml -lcurl -lseccomp -lsystemd -lprotobuf-c)
 
-FB_CFLAGS   := -std=gnu11 -Iinclude -DFB_VERSION='"$(VERSION)"' -DFB_SYSCONFDIR='"$(SYSCONFDIR)"' \
+FB_CFLAGS   := -std=gnu11 -Iinclude -I$(BUILD)/gen -DFB_VERSION='"$(VERSION)"' -DFB_SYSCONFDIR='"$(SYSCONFDIR)"' \
                -DFB_LIBEXECDIR='"$(LIBEXECDIR)/firebreak"' \
                -Wall -Wextra -Wformat=2 -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
                -Wno-unused-parameter -Werror=implicit-function-declaration -Werror=vla \
@@ -54,7 +54,7 @@ CLI_SRCS  := $(wildcard src/cli/*.c)
 TEST_SRCS := $(wildcard tests/test-*.c)
 KB_DATA   := $(wildcard policies/kb/*.yaml)
 
-LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o)
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o) $(BUILD)/gen/containerd.pb-c.o
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%) $(BUILD)/tests/docker-engine \
              $(BUILD)/tests/memfd-exec
@@ -81,6 +81,18 @@ $(BUILD)/src/harden/base_builtin.o: src/harden/base_builtin.S policies/seccomp/b
 	$(E) AS $<
 	@mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+
+# protobuf-c code for the part of containerd's API we use, generated at build time
+PROTO := src/engine/proto/containerd.proto
+%/gen/containerd.pb-c.c %/gen/containerd.pb-c.h: $(PROTO)
+	$(E) PROTOC $<
+	@mkdir -p $*/gen
+	$(Q)protoc-c --c_out=$*/gen --proto_path=src/engine/proto $<
+$(BUILD)/gen/containerd.pb-c.o: $(BUILD)/gen/containerd.pb-c.c
+	$(E) CC $<
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -fPIE -I$(BUILD)/gen $(PKG_CFLAGS) -c -o $@ $<
+$(BUILD)/src/engine/containerd.o: $(BUILD)/gen/containerd.pb-c.h
+.PRECIOUS: %/gen/containerd.pb-c.c %/gen/containerd.pb-c.h
 
 $(LIBFB): $(LIB_OBJS)
 	$(E) AR $@
@@ -132,10 +144,12 @@ FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build-fuzz/%,$(wildcard tests/fuzz/fuz
 FUZZ_FLAGS := -std=gnu11 -Iinclude -DFB_VERSION='"$(VERSION)"' -g -O1 \
               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all $(PKG_CFLAGS)
 
-build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(LIB_ASM) $(KB_DATA) policies/seccomp/base.json
+build-fuzz/%: tests/fuzz/%.c $(LIB_SRCS) $(LIB_ASM) $(KB_DATA) policies/seccomp/base.json \
+              build-fuzz/gen/containerd.pb-c.c
 	$(E) FUZZ $@
 	@mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_FLAGS) -o $@ $< $(LIB_SRCS) $(LIB_ASM) $(LIBS)
+	$(Q)$(CLANG) $(FUZZ_FLAGS) -Ibuild-fuzz/gen -o $@ $< $(LIB_SRCS) $(LIB_ASM) \
+		build-fuzz/gen/containerd.pb-c.c $(LIBS)
 
 fuzz: test-deps $(FUZZ_TARGETS)
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) ./tests/fuzz/run $(FUZZ_TARGETS)

@@ -4,6 +4,7 @@
  * Usage: bench FIREBREAK_BINARY ALERT_FILE [N]          timings and RSS
  *        bench --mode MODE ALERT_FILE N                 one mode once (for callgrind)
  *        bench --latency SOCKET CONTAINER_ID N          alert -> paused, beside a raw pause
+ *        bench --latency-containerd SOCKET ID N         the same through containerd (moby)
  * Each timing is repeated 7 times, interleaved, and the median is reported, so that machine
  * noise hits all variants alike. Figures are printed, never asserted. */
 #define _GNU_SOURCE
@@ -23,7 +24,9 @@
 #include <curl/curl.h>
 
 #include "firebreak/alert.h"
+#include "containerd.pb-c.h"
 #include "firebreak/engine.h"
+#include "firebreak/grpc.h"
 #include "firebreak/policy.h"
 #include "firebreak/respond.h"
 #include "firebreak/fileio.h"
@@ -147,11 +150,47 @@ static int cmp_d(const void *a, const void *b) {
 
 /* Alert -> paused through firebreak, beside the raw pause call on the same socket. Rounds
  * alternate the two; the container is unpaused between rounds, outside the timings. */
-static int latency(const char *sock, const char *id, size_t n) {
+/* The raw call the engine makes for a pause (or resume), straight through libcurl / grpc. */
+struct rawc {
+        bool ctd;
+        CURL *c;
+        struct fb_grpc *g;
+        const char *sock, *id;
+};
+
+static double raw_op(struct rawc *x, bool pause) {
+        Fbctd__ContainerRequest req = FBCTD__CONTAINER_REQUEST__INIT;
+        uint8_t buf[128];
+        struct fb_buf out;
+        char msg[256];
+        double t0;
+        int code;
+        size_t len;
+
+        if (!x->ctd)
+                return raw_pause(x->c, x->sock, x->id, pause ? "pause" : "unpause");
+        req.container_id = (char *)x->id;
+        len = fbctd__container_request__pack(&req, buf);
+        fb_buf_init(&out, 4096);
+        t0 = now();
+        if (fb_grpc_call(x->g, "moby",
+                         pause ? "/containerd.services.tasks.v1.Tasks/Pause"
+                               : "/containerd.services.tasks.v1.Tasks/Resume",
+                         buf, len, &out, &code, msg, sizeof(msg)) < 0)
+                abort();
+        t0 = now() - t0;
+        fb_buf_free(&out);
+        return t0;
+}
+
+static int latency(const char *sock, const char *id, size_t n, bool ctd) {
         static const char policy_doc[] = "guards: {max_disruptive_actions: 100000, window: 1s}\n"
                                          "rules:\n  - name: bench\n    match: {}\n"
                                          "    actions: [pause]\n";
-        struct fb_engine_config ecfg = { .docker_socket = sock };
+        struct fb_engine_config ecfg = { .docker_socket = sock,
+                                         .containerd_socket = sock,
+                                         .containerd_namespaces = "moby" };
+        struct rawc x = { .ctd = ctd, .sock = sock, .id = id };
         struct fb_responder_config rcfg = { 0 };
         struct fb_responder *resp = NULL;
         struct fb_policy *policy = NULL;
@@ -164,9 +203,12 @@ static int latency(const char *sock, const char *id, size_t n) {
         CURL *c = curl_easy_init();
         size_t i;
 
+        x.c = c;
         if (!raw || !fb || !c || !mkdtemp(state) ||
             fb_policy_parse(policy_doc, strlen(policy_doc), &policy, &err) < 0 ||
-            fb_engine_open_docker(&ecfg, &rcfg.engine) < 0)
+            fb_engine_open(&ecfg, ctd ? FB_ENGINE_CONTAINERD : FB_ENGINE_DOCKER, &rcfg.engine) <
+                    0 ||
+            (ctd && fb_grpc_new(sock, 5000, &x.g) < 0))
                 return 1;
         rcfg.policy = policy;
         rcfg.state_dir = state;
@@ -179,8 +221,8 @@ static int latency(const char *sock, const char *id, size_t n) {
                 struct tm tm;
                 double t0;
 
-                raw[i] = raw_pause(c, sock, id, "pause");
-                raw_pause(c, sock, id, "unpause");
+                raw[i] = raw_op(&x, true);
+                raw_op(&x, false);
 
                 gmtime_r(&t, &tm);
                 strftime(ts, sizeof(ts), "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -196,14 +238,15 @@ static int latency(const char *sock, const char *id, size_t n) {
                     out.actions[0].result != FB_ACT_DONE)
                         return 1;
                 fb[i] = now() - t0;
-                raw_pause(c, sock, id, "unpause");
+                raw_op(&x, false);
         }
         qsort(raw, n, sizeof(double), cmp_d);
         qsort(fb, n, sizeof(double), cmp_d);
-        printf("bench: alert -> paused through Docker (%zu rounds, interleaved, one container)\n",
-               n);
-        printf("  raw pause call (libcurl, same socket)  p50 %6.2f ms  p99 %6.2f ms\n",
-               raw[n / 2] * 1e3, raw[n * 99 / 100] * 1e3);
+        printf("bench: alert -> paused through %s (%zu rounds, interleaved, one container)\n",
+               ctd ? "containerd" : "Docker", n);
+        printf("  raw %s (same socket)  p50 %6.2f ms  p99 %6.2f ms\n",
+               ctd ? "Tasks/Pause gRPC call  " : "pause call (libcurl)   ", raw[n / 2] * 1e3,
+               raw[n * 99 / 100] * 1e3);
         printf("  firebreak: parse, triage, policy, guards, resolve, inspect, pause, audit\n"
                "                                         p50 %6.2f ms  p99 %6.2f ms\n",
                fb[n / 2] * 1e3, fb[n * 99 / 100] * 1e3);
@@ -215,6 +258,7 @@ static int latency(const char *sock, const char *id, size_t n) {
         fb_engine_free(rcfg.engine);
         fb_policy_free(policy);
         curl_easy_cleanup(c);
+        fb_grpc_free(x.g);
         free(raw);
         free(fb);
         {
@@ -237,13 +281,14 @@ int main(int argc, char **argv) {
 
         if (argc < 3) {
                 fprintf(stderr, "usage: bench FIREBREAK ALERT_FILE [N] | bench --mode M FILE N | "
-                                "bench --latency SOCKET ID N\n");
+                                "bench --latency[-containerd] SOCKET ID N\n");
                 return 2;
         }
-        if (strcmp(argv[1], "--latency") == 0) {
+        if (strcmp(argv[1], "--latency") == 0 || strcmp(argv[1], "--latency-containerd") == 0) {
                 if (argc < 5 || fb_kb_new_builtin(&kb, &err, where, sizeof(where)) < 0)
                         return 2;
-                return latency(argv[2], argv[3], strtoul(argv[4], NULL, 10));
+                return latency(argv[2], argv[3], strtoul(argv[4], NULL, 10),
+                               strcmp(argv[1], "--latency-containerd") == 0);
         }
         if (strcmp(argv[1], "--mode") == 0) {
                 for (m = 0; m < _MODES; m++)

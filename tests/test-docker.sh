@@ -70,7 +70,7 @@ saved_sock="$DT/docker.sock"
 dockerd_stop
 err=$(mktemp)
 "$FB" container --docker-socket "$saved_sock" inspect "$short" 2>"$err" >/dev/null; rc=$?
-if [ $rc -eq 4 ] && grep -q "cannot reach the Docker engine" "$err"; then ok "engine stopped: exit 4, clear message"
+if [ $rc -eq 4 ] && grep -q "cannot reach Docker or containerd: Connection refused" "$err"; then ok "engine stopped: exit 4, clear message"
 else bad "engine stopped" "exit $rc: $(cat "$err")"; fi
 rm -f "$err"
 finish

@@ -53,6 +53,27 @@ int fb_cli_reports_prepare(struct fb_cli_reports *c, const struct fb_cli_report_
  * FB_EXIT_OUTPUT, FB_EXIT_ENGINE (an action failed), FB_EXIT_INPUT, or FB_EXIT_OK. */
 int fb_cli_reports_run(struct fb_cli_reports *c, char **inputs, int n);
 
+/* --engine docker|containerd|auto and --containerd-socket, as getopt values. */
+#include "firebreak/engine.h"
+enum { FB_CLI_OPT_ENGINE = 1000, FB_CLI_OPT_CONTAINERD_SOCKET };
+#define FB_CLI_ENGINE_OPTIONS                                                                      \
+        { "engine", required_argument, NULL, FB_CLI_OPT_ENGINE }, {                                \
+                "containerd-socket", required_argument, NULL, FB_CLI_OPT_CONTAINERD_SOCKET         \
+        }
+#define FB_CLI_ENGINE_HELP                                                                         \
+        "      --engine KIND        docker, containerd or auto (default: auto, Docker first)\n"    \
+        "      --containerd-socket PATH  containerd's socket (default: CONTAINERD_ADDRESS,\n"      \
+        "                           else /run/containerd/containerd.sock); CONTAINERD_NAMESPACE\n" \
+        "                           narrows the namespaces searched (k8s.io, moby, default)\n"
+/* Handles those options. Returns 1 when opt was one of them, 0 when not, -1 after a usage
+ * error was logged. */
+int fb_cli_engine_option(int opt, const char *arg, struct fb_engine_config *cfg,
+                         enum fb_engine_kind *kind);
+/* Opens the selected engine; logs why when it cannot. Returns 0 or -errno (-EINVAL: a
+ * configuration error). */
+int fb_cli_open_engine(const struct fb_engine_config *cfg, enum fb_engine_kind kind,
+                       struct fb_engine **ret);
+
 /* Each verb gets argv starting at its own name and returns an exit code. */
 int fb_verb_triage(int argc, char **argv);
 int fb_verb_container(int argc, char **argv);

@@ -22,7 +22,22 @@ struct fb_engine_config {
          * reads it), else /run/docker.sock */
         const char *docker_socket;
         unsigned timeout_ms; /* per call; 0 means 5000 */
+        /* containerd: the socket path; NULL takes CONTAINERD_ADDRESS, else
+         * /run/containerd/containerd.sock */
+        const char *containerd_socket;
+        /* containerd namespaces to search, comma-separated; NULL takes CONTAINERD_NAMESPACE,
+         * else "k8s.io,moby,default" */
+        const char *containerd_namespaces;
 };
+
+enum fb_engine_kind {
+        FB_ENGINE_AUTO, /* Docker, then containerd: whichever are reachable */
+        FB_ENGINE_DOCKER,
+        FB_ENGINE_CONTAINERD,
+};
+
+/* "auto", "docker", "containerd" -> kind. Returns 0 or -EINVAL. */
+int fb_engine_kind_from_string(const char *s, enum fb_engine_kind *ret);
 
 /* What inspection tells about a container. Strings come from the engine, which takes them
  * from whoever created the container: treat them as untrusted (escape before display). */
@@ -31,6 +46,7 @@ struct fb_container {
         char name[256];  /* without Docker's leading '/' */
         char image[512]; /* as the container was created from it */
         char state[32];  /* created, running, paused, restarting, exited, dead */
+        char ns[64];     /* containerd's namespace (k8s.io, moby, ...); "" for Docker */
         pid_t pid;       /* host pid of the main process, 0 when not running */
         bool privileged;
         bool tty;
@@ -49,6 +65,14 @@ void fb_container_labels(const struct fb_container *c, bool (*fn)(const char *kv
  * or -ENOMEM. Every later call returns -ECONNREFUSED when the engine has gone away; -ENOENT
  * always means "no such container". */
 int fb_engine_open_docker(const struct fb_engine_config *cfg, struct fb_engine **ret);
+/* Connects to containerd (gRPC over HTTP/2 on its socket) and reads its version. Returns 0,
+ * -EINVAL (a namespace that is not a DNS label), -ECONNREFUSED, -ETIMEDOUT, -EPROTO, -ENOMEM. */
+int fb_engine_open_containerd(const struct fb_engine_config *cfg, struct fb_engine **ret);
+/* kind AUTO opens every engine that answers (Docker first) behind one handle: resolve asks
+ * each in turn and later calls go to the engine that owns the id; fb_engine_name() then names
+ * that engine. Returns the first engine's error when none answers. */
+int fb_engine_open(const struct fb_engine_config *cfg, enum fb_engine_kind kind,
+                   struct fb_engine **ret);
 void fb_engine_free(struct fb_engine *e);
 
 /* "docker"; the socket path; the negotiated API version ("1.41"). */

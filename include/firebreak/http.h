@@ -1,6 +1,7 @@
 /* http.h: HTTP/1.1 requests with libcurl: over a unix socket for engine APIs, and POSTs to
  * http(s) URLs for notifiers. One handle is reused, so requests share a connection; every call
- * has a timeout and a response size cap. Only this module includes <curl/curl.h>. */
+ * has a timeout and a response size cap. This module and grpc are the only includers of
+ * <curl/curl.h>. */
 #pragma once
 
 #include <stddef.h>

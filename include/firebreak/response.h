@@ -46,6 +46,9 @@ struct fb_response {
         char rules[256]; /* matched policy rule names, ", "-joined; "" when none */
         char target[65]; /* the resolved full container id, "" when none */
         char engine[16];
+        char engine_ns[64]; /* containerd namespace of the target, "" for Docker */
+        /* Kubernetes context from the container's labels (the creator's text: escape it) */
+        char k8s_namespace[128], k8s_pod[256], k8s_container[128];
         char note[512]; /* about the response as a whole */
         struct fb_response_action actions[FB_RESPONSE_MAX_ACTIONS];
         size_t n_actions;

@@ -29,7 +29,8 @@ static void usage(FILE *f) {
                 "\n"
                 "Options:\n"
                 "      --docker-socket PATH  the Docker engine's socket (default: DOCKER_HOST,\n"
-                "                            unix:// only, else /run/docker.sock)\n"
+                "                            unix:// only, else "
+                "/run/docker.sock)\n" FB_CLI_ENGINE_HELP
                 "      --timeout MS          per call (default 5000)\n"
                 "      --raw                 inspect: print the engine's JSON\n"
                 "  -h, --help                show this help\n"
@@ -76,10 +77,15 @@ static void print_json(const struct fb_engine *e, const struct fb_container *c) 
         fb_json_str(&b, c->image, strlen(c->image));
         fb_buf_puts(&b, ",\"state\":");
         fb_json_str(&b, c->state, strlen(c->state));
-        fb_buf_printf(&b,
-                      ",\"pid\":%d,\"privileged\":%s,\"engine\":\"%s\",\"api_version\":\"%s\"}\n",
-                      (int)c->pid, c->privileged ? "true" : "false", fb_engine_name(e),
-                      fb_engine_api_version(e));
+        fb_buf_printf(&b, ",\"pid\":%d,\"privileged\":%s,\"engine\":\"%s\",\"api_version\":",
+                      (int)c->pid, c->privileged ? "true" : "false", fb_engine_name(e));
+        fb_json_str(&b, fb_engine_api_version(e), strlen(fb_engine_api_version(e)));
+        fb_buf_puts(&b, ",\"namespace\":");
+        if (c->ns[0])
+                fb_json_str(&b, c->ns, strlen(c->ns));
+        else
+                fb_buf_puts(&b, "null");
+        fb_buf_puts(&b, "}\n");
         if (fb_buf_cstr(&b))
                 fputs(fb_buf_cstr(&b), stdout);
         fb_buf_free(&b);
@@ -91,8 +97,10 @@ int fb_verb_container(int argc, char **argv) {
                 { "timeout", required_argument, NULL, 't' },
                 { "raw", no_argument, NULL, 'r' },
                 { "help", no_argument, NULL, 'h' },
+                FB_CLI_ENGINE_OPTIONS,
                 {},
         };
+        enum fb_engine_kind kind = FB_ENGINE_AUTO;
         struct fb_engine_config cfg = { 0 };
         struct fb_engine *e = NULL;
         char id[FB_CONTAINER_ID_LEN + 1];
@@ -103,6 +111,11 @@ int fb_verb_container(int argc, char **argv) {
         int opt, r, rc = FB_EXIT_OK;
 
         while ((opt = getopt_long(argc, argv, "h", opts, NULL)) >= 0) {
+                r = fb_cli_engine_option(opt, optarg, &cfg, &kind);
+                if (r < 0)
+                        return FB_EXIT_USAGE;
+                if (r > 0)
+                        continue;
                 switch (opt) {
                 case 's':
                         cfg.docker_socket = optarg;
@@ -136,15 +149,9 @@ int fb_verb_container(int argc, char **argv) {
                 log_error("unknown operation; use inspect, pause or unpause");
                 return FB_EXIT_USAGE;
         }
-        r = fb_engine_open_docker(&cfg, &e);
-        if (r == -EINVAL) {
-                log_error("DOCKER_HOST must be a unix:// address");
-                return FB_EXIT_USAGE;
-        }
-        if (r < 0) {
-                log_error_errno(r, "cannot reach the Docker engine: %m");
-                return FB_EXIT_ENGINE;
-        }
+        r = fb_cli_open_engine(&cfg, kind, &e);
+        if (r < 0)
+                return r == -EINVAL ? FB_EXIT_USAGE : FB_EXIT_ENGINE;
         fb_buf_init(&msg, 2048);
         r = fb_engine_resolve(e, arg, id);
         if (r == -EINVAL)

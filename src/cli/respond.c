@@ -38,7 +38,7 @@ static void usage(FILE *f) {
                 "  -n, --dry-run            decide and record, touch nothing (always wins)\n"
                 "  -s, --state-dir DIR      evidence and audit log (default " FB_STATEDIR ")\n"
                 "      --docker-socket PATH the Docker engine (default: DOCKER_HOST, unix://\n"
-                "                           only, else /run/docker.sock)\n"
+                "                           only, else /run/docker.sock)\n" FB_CLI_ENGINE_HELP
                 "  -f, --format md|json     report format (default md)\n"
                 "  -o, --output-dir DIR     one report file per alert instead of standard output\n"
                 "      --kb PATH            add knowledge base YAML (repeatable)\n"
@@ -58,8 +58,10 @@ int fb_verb_respond(int argc, char **argv) {
                 { "output-dir", required_argument, NULL, 'o' },
                 { "kb", required_argument, NULL, 'k' },
                 { "help", no_argument, NULL, 'h' },
+                FB_CLI_ENGINE_OPTIONS,
                 {},
         };
+        enum fb_engine_kind kind = FB_ENGINE_AUTO;
         const char *policy_path = FB_SYSCONFDIR "/firebreak/policy.yaml";
         struct fb_responder_config rcfg = { .state_dir = FB_STATEDIR };
         struct fb_engine_config ecfg = { 0 };
@@ -72,6 +74,8 @@ int fb_verb_respond(int argc, char **argv) {
 
         while ((opt = getopt_long(argc, argv, "p:ns:f:o:h", opts, NULL)) >= 0) {
                 k = fb_cli_report_option(opt, optarg, &c, &o);
+                if (k == 0)
+                        k = fb_cli_engine_option(opt, optarg, &ecfg, &kind);
                 if (k < 0)
                         return FB_EXIT_USAGE;
                 if (k > 0)
@@ -108,18 +112,19 @@ int fb_verb_respond(int argc, char **argv) {
         }
         rcfg.policy = policy;
         rcfg.dry_run = dry_run || policy->dry_run;
-        r = fb_engine_open_docker(&ecfg, &rcfg.engine);
+        r = fb_engine_open(&ecfg, kind, &rcfg.engine);
         if (r < 0) {
                 rcfg.engine_error = r;
                 rcfg.engine = NULL;
                 if (r == -EINVAL) {
-                        log_error("DOCKER_HOST must be a unix:// address");
+                        log_error("DOCKER_HOST must be a unix:// address, and "
+                                  "CONTAINERD_NAMESPACE namespace names");
                         fb_policy_free(policy);
                         return FB_EXIT_USAGE;
                 }
                 /* alerts are still reported; each action says the engine was unreachable */
-                log_warning_errno(r, "cannot reach the Docker engine: %m; alerts are reported, "
-                                     "actions fail");
+                log_warning_errno(r, "cannot reach the container engine: %m; alerts are "
+                                     "reported, actions fail");
         }
         rcfg.report_dir = c.outdir;
         rcfg.report_ext = c.json ? "json" : "md";

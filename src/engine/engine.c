@@ -34,7 +34,19 @@ void fb_engine_free(struct fb_engine *e) {
 }
 
 const char *fb_engine_name(const struct fb_engine *e) {
-        return e->ops->name;
+        return e->name[0] ? e->name : e->ops->name;
+}
+
+int fb_engine_kind_from_string(const char *s, enum fb_engine_kind *ret) {
+        if (strcmp(s, "auto") == 0)
+                *ret = FB_ENGINE_AUTO;
+        else if (strcmp(s, "docker") == 0)
+                *ret = FB_ENGINE_DOCKER;
+        else if (strcmp(s, "containerd") == 0)
+                *ret = FB_ENGINE_CONTAINERD;
+        else
+                return -EINVAL;
+        return 0;
 }
 
 const char *fb_engine_endpoint(const struct fb_engine *e) {

@@ -25,6 +25,7 @@ struct fb_engine_ops {
 
 struct fb_engine {
         const struct fb_engine_ops *ops;
+        char name[16]; /* overrides ops->name (auto: the engine that owns the last id) */
         char endpoint[4096];
         char api_version[16];
         char last_error[512];

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -331,6 +332,28 @@ void fb_respond_report_done(struct fb_responder *r) {
                 fb_notifier_release(r->notifier);
 }
 
+/* Kubernetes context from the labels kubelet puts on its containers. */
+static bool k8s_label(const char *kv, void *u) {
+        static const struct {
+                const char *key;
+                size_t off, len;
+        } keys[] = {
+                { "io.kubernetes.pod.namespace=", offsetof(struct fb_response, k8s_namespace),
+                  sizeof(((struct fb_response *)0)->k8s_namespace) },
+                { "io.kubernetes.pod.name=", offsetof(struct fb_response, k8s_pod),
+                  sizeof(((struct fb_response *)0)->k8s_pod) },
+                { "io.kubernetes.container.name=", offsetof(struct fb_response, k8s_container),
+                  sizeof(((struct fb_response *)0)->k8s_container) },
+        };
+        size_t i;
+
+        for (i = 0; i < FB_ELEMENTSOF(keys); i++)
+                if (strncmp(kv, keys[i].key, strlen(keys[i].key)) == 0)
+                        snprintf((char *)u + keys[i].off, keys[i].len, "%s",
+                                 kv + strlen(keys[i].key));
+        return true;
+}
+
 /* Every planned action gets the same refusal. */
 static void refuse_all(struct fb_response *out, const enum fb_action *plan, size_t n,
                        enum fb_act_result res, const char *why) {
@@ -430,6 +453,10 @@ int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb
                 goto done;
         }
         memcpy(out->target, c.id, sizeof(out->target));
+        /* auto: the engine that owns the container */
+        snprintf(out->engine, sizeof(out->engine), "%s", fb_engine_name(r->cfg.engine));
+        snprintf(out->engine_ns, sizeof(out->engine_ns), "%s", c.ns);
+        fb_container_labels(&c, k8s_label, out);
         if (r->self_id[0] && strcmp(r->self_id, c.id) == 0) {
                 refuse_all(out, plan, n_plan, FB_ACT_REFUSED,
                            "this is firebreak's own container: it never acts on itself");

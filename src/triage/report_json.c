@@ -112,6 +112,19 @@ static void response(struct fb_buf *b, const struct fb_response *x) {
         jstr(b, x->target[0] ? x->target : NULL);
         fb_buf_puts(b, ",\"engine\":");
         jstr(b, x->engine);
+        fb_buf_puts(b, ",\"engine_namespace\":");
+        jstr(b, x->engine_ns[0] ? x->engine_ns : NULL);
+        fb_buf_puts(b, ",\"kubernetes\":");
+        if (x->k8s_pod[0]) {
+                fb_buf_puts(b, "{\"namespace\":");
+                jstr(b, x->k8s_namespace);
+                fb_buf_puts(b, ",\"pod\":");
+                jstr(b, x->k8s_pod);
+                fb_buf_puts(b, ",\"container\":");
+                jstr(b, x->k8s_container);
+                fb_buf_putc(b, '}');
+        } else
+                fb_buf_puts(b, "null");
         fb_buf_puts(b, ",\"note\":");
         jstr(b, x->note[0] ? x->note : NULL);
         fb_buf_puts(b, ",\"actions\":[");

@@ -109,7 +109,21 @@ static void response(struct fb_buf *b, const struct fb_response *x) {
                         fb_buf_puts(b, x->target); /* 64 hex digits, from the engine */
                         fb_buf_puts(b, "` (the alert's id resolved through ");
                         fb_buf_puts(b, x->engine);
+                        if (x->engine_ns[0]) {
+                                fb_buf_puts(b, ", namespace ");
+                                fb_md_code(b, x->engine_ns, strlen(x->engine_ns), false);
+                        }
                         fb_buf_puts(b, ").");
+                        if (x->k8s_pod[0]) {
+                                /* labels are the creator's text */
+                                fb_buf_puts(b, " Kubernetes: pod ");
+                                fb_md_code(b, x->k8s_pod, strlen(x->k8s_pod), false);
+                                fb_buf_puts(b, " in namespace ");
+                                fb_md_code(b, x->k8s_namespace, strlen(x->k8s_namespace), false);
+                                fb_buf_puts(b, ", container ");
+                                fb_md_code(b, x->k8s_container, strlen(x->k8s_container), false);
+                                fb_buf_puts(b, ".");
+                        }
                 }
                 fb_buf_putc(b, '\n');
         }
