@@ -88,6 +88,14 @@ assert acts["pause"]["result"] == "done" and acts["inspect"]["result"] == "done"
 PY
 then ok "respond --engine containerd: paused, report names containerd and namespace moby"
 else bad "respond containerd" "exit $rc" "$(cat "$W/r.json" "$W/err" | head -c 2000)"; fi
+# kubelet's labels on the record become the report's Kubernetes context (escaped)
+docker unpause "$v" >/dev/null 2>&1
+ctr -a "$S" -n moby containers label "$v" io.kubernetes.pod.name='web-1`x' \
+        io.kubernetes.pod.namespace=shop io.kubernetes.container.name=nginx >/dev/null
+"$FB" respond $C -p "$W/policy.yaml" -s "$W/state-k" "$W/a.json" > "$W/k.md" 2>&1
+if grep -q 'Kubernetes: pod ``web-1`x`` in namespace `shop`, container `nginx`' "$W/k.md"; then
+        ok "report: Kubernetes pod, namespace and container from kubelet's labels, escaped"
+else bad "k8s context" "$(grep -A3 '## Response' "$W/k.md")"; fi
 ev=$(ls -d "$W"/state/evidence/* 2>/dev/null | head -n 1)
 if [ -n "$ev" ] && python3 - "$ev" <<'PY'
 import json, os, sys
