@@ -13,6 +13,7 @@ VERSION     := 0.1.0
 PREFIX      ?= /usr/local
 SBINDIR     ?= $(PREFIX)/sbin
 LIBEXECDIR  ?= $(PREFIX)/libexec
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
 DATADIR     ?= $(PREFIX)/share
 MANDIR      ?= $(DATADIR)/man
 SYSCONFDIR  ?= /etc
@@ -26,9 +27,9 @@ FUZZ_SECONDS ?= 30
 CFLAGS      ?= -O2 -g
 LDFLAGS     ?=
 
-PKGS        := jansson yaml-0.1 libcurl libseccomp libsystemd libprotobuf-c
+PKGS        := jansson yaml-0.1 libcurl libseccomp libsystemd libprotobuf-c sqlite3 libmicrohttpd
 PKG_CFLAGS  := $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -lyaml -lcurl -lseccomp -lsystemd -lprotobuf-c)
+PKG_LIBS    := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null || echo -ljansson -lyaml -lcurl -lseccomp -lsystemd -lprotobuf-c -lsqlite3 -lmicrohttpd)
 
 FB_CFLAGS   := -std=gnu11 -Iinclude -I$(BUILD)/gen -DFB_VERSION='"$(VERSION)"' -DFB_SYSCONFDIR='"$(SYSCONFDIR)"' \
                -DFB_LIBEXECDIR='"$(LIBEXECDIR)/firebreak"' \
@@ -48,7 +49,8 @@ E := @printf '  %-6s %s\n'
 endif
 
 LIB_SRCS  := $(wildcard src/util/*.c src/alert/*.c src/triage/*.c src/engine/*.c src/policy/*.c src/respond/*.c) \
-             $(filter-out src/harden/probe_main.c,$(wildcard src/harden/*.c))
+             $(filter-out src/harden/probe_main.c,$(wildcard src/harden/*.c)) \
+             $(wildcard src/daemon/*.c)
 LIB_ASM   := src/triage/kb_builtin.S src/harden/base_builtin.S
 CLI_SRCS  := $(wildcard src/cli/*.c)
 TEST_SRCS := $(wildcard tests/test-*.c)
@@ -177,10 +179,16 @@ install: $(BIN) $(BUILD)/firebreak-probe
 	install -d $(DESTDIR)$(DATADIR)/firebreak/seccomp
 	install -m 0644 policies/seccomp/*.json $(DESTDIR)$(DATADIR)/firebreak/seccomp/
 	install -D -m 0755 $(BUILD)/firebreak-probe $(DESTDIR)$(LIBEXECDIR)/firebreak/firebreak-probe
+	install -d $(DESTDIR)$(UNITDIR)
+	install -m 0644 units/firebreak.service units/firebreak.socket units/firebreak-audit.service \
+		$(DESTDIR)$(UNITDIR)/
+	install -m 0644 units/firebreak.yaml $(DESTDIR)$(DATADIR)/firebreak/firebreak.yaml
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/firebreak $(DESTDIR)$(MANDIR)/man8/firebreak.8
 	rm -rf $(DESTDIR)$(DATADIR)/firebreak $(DESTDIR)$(LIBEXECDIR)/firebreak
+	rm -f $(DESTDIR)$(UNITDIR)/firebreak.service $(DESTDIR)$(UNITDIR)/firebreak.socket \
+		$(DESTDIR)$(UNITDIR)/firebreak-audit.service
 
 clean:
 	rm -rf build build-asan build-fuzz demo-reports

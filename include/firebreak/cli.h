@@ -82,6 +82,7 @@ int fb_verb_policy(int argc, char **argv);
 int fb_verb_evidence(int argc, char **argv);
 int fb_verb_seccomp(int argc, char **argv);
 int fb_verb_harden(int argc, char **argv);
+int fb_verb_serve(int argc, char **argv);
 
 /* Loads the built-in knowledge base plus --kb paths (and /etc/firebreak/kb.d when present and
  * no --kb was given). Logs any error with its file, line and column. Returns 0 or -errno. */

@@ -1,6 +1,7 @@
 /* fileio.h: bounded reads and atomic writes; every descriptor is opened O_CLOEXEC. */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <stddef.h>
@@ -23,6 +24,10 @@ int fb_write_file_atomic(const char *dir, const char *name, const void *data, si
                          unsigned mode);
 
 /* mkdir -p with mode for each created component. Returns 0 or -errno. */
+/* The same, with the fsync optional: readers never see a partial file, but after a power
+ * loss the file may be missing (for files that can be rebuilt, such as service reports). */
+int fb_write_file_replace(const char *dir, const char *name, const void *data, size_t len,
+                          unsigned mode, bool sync);
 int fb_mkdir_p(const char *path, unsigned mode);
 
 /* Reads a small file holding one decimal integer (a /proc/sys value), trailing whitespace

@@ -19,6 +19,9 @@ static const struct {
         { "evidence", fb_verb_evidence, "verify an evidence bundle against its manifest" },
         { "seccomp", fb_verb_seccomp, "generate, check and test a profile that denies memfd exec" },
         { "harden", fb_verb_harden, "roll the memfd profile out to a Docker host; audit it" },
+        { "serve", fb_verb_serve, "the response service (systemd, HTTP, FIFO, stdin; SQLite)" },
+        { "history", fb_verb_serve, "alerts the service stored, one JSON line each" },
+        { "show", fb_verb_serve, "one stored alert with its actions" },
 };
 
 static void usage(FILE *f) {

@@ -92,6 +92,11 @@ int fb_write_all(int fd, const void *data, size_t len) {
 
 int fb_write_file_atomic(const char *dir, const char *name, const void *data, size_t len,
                          unsigned mode) {
+        return fb_write_file_replace(dir, name, data, len, mode, true);
+}
+
+int fb_write_file_replace(const char *dir, const char *name, const void *data, size_t len,
+                          unsigned mode, bool sync) {
         char tmp[PATH_MAX], dst[PATH_MAX];
         _cleanup_close_ int fd = -1;
         int r;
@@ -105,7 +110,7 @@ int fb_write_file_atomic(const char *dir, const char *name, const void *data, si
         r = fb_write_all(fd, data, len);
         if (r >= 0 && fchmod(fd, mode) < 0)
                 r = -errno;
-        if (r >= 0 && fsync(fd) < 0)
+        if (r >= 0 && sync && fsync(fd) < 0)
                 r = -errno;
         if (r >= 0 && rename(tmp, dst) < 0)
                 r = -errno;

@@ -1,0 +1,38 @@
+/* serve.h: `firebreak serve`, the response service: sources commit alerts to the store, one
+ * pipeline processes them in order (triage, policy, actions, report), and the store records
+ * each as done with its actions. Runs under systemd (Type=notify, watchdog, SIGHUP reload,
+ * SIGTERM drain) or in the foreground. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "firebreak/engine.h"
+#include "firebreak/yaml.h"
+
+struct fb_serve_config {
+        char state_dir[1024];   /* state.db, audit.jsonl, evidence/ */
+        char reports_dir[1024]; /* one report per alert */
+        bool json;              /* report format */
+        char policy[1024];
+        bool dry_run;
+        enum fb_engine_kind engine;
+        char docker_socket[1024], containerd_socket[1024];
+        /* sources */
+        bool stdin_source;
+        char fifo[1024];       /* "" when none */
+        char http_listen[128]; /* "127.0.0.1:8765", "" when none */
+        char http_token_file[1024];
+        size_t http_max_body;
+};
+
+/* Defaults, then the YAML file at path (NULL: defaults only; every key optional; unknown keys
+ * refused). Returns 0, -EINVAL with err, or -errno from reading. */
+int fb_serve_config_load(const char *path, struct fb_serve_config *c, struct fb_yaml_error *err);
+void fb_serve_config_defaults(struct fb_serve_config *c);
+/* Applies a YAML document over c (call fb_serve_config_defaults() first). */
+int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *c,
+                          struct fb_yaml_error *err);
+
+/* Runs until SIGTERM or SIGINT. Returns an exit code. */
+int fb_serve_run(const struct fb_serve_config *c);

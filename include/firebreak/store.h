@@ -1,0 +1,62 @@
+/* store.h: durable state for the service, in SQLite (WAL). An alert is committed before its
+ * source acknowledges it; the pipeline marks it done, with its actions, in one transaction
+ * after its report is written; on start, what is still pending is processed. The alert id is
+ * the primary key, so the same alert is stored, and processed, once. The schema is versioned
+ * and migrations run on open. Only this module includes <sqlite3.h>. */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "firebreak/buf.h"
+#include "firebreak/response.h"
+
+#define FB_STORE_SCHEMA_VERSION 1
+
+struct fb_store;
+
+/* Opens (creating it, mode 0600) and migrates. Returns 0, -EROFS/-EACCES/-ENOSPC/-EIO, or
+ * -EPROTO for a file written by a newer firebreak (schema version above ours). */
+int fb_store_open(const char *path, struct fb_store **ret);
+/* For history and show: read-only, never migrates or locks; -ENOENT before the first serve. */
+int fb_store_open_readonly(const char *path, struct fb_store **ret);
+void fb_store_close(struct fb_store *s);
+
+struct fb_store_alert {
+        const char *id;
+        const char *source; /* "http", "journal", "stdin", ... */
+        const char *body;   /* the alert as received (JSON) */
+        size_t body_len;
+};
+
+/* Commits alerts in one transaction (group commit). Duplicates (same id) are skipped.
+ * *inserted (may be NULL) receives how many were new. Returns 0 or -errno. */
+int fb_store_ingest(struct fb_store *s, const struct fb_store_alert *a, size_t n, size_t *inserted);
+
+/* The oldest pending alert: its id and body, copied into the buffers. Returns 1 when one was
+ * found, 0 when none is pending, or -errno. */
+int fb_store_next_pending(struct fb_store *s, char *id, size_t id_len, struct fb_buf *body);
+
+/* Marks an alert processed, with what the responder did and where its report went, in one
+ * transaction. status is "done" or "failed" (the alert could not be processed). */
+int fb_store_finish(struct fb_store *s, const char *id, const char *status, const char *rule,
+                    const char *verdict, const char *report, const struct fb_response *resp);
+
+/* One transaction around several fb_store_finish() calls (one fsync for a batch). The
+ * pipeline processes a batch inside it; a crash before the end replays the batch, whose
+ * actions are idempotent. */
+int fb_store_batch_begin(struct fb_store *s);
+int fb_store_batch_end(struct fb_store *s);
+
+/* A cursor per source (the journal's), saved with the alerts it covers or on its own. */
+int fb_store_get_cursor(struct fb_store *s, const char *source, char *out, size_t len);
+int fb_store_set_cursor(struct fb_store *s, const char *source, const char *cursor);
+
+/* Counts by status. */
+int fb_store_counts(struct fb_store *s, uint64_t *pending, uint64_t *done, uint64_t *failed);
+
+/* history: one JSON line per alert received at or after since (Unix seconds), oldest first.
+ * show: one alert with its body and actions as a JSON object; -ENOENT when unknown. */
+int fb_store_history(struct fb_store *s, int64_t since, struct fb_buf *out);
+int fb_store_show(struct fb_store *s, const char *id, struct fb_buf *out);

@@ -1,0 +1,149 @@
+/* serve.c: `firebreak serve`, and `history` / `show` over its store. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "firebreak/cli.h"
+#include "firebreak/fileio.h"
+#include "firebreak/log.h"
+#include "firebreak/serve.h"
+#include "firebreak/store.h"
+#include "firebreak/strutil.h"
+
+#define DEFAULT_CONFIG FB_SYSCONFDIR "/firebreak/firebreak.yaml"
+
+static void usage(FILE *f) {
+        fprintf(f, "Usage: firebreak serve [--config FILE] [--dry-run] [--stdin]\n"
+                   "       firebreak history [--config FILE] [--since SECONDS-AGO]\n"
+                   "       firebreak show [--config FILE] ID\n"
+                   "\n"
+                   "serve    the response service: sources (HTTP, FIFO, standard input) commit\n"
+                   "         each alert to the store before acknowledging it; one pipeline\n"
+                   "         triages, decides, acts and writes the report, then marks it done.\n"
+                   "         Alerts stored but not processed at the last stop go first. Under\n"
+                   "         systemd: READY=1, STATUS=, WATCHDOG=1; SIGHUP reloads the policy\n"
+                   "         (an invalid one keeps the old); SIGTERM finishes the alert in\n"
+                   "         progress and stops.\n"
+                   "history  one JSON line per stored alert (status, verdict, report, actions)\n"
+                   "show     one alert: its body as received and every action, as JSON\n"
+                   "\n"
+                   "Options:\n"
+                   "  -c, --config FILE   default " DEFAULT_CONFIG " (when present)\n"
+                   "  -n, --dry-run       decide and record, touch nothing\n"
+                   "      --stdin         also read JSON lines from standard input\n"
+                   "      --since SECONDS history: only alerts received that many seconds ago or\n"
+                   "                      later\n"
+                   "  -h, --help          show this help\n"
+                   "\n"
+                   "Exit status: 0 stopped cleanly, or found; 1 no such alert; 2 usage or\n"
+                   "configuration error; 3 the store could not be read.\n");
+}
+
+static int load(const char *path, bool given, struct fb_serve_config *c) {
+        struct fb_yaml_error err = { 0 };
+        int r;
+
+        if (!given && access(path, F_OK) != 0)
+                path = NULL; /* no config file: the defaults */
+        r = fb_serve_config_load(path, c, &err);
+        if (r == -EINVAL)
+                log_error("%s:%u:%u: %s", path, err.line, err.column, err.text);
+        else if (r < 0)
+                log_error_errno(r, "%s: %m", path);
+        return r;
+}
+
+int fb_verb_serve(int argc, char **argv) {
+        enum { O_STDIN = 256, O_SINCE };
+        static const struct option opts[] = {
+                { "config", required_argument, NULL, 'c' },
+                { "dry-run", no_argument, NULL, 'n' },
+                { "stdin", no_argument, NULL, O_STDIN },
+                { "since", required_argument, NULL, O_SINCE },
+                { "help", no_argument, NULL, 'h' },
+                {},
+        };
+        const char *config = DEFAULT_CONFIG, *verb = argv[0];
+        struct fb_serve_config c;
+        struct fb_store *st = NULL;
+        struct fb_buf out;
+        bool given = false, dry = false, in = false;
+        uint64_t since = 0;
+        char path[1100];
+        int opt, r;
+
+        while ((opt = getopt_long(argc, argv, "c:nh", opts, NULL)) >= 0) {
+                switch (opt) {
+                case 'c':
+                        config = optarg;
+                        given = true;
+                        break;
+                case 'n':
+                        dry = true;
+                        break;
+                case O_STDIN:
+                        in = true;
+                        break;
+                case O_SINCE:
+                        if (fb_parse_uint64(optarg, strlen(optarg), &since) < 0) {
+                                log_error("--since takes a number of seconds");
+                                return FB_EXIT_USAGE;
+                        }
+                        break;
+                case 'h':
+                        usage(stdout);
+                        return FB_EXIT_OK;
+                default:
+                        usage(stderr);
+                        return FB_EXIT_USAGE;
+                }
+        }
+        if (load(config, given, &c) < 0)
+                return FB_EXIT_USAGE;
+        if (strcmp(verb, "serve") == 0) {
+                if (optind != argc) {
+                        usage(stderr);
+                        return FB_EXIT_USAGE;
+                }
+                c.dry_run |= dry;
+                c.stdin_source |= in;
+                return fb_serve_run(&c);
+        }
+        if ((strcmp(verb, "show") == 0) != (argc - optind == 1) || argc - optind > 1) {
+                usage(stderr);
+                return FB_EXIT_USAGE;
+        }
+        snprintf(path, sizeof(path), "%s/state.db", c.state_dir);
+        if (access(path, R_OK) != 0) {
+                log_error("%s: no store here (has firebreak serve run with this config?)", path);
+                return FB_EXIT_OUTPUT;
+        }
+        r = fb_store_open_readonly(path, &st);
+        if (r < 0) {
+                log_error_errno(r, "%s: %m", path);
+                return FB_EXIT_OUTPUT;
+        }
+        fb_buf_init(&out, 256u << 20);
+        if (strcmp(verb, "show") == 0)
+                r = fb_store_show(st, argv[optind], &out);
+        else
+                r = fb_store_history(st, since ? (int64_t)time(NULL) - (int64_t)since : 0, &out);
+        fb_store_close(st);
+        if (r == -ENOENT) {
+                fb_buf_free(&out);
+                log_error("no alert with that id in %s", path);
+                return FB_EXIT_INPUT;
+        }
+        if (r >= 0 && out.len)
+                r = fb_write_all(STDOUT_FILENO, out.data, out.len);
+        fb_buf_free(&out);
+        if (r < 0) {
+                log_error_errno(r, "%m");
+                return FB_EXIT_OUTPUT;
+        }
+        return FB_EXIT_OK;
+}

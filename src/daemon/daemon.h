@@ -1,0 +1,62 @@
+/* daemon.h: what serve and its sources share (private to src/daemon). */
+#pragma once
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <systemd/sd-event.h>
+
+#include "firebreak/alert.h"
+#include "firebreak/buf.h"
+#include "firebreak/engine.h"
+#include "firebreak/kb.h"
+#include "firebreak/policy.h"
+#include "firebreak/respond.h"
+#include "firebreak/serve.h"
+#include "firebreak/store.h"
+#include "firebreak/triage.h"
+
+struct fb_metrics {
+        atomic_ulong received[3]; /* by source: http, stdin/fifo, journal */
+        atomic_ulong rejected[3];
+        atomic_ulong processed, failed;
+        atomic_ulong actions[_FB_ACTION_MAX][6]; /* by action and result */
+};
+
+enum { SRC_HTTP, SRC_STREAM, SRC_JOURNAL };
+
+struct fb_serve {
+        struct fb_serve_config cfg;
+        sd_event *event;
+        struct fb_store *store;  /* the pipeline's connection (event loop thread) */
+        struct fb_store *ingest; /* sources' connection, under ingest_lock */
+        pthread_mutex_t ingest_lock;
+        int wake_fd; /* eventfd: an alert was committed */
+        sd_event_source *wake_src, *defer_src;
+        struct fb_kb *kb;
+        struct fb_policy *policy;
+        struct fb_engine *engine;
+        struct fb_responder *responder;
+        struct fb_alert *alert;
+        struct fb_report report;
+        struct fb_response response;
+        struct fb_buf body, out;
+        struct fb_metrics m;
+        struct fb_http_source *http;
+        bool draining;
+};
+
+/* Validates one alert (JSON), commits it and wakes the pipeline. Thread-safe. Returns 0 and
+ * *dup (already stored), -EINVAL with err (the alert is bad), or -errno (the store failed). */
+int fb_serve_ingest(struct fb_serve *s, int source, const char *data, size_t len, char *id,
+                    size_t id_len, bool *dup, char *err, size_t err_len);
+
+/* Prometheus text of s->m and the store's counts. */
+void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out);
+
+struct fb_http_source;
+int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret);
+void fb_http_source_stop(struct fb_http_source *h);
+
+int fb_stream_source_add(struct fb_serve *s, int fd);

@@ -1,0 +1,544 @@
+/* serve.c: the service: config, sd-event loop, the pipeline, signals, sd_notify. */
+#define _GNU_SOURCE
+#include "firebreak/serve.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
+#include <unistd.h>
+
+#include "daemon.h"
+#include "firebreak/cleanup.h"
+#include "firebreak/fileio.h"
+#include "firebreak/log.h"
+#include "firebreak/report_json.h"
+#include "firebreak/report_md.h"
+#include "firebreak/strutil.h"
+
+#ifndef FB_SYSCONFDIR
+#define FB_SYSCONFDIR "/etc"
+#endif
+
+#define BATCH 64 /* alerts per loop iteration, so signals and sources stay served */
+
+FB_DEFINE_CLEANUP(struct fb_yaml_doc *, fb_yaml_free)
+
+/* ---- config ------------------------------------------------------------------------------- */
+
+static int str_key(const struct fb_yaml_node *m, const char *key, char *out, size_t len,
+                   struct fb_yaml_error *err) {
+        const struct fb_yaml_node *n = fb_yaml_get(m, key);
+
+        if (!n)
+                return 0;
+        if (n->kind != FB_YAML_SCALAR || n->len == 0 || n->len >= len)
+                return fb_yaml_errorf(err, n, "'%s' must be a non-empty string shorter than %zu",
+                                      key, len);
+        memcpy(out, n->value, n->len + 1);
+        return 0;
+}
+
+static int bool_key(const struct fb_yaml_node *m, const char *key, bool *out,
+                    struct fb_yaml_error *err) {
+        const struct fb_yaml_node *n = fb_yaml_get(m, key);
+
+        if (!n)
+                return 0;
+        if (n->kind != FB_YAML_SCALAR ||
+            (strcmp(n->value, "true") != 0 && strcmp(n->value, "false") != 0))
+                return fb_yaml_errorf(err, n, "'%s' must be true or false", key);
+        *out = strcmp(n->value, "true") == 0;
+        return 0;
+}
+
+void fb_serve_config_defaults(struct fb_serve_config *c) {
+        *c = (struct fb_serve_config){ .http_max_body = 1u << 20 };
+        snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/firebreak");
+        snprintf(c->reports_dir, sizeof(c->reports_dir), "/var/lib/firebreak/reports");
+        snprintf(c->policy, sizeof(c->policy), "%s/firebreak/policy.yaml", FB_SYSCONFDIR);
+}
+
+int fb_serve_config_load(const char *path, struct fb_serve_config *c, struct fb_yaml_error *err) {
+        _cleanup_free_ char *data = NULL;
+        size_t len;
+        int r;
+
+        fb_serve_config_defaults(c);
+        if (!path)
+                return 0;
+        r = fb_read_file(path, FB_YAML_MAX_BYTES, &data, &len);
+        if (r < 0)
+                return r;
+        return fb_serve_config_parse(data, len, c, err);
+}
+
+int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *c,
+                          struct fb_yaml_error *err) {
+        static const char *const keys[] = {
+                "state_dir",     "reports_dir",       "format",  "policy", "dry_run", "engine",
+                "docker_socket", "containerd_socket", "sources", NULL
+        };
+        static const char *const src_keys[] = { "stdin", "fifo", "http", NULL };
+        static const char *const http_keys[] = { "listen", "token_file", "max_body", NULL };
+        _cleanup_(fb_yaml_freep) struct fb_yaml_doc *doc = NULL;
+        const struct fb_yaml_node *root, *src, *http, *n;
+        char tmp[32];
+        int r;
+
+        r = fb_yaml_parse(data, len, &doc, err);
+        if (r < 0)
+                return r;
+        root = fb_yaml_root(doc);
+        if ((r = fb_yaml_check_keys(root, keys, err)) < 0 ||
+            (r = str_key(root, "state_dir", c->state_dir, sizeof(c->state_dir), err)) < 0 ||
+            (r = str_key(root, "reports_dir", c->reports_dir, sizeof(c->reports_dir), err)) < 0 ||
+            (r = str_key(root, "policy", c->policy, sizeof(c->policy), err)) < 0 ||
+            (r = bool_key(root, "dry_run", &c->dry_run, err)) < 0 ||
+            (r = str_key(root, "docker_socket", c->docker_socket, sizeof(c->docker_socket), err)) <
+                    0 ||
+            (r = str_key(root, "containerd_socket", c->containerd_socket,
+                         sizeof(c->containerd_socket), err)) < 0)
+                return r;
+        tmp[0] = '\0';
+        if ((r = str_key(root, "format", tmp, sizeof(tmp), err)) < 0)
+                return r;
+        if (tmp[0] && strcmp(tmp, "md") != 0 && strcmp(tmp, "json") != 0)
+                return fb_yaml_errorf(err, fb_yaml_get(root, "format"),
+                                      "'format' must be md or json");
+        c->json = strcmp(tmp, "json") == 0;
+        tmp[0] = '\0';
+        if ((r = str_key(root, "engine", tmp, sizeof(tmp), err)) < 0)
+                return r;
+        if (tmp[0] && fb_engine_kind_from_string(tmp, &c->engine) < 0)
+                return fb_yaml_errorf(err, fb_yaml_get(root, "engine"),
+                                      "'engine' must be auto, docker or containerd");
+        src = fb_yaml_get(root, "sources");
+        if (!src)
+                return 0;
+        if ((r = fb_yaml_check_keys(src, src_keys, err)) < 0 ||
+            (r = bool_key(src, "stdin", &c->stdin_source, err)) < 0 ||
+            (r = str_key(src, "fifo", c->fifo, sizeof(c->fifo), err)) < 0)
+                return r;
+        http = fb_yaml_get(src, "http");
+        if (!http)
+                return 0;
+        if ((r = fb_yaml_check_keys(http, http_keys, err)) < 0 ||
+            (r = str_key(http, "listen", c->http_listen, sizeof(c->http_listen), err)) < 0 ||
+            (r = str_key(http, "token_file", c->http_token_file, sizeof(c->http_token_file), err)) <
+                    0)
+                return r;
+        n = fb_yaml_get(http, "max_body");
+        if (n) {
+                uint64_t v;
+
+                if (n->kind != FB_YAML_SCALAR || fb_parse_uint64(n->value, n->len, &v) < 0 ||
+                    v < 1024 || v > FB_ALERT_MAX_BYTES)
+                        return fb_yaml_errorf(err, n, "'max_body' must be 1024 to %u bytes",
+                                              FB_ALERT_MAX_BYTES);
+                c->http_max_body = (size_t)v;
+        }
+        if (!c->http_listen[0])
+                return fb_yaml_errorf(err, http, "sources.http needs 'listen' (address:port)");
+        if (!c->http_token_file[0])
+                return fb_yaml_errorf(err, http,
+                                      "sources.http needs 'token_file': HTTP ingest is never "
+                                      "open to anyone who can reach the port");
+        return 0;
+}
+
+/* ---- ingest -------------------------------------------------------------------------------- */
+
+int fb_serve_ingest(struct fb_serve *s, int source, const char *data, size_t len, char *id,
+                    size_t id_len, bool *dup, char *err, size_t err_len) {
+        static const char *const names[] = { "http", "stdin", "journal" };
+        struct fb_alert_error aerr;
+        struct fb_alert *a = NULL;
+        struct fb_store_alert sa;
+        size_t added = 0;
+        uint64_t one = 1;
+        int r;
+
+        r = fb_alert_new(&a);
+        if (r < 0)
+                return r;
+        r = fb_alert_parse(a, data, len, &aerr);
+        if (r < 0) {
+                snprintf(err, err_len, "%s", aerr.text);
+                atomic_fetch_add(&s->m.rejected[source], 1);
+                fb_alert_free(a);
+                return -EINVAL;
+        }
+        snprintf(id, id_len, "%s", a->id);
+        sa = (struct fb_store_alert){
+                .id = a->id, .source = names[source], .body = data, .body_len = len
+        };
+        pthread_mutex_lock(&s->ingest_lock);
+        r = fb_store_ingest(s->ingest, &sa, 1, &added);
+        pthread_mutex_unlock(&s->ingest_lock);
+        fb_alert_free(a);
+        if (r < 0) {
+                snprintf(err, err_len, "the store could not commit it: %s", strerror(-r));
+                return r;
+        }
+        *dup = added == 0;
+        atomic_fetch_add(&s->m.received[source], 1);
+        /* wake the pipeline; the eventfd counter absorbs bursts */
+        if (write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+                return -errno;
+        return 0;
+}
+
+/* ---- pipeline ------------------------------------------------------------------------------ */
+
+/* A structured journal entry per action: what a SIEM or journalctl -o json picks up. */
+static void journal_audit(const struct fb_alert *a, const struct fb_response *resp) {
+        size_t i;
+
+        for (i = 0; i < resp->n_actions; i++) {
+                const struct fb_response_action *x = &resp->actions[i];
+
+                sd_journal_send("MESSAGE=firebreak: %s %s on %s: %s",
+                                fb_action_to_string(x->action), fb_act_result_to_string(x->result),
+                                resp->target[0] ? resp->target : "no container", x->detail,
+                                "MESSAGE_ID=4f2c5e0b1d9a4c7e8b6f3a2d1c0e9f87", "PRIORITY=%d",
+                                x->result == FB_ACT_FAILED ? LOG_ERR : LOG_NOTICE, "FB_ALERT_ID=%s",
+                                a->id, "FB_CONTAINER_ID=%s", resp->target, "FB_ACTION=%s",
+                                fb_action_to_string(x->action), "FB_RESULT=%s",
+                                fb_act_result_to_string(x->result), "FB_MODE=%s",
+                                resp->dry_run ? "dry-run" : "enforce", NULL);
+        }
+}
+
+static void status_line(struct fb_serve *s) {
+        uint64_t p = 0, d = 0, f = 0;
+
+        fb_store_counts(s->store, &p, &d, &f);
+        sd_notifyf(0, "STATUS=%llu processed, %llu failed, %llu pending%s", (unsigned long long)d,
+                   (unsigned long long)f, (unsigned long long)p,
+                   s->cfg.dry_run ? " (dry-run)" : "");
+}
+
+/* One pending alert through triage, policy, actions, report; then done in the store. */
+static int process_one(struct fb_serve *s, const char *id) {
+        struct fb_alert_error aerr;
+        char name[FB_ALERT_ID_MAX + 8], report[2100];
+        int r;
+
+        r = fb_alert_parse(s->alert, s->body.data, s->body.len, &aerr);
+        if (r < 0) {
+                log_error("alert %s: stored, but no longer parses: %s", id, aerr.text);
+                atomic_fetch_add(&s->m.failed, 1);
+                return fb_store_finish(s->store, id, "failed", NULL, NULL, NULL, NULL);
+        }
+        r = fb_triage(s->kb, s->alert, &s->report);
+        if (r >= 0)
+                r = fb_respond(s->responder, s->alert, &s->report, &s->response);
+        if (r == -EIO)
+                log_error("alert %s: the audit log could not be written", id);
+        s->report.response = &s->response;
+        fb_buf_reset(&s->out);
+        if (r >= 0)
+                r = s->cfg.json ? fb_report_json(&s->report, &s->out)
+                                : fb_report_md(&s->report, &s->out);
+        snprintf(name, sizeof(name), "%s.%s", s->alert->id, s->cfg.json ? "json" : "md");
+        snprintf(report, sizeof(report), "%s/%s", s->cfg.reports_dir, name);
+        if (r >= 0)
+                /* no fsync: the store's commit is the durable record, and a report can be
+                 * rebuilt from the stored alert */
+                r = fb_write_file_replace(s->cfg.reports_dir, name, s->out.data, s->out.len, 0640,
+                                          false);
+        fb_respond_report_done(s->responder);
+        journal_audit(s->alert, &s->response);
+        for (size_t i = 0; i < s->response.n_actions; i++)
+                if ((unsigned)s->response.actions[i].action < _FB_ACTION_MAX)
+                        atomic_fetch_add(&s->m.actions[s->response.actions[i].action]
+                                                      [s->response.actions[i].result % 6],
+                                         1);
+        if (r < 0) {
+                log_error_errno(r, "alert %s: %m", id);
+                atomic_fetch_add(&s->m.failed, 1);
+                /* recorded as failed, with whatever was done: never silently retried */
+                return fb_store_finish(s->store, id, "failed", s->alert->rule,
+                                       fb_verdict_to_string(s->report.verdict), NULL, &s->response);
+        }
+        atomic_fetch_add(&s->m.processed, 1);
+        return fb_store_finish(s->store, id, "done", s->alert->rule,
+                               fb_verdict_to_string(s->report.verdict), report, &s->response);
+}
+
+static int run_batch(sd_event_source *es, void *u) {
+        struct fb_serve *s = u;
+        char id[FB_ALERT_ID_MAX + 1];
+        int i, r = 0;
+
+        r = fb_store_batch_begin(s->store);
+        for (i = 0; r >= 0 && i < BATCH && !s->draining; i++) {
+                r = fb_store_next_pending(s->store, id, sizeof(id), &s->body);
+                if (r <= 0)
+                        break;
+                r = process_one(s, id);
+        }
+        if (r >= 0)
+                r = fb_store_batch_end(s->store);
+        if (r < 0) {
+                log_error_errno(r, "the store could not record the processed alerts: %m; "
+                                   "stopping (they stay pending)");
+                return sd_event_exit(s->event, 1);
+        }
+        status_line(s);
+        /* more waiting: come back after the other event sources had their turn */
+        return sd_event_source_set_enabled(
+                s->defer_src, i == BATCH && !s->draining ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+}
+
+static int on_wake(sd_event_source *es, int fd, uint32_t revents, void *u) {
+        struct fb_serve *s = u;
+        uint64_t n;
+
+        (void)!read(fd, &n, sizeof(n));
+        return run_batch(es, s);
+}
+
+/* ---- signals ------------------------------------------------------------------------------ */
+
+static int on_term(sd_event_source *es, const struct signalfd_siginfo *si, void *u) {
+        struct fb_serve *s = u;
+
+        sd_notify(0, "STOPPING=1\nSTATUS=stopping: the alert in progress finishes, pending ones "
+                     "stay stored");
+        s->draining = true;
+        return sd_event_exit(s->event, 0);
+}
+
+static int load_policy(struct fb_serve *s, struct fb_policy **ret) {
+        struct fb_yaml_error err;
+        int r = fb_policy_load(s->cfg.policy, ret, &err);
+
+        if (r == -EINVAL)
+                log_error("%s:%u:%u: %s", s->cfg.policy, err.line, err.column, err.text);
+        else if (r < 0)
+                log_error_errno(r, "%s: %m", s->cfg.policy);
+        return r;
+}
+
+static int make_responder(struct fb_serve *s, struct fb_policy *p, struct fb_responder **ret) {
+        struct fb_responder_config rc = {
+                .policy = p,
+                .engine = s->engine,
+                .engine_error = s->engine ? 0 : -ECONNREFUSED,
+                .dry_run = s->cfg.dry_run || p->dry_run,
+                .state_dir = s->cfg.state_dir,
+                .report_dir = s->cfg.reports_dir,
+                .report_ext = s->cfg.json ? "json" : "md",
+        };
+
+        return fb_responder_new(&rc, ret);
+}
+
+/* SIGHUP: the new policy replaces the old only when it loads; otherwise the old stays. */
+static int on_hup(sd_event_source *es, const struct signalfd_siginfo *si, void *u) {
+        struct fb_serve *s = u;
+        struct fb_policy *p = NULL;
+        struct fb_responder *resp = NULL;
+        int r;
+
+        sd_notify(0, "RELOADING=1");
+        r = load_policy(s, &p);
+        if (r >= 0)
+                r = make_responder(s, p, &resp);
+        if (r < 0) {
+                log_error("reload: keeping the policy in force");
+                fb_policy_free(p);
+        } else {
+                fb_responder_free(s->responder);
+                fb_policy_free(s->policy);
+                s->policy = p;
+                s->responder = resp;
+                log_info("reload: policy %s in force (%zu rules)", s->cfg.policy, p->n_rules);
+        }
+        sd_notify(0, "READY=1");
+        status_line(s);
+        return 0;
+}
+
+/* ---- metrics ------------------------------------------------------------------------------- */
+
+void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out) {
+        static const char *const src[] = { "http", "stream", "journal" };
+        size_t i, j;
+
+        fb_buf_puts(out, "# HELP firebreak_alerts_received_total Alerts committed to the store.\n"
+                         "# TYPE firebreak_alerts_received_total counter\n");
+        for (i = 0; i < 3; i++)
+                fb_buf_printf(out, "firebreak_alerts_received_total{source=\"%s\"} %lu\n", src[i],
+                              atomic_load(&s->m.received[i]));
+        fb_buf_puts(out, "# HELP firebreak_alerts_rejected_total Alerts refused as invalid.\n"
+                         "# TYPE firebreak_alerts_rejected_total counter\n");
+        for (i = 0; i < 3; i++)
+                fb_buf_printf(out, "firebreak_alerts_rejected_total{source=\"%s\"} %lu\n", src[i],
+                              atomic_load(&s->m.rejected[i]));
+        fb_buf_printf(out,
+                      "# HELP firebreak_alerts_processed_total Alerts through the pipeline.\n"
+                      "# TYPE firebreak_alerts_processed_total counter\n"
+                      "firebreak_alerts_processed_total %lu\n"
+                      "# HELP firebreak_alerts_failed_total Alerts the pipeline could not "
+                      "finish.\n"
+                      "# TYPE firebreak_alerts_failed_total counter\n"
+                      "firebreak_alerts_failed_total %lu\n"
+                      "# HELP firebreak_actions_total Actions by type and result.\n"
+                      "# TYPE firebreak_actions_total counter\n",
+                      atomic_load(&s->m.processed), atomic_load(&s->m.failed));
+        for (i = 0; i < _FB_ACTION_MAX; i++)
+                for (j = 0; j < 6; j++)
+                        if (atomic_load(&s->m.actions[i][j]))
+                                fb_buf_printf(out,
+                                              "firebreak_actions_total{action=\"%s\",result=\"%s\"}"
+                                              " %lu\n",
+                                              fb_action_to_string((enum fb_action)i),
+                                              fb_act_result_to_string((enum fb_act_result)j),
+                                              atomic_load(&s->m.actions[i][j]));
+}
+
+/* ---- run ----------------------------------------------------------------------------------- */
+
+static int setup(struct fb_serve *s) {
+        struct fb_engine_config ecfg = {
+                .docker_socket = s->cfg.docker_socket[0] ? s->cfg.docker_socket : NULL,
+                .containerd_socket = s->cfg.containerd_socket[0] ? s->cfg.containerd_socket : NULL,
+        };
+        struct fb_yaml_error yerr;
+        char path[1100], where[256];
+        int r;
+
+        r = fb_mkdir_p(s->cfg.state_dir, 0750);
+        if (r >= 0)
+                r = fb_mkdir_p(s->cfg.reports_dir, 0750);
+        if (r < 0)
+                return log_error_errno(r, "%s: %m", s->cfg.state_dir);
+        snprintf(path, sizeof(path), "%s/state.db", s->cfg.state_dir);
+        r = fb_store_open(path, &s->store);
+        if (r >= 0)
+                r = fb_store_open(path, &s->ingest);
+        if (r == -EPROTO)
+                return log_error_errno(r,
+                                       "%s: written by a newer firebreak; refusing to touch "
+                                       "it",
+                                       path);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot open the store: %m", path);
+        r = fb_kb_new_builtin(&s->kb, &yerr, where, sizeof(where));
+        if (r < 0)
+                return log_error_errno(r, "the built-in knowledge base: %m");
+        r = load_policy(s, &s->policy);
+        if (r < 0)
+                return r;
+        r = fb_engine_open(&ecfg, s->cfg.engine, &s->engine);
+        if (r < 0) {
+                log_warning_errno(r, "no container engine answers: %m; alerts are stored and "
+                                     "reported, actions fail");
+                s->engine = NULL;
+        }
+        r = make_responder(s, s->policy, &s->responder);
+        if (r < 0)
+                return log_error_errno(r, "%s: cannot open the audit log: %m", s->cfg.state_dir);
+        r = fb_alert_new(&s->alert);
+        if (r < 0)
+                return r;
+        fb_report_init(&s->report);
+        fb_buf_init(&s->body, FB_ALERT_MAX_BYTES + 1);
+        fb_buf_init(&s->out, FB_REPORT_MAX_BYTES);
+        return 0;
+}
+
+static void teardown(struct fb_serve *s) {
+        fb_http_source_stop(s->http);
+        sd_event_source_unref(s->wake_src);
+        sd_event_source_unref(s->defer_src);
+        sd_event_unref(s->event);
+        if (s->wake_fd >= 0)
+                close(s->wake_fd);
+        fb_responder_free(s->responder);
+        fb_engine_free(s->engine);
+        fb_policy_free(s->policy);
+        fb_kb_free(s->kb);
+        fb_alert_free(s->alert);
+        fb_report_done(&s->report);
+        fb_buf_free(&s->body);
+        fb_buf_free(&s->out);
+        fb_store_close(s->ingest);
+        fb_store_close(s->store);
+        pthread_mutex_destroy(&s->ingest_lock);
+}
+
+int fb_serve_run(const struct fb_serve_config *c) {
+        struct fb_serve s = { .cfg = *c, .wake_fd = -1 };
+        sigset_t ss;
+        int r, rc = 0;
+
+        pthread_mutex_init(&s.ingest_lock, NULL);
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGHUP);
+        sigprocmask(SIG_BLOCK, &ss, NULL);
+        signal(SIGPIPE, SIG_IGN);
+        r = setup(&s);
+        if (r >= 0) {
+                s.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+                r = s.wake_fd < 0 ? -errno : sd_event_default(&s.event);
+        }
+        if (r >= 0)
+                r = sd_event_add_io(s.event, &s.wake_src, s.wake_fd, EPOLLIN, on_wake, &s);
+        if (r >= 0)
+                r = sd_event_add_defer(s.event, &s.defer_src, run_batch, &s);
+        if (r >= 0)
+                r = sd_event_add_signal(s.event, NULL, SIGTERM, on_term, &s);
+        if (r >= 0)
+                r = sd_event_add_signal(s.event, NULL, SIGINT, on_term, &s);
+        if (r >= 0)
+                r = sd_event_add_signal(s.event, NULL, SIGHUP, on_hup, &s);
+        if (r >= 0)
+                r = sd_event_set_watchdog(s.event, true);
+        if (r >= 0 && s.cfg.stdin_source)
+                r = fb_stream_source_add(&s, STDIN_FILENO);
+        if (r >= 0 && s.cfg.fifo[0]) {
+                int fd = open(s.cfg.fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC); /* RDWR: no EOF */
+                struct stat st;
+
+                if (fd < 0 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+                        r = fd < 0 ? -errno : -EINVAL;
+                        log_error_errno(r, "%s: not a FIFO firebreak can read: %m", s.cfg.fifo);
+                        if (fd >= 0)
+                                close(fd);
+                } else
+                        r = fb_stream_source_add(&s, fd);
+        }
+        if (r >= 0 && s.cfg.http_listen[0])
+                r = fb_http_source_start(&s, &s.http);
+        if (r < 0) {
+                log_error_errno(r, "cannot start: %m");
+                teardown(&s);
+                return 2;
+        }
+        /* what was stored but not processed before the last stop goes first */
+        sd_event_source_set_enabled(s.defer_src, SD_EVENT_ONESHOT);
+        sd_notify(0, "READY=1");
+        status_line(&s);
+        log_info("serving: state %s, reports %s, policy %s%s", s.cfg.state_dir, s.cfg.reports_dir,
+                 s.cfg.policy, s.cfg.dry_run ? ", dry-run" : "");
+        r = sd_event_loop(s.event);
+        if (r < 0) {
+                log_error_errno(r, "event loop: %m");
+                rc = 1;
+        } else
+                rc = r;
+        teardown(&s);
+        return rc;
+}

@@ -1,0 +1,231 @@
+/* source_http.c: HTTP ingest with libmicrohttpd (its own thread): POST / takes one alert as
+ * Falco's http_output or Falcosidekick's webhook sends it, bearer token required; 200 only
+ * after the store committed it; 400 with a JSON error for a bad body; 401 without a token,
+ * 403 with a wrong one; 413 past max_body. GET /healthz and GET /metrics (Prometheus).
+ * With systemd socket activation the listening socket comes from LISTEN_FDS. Only this module
+ * includes <microhttpd.h>. */
+#define _GNU_SOURCE
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <systemd/sd-daemon.h>
+
+#include "daemon.h"
+#include "firebreak/fileio.h"
+#include "firebreak/log.h"
+#include "firebreak/strutil.h"
+
+struct fb_http_source {
+        struct MHD_Daemon *d;
+        struct fb_serve *s;
+        char token[512];
+        size_t token_len;
+};
+
+struct req {
+        struct fb_buf body;
+        bool too_big;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned code, const char *type,
+                             const char *text) {
+        struct MHD_Response *r =
+                MHD_create_response_from_buffer(strlen(text), (void *)text, MHD_RESPMEM_MUST_COPY);
+        enum MHD_Result ret;
+
+        if (!r)
+                return MHD_NO;
+        MHD_add_response_header(r, "Content-Type", type);
+        if (code == MHD_HTTP_UNAUTHORIZED)
+                MHD_add_response_header(r, "WWW-Authenticate", "Bearer");
+        ret = MHD_queue_response(c, code, r);
+        MHD_destroy_response(r);
+        return ret;
+}
+
+static enum MHD_Result json_error(struct MHD_Connection *c, unsigned code, const char *msg) {
+        struct fb_buf b;
+        enum MHD_Result r;
+
+        fb_buf_init(&b, 4096);
+        fb_buf_puts(&b, "{\"error\":");
+        fb_json_str(&b, msg, strlen(msg));
+        fb_buf_puts(&b, "}\n");
+        r = reply(c, code, "application/json", fb_buf_cstr(&b) ? fb_buf_cstr(&b) : "{}\n");
+        fb_buf_free(&b);
+        return r;
+}
+
+/* Constant time in the token's length: no timing hint about how much of it matched. */
+static bool token_ok(const struct fb_http_source *h, const char *auth) {
+        size_t i, n;
+        unsigned char diff = 0;
+
+        if (!auth || strncmp(auth, "Bearer ", 7) != 0)
+                return false;
+        auth += 7;
+        n = strlen(auth);
+        if (n != h->token_len)
+                return false;
+        for (i = 0; i < n; i++)
+                diff |= (unsigned char)(auth[i] ^ h->token[i]);
+        return diff == 0;
+}
+
+static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
+                               const char *method, const char *version, const char *data,
+                               size_t *size, void **con_cls) {
+        struct fb_http_source *h = cls;
+        struct req *q = *con_cls;
+        const char *auth;
+
+        if (strcmp(method, "GET") == 0) {
+                if (strcmp(url, "/healthz") == 0)
+                        return reply(c, MHD_HTTP_OK, "text/plain", "ok\n");
+                if (strcmp(url, "/metrics") == 0) {
+                        struct fb_buf b;
+                        enum MHD_Result r;
+
+                        fb_buf_init(&b, 1 << 20);
+                        fb_serve_metrics(h->s, &b);
+                        r = reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4",
+                                  fb_buf_cstr(&b) ? fb_buf_cstr(&b) : "");
+                        fb_buf_free(&b);
+                        return r;
+                }
+                return json_error(c, MHD_HTTP_NOT_FOUND, "no such path");
+        }
+        if (strcmp(method, "POST") != 0 || strcmp(url, "/") != 0)
+                return json_error(c, MHD_HTTP_NOT_FOUND, "POST alerts to /");
+        if (!q) {
+                /* the first call has the headers only: authenticate before reading a byte */
+                auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+                if (!auth)
+                        return json_error(c, MHD_HTTP_UNAUTHORIZED, "a bearer token is required");
+                if (!token_ok(h, auth))
+                        return json_error(c, MHD_HTTP_FORBIDDEN, "wrong token");
+                q = calloc(1, sizeof(*q));
+                if (!q)
+                        return MHD_NO;
+                fb_buf_init(&q->body, h->s->cfg.http_max_body);
+                *con_cls = q;
+                return MHD_YES;
+        }
+        if (*size) {
+                fb_buf_put(&q->body, data, *size);
+                q->too_big |= fb_buf_error(&q->body) != 0;
+                *size = 0;
+                return MHD_YES;
+        }
+        if (q->too_big)
+                return json_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
+                                  "the body is larger than max_body");
+        {
+                char id[FB_ALERT_ID_MAX + 1], err[300], ok[160];
+                bool dup = false;
+                int r = fb_serve_ingest(h->s, SRC_HTTP, q->body.data ? q->body.data : "",
+                                        q->body.len, id, sizeof(id), &dup, err, sizeof(err));
+
+                if (r == -EINVAL)
+                        return json_error(c, MHD_HTTP_BAD_REQUEST, err);
+                if (r < 0)
+                        return json_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, err);
+                snprintf(ok, sizeof(ok), "{\"id\":\"%s\",\"status\":\"%s\"}\n", id,
+                         dup ? "duplicate" : "stored");
+                return reply(c, MHD_HTTP_OK, "application/json", ok);
+        }
+}
+
+static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                      enum MHD_RequestTerminationCode toe) {
+        struct req *q = *con_cls;
+
+        if (q) {
+                fb_buf_free(&q->body);
+                free(q);
+                *con_cls = NULL;
+        }
+}
+
+static int parse_listen(const char *s, struct sockaddr_in *sa) {
+        char host[64];
+        const char *colon = strrchr(s, ':');
+        uint64_t port;
+
+        if (!colon || (size_t)(colon - s) >= sizeof(host) ||
+            fb_parse_uint64(colon + 1, strlen(colon + 1), &port) < 0 || port == 0 || port > 65535)
+                return -EINVAL;
+        memcpy(host, s, (size_t)(colon - s));
+        host[colon - s] = '\0';
+        *sa = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+        return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret) {
+        struct fb_http_source *h = calloc(1, sizeof(*h));
+        struct sockaddr_in sa;
+        char *tok = NULL;
+        size_t len = 0;
+        int r, nfds;
+
+        if (!h)
+                return -ENOMEM;
+        h->s = s;
+        r = fb_read_file(s->cfg.http_token_file, sizeof(h->token) - 1, &tok, &len);
+        if (r < 0) {
+                free(h);
+                return log_error_errno(r, "%s: the HTTP token: %m", s->cfg.http_token_file);
+        }
+        while (len > 0 && (tok[len - 1] == '\n' || tok[len - 1] == '\r'))
+                len--;
+        if (len < 16) {
+                free(tok);
+                free(h);
+                log_error("%s: the HTTP token must be at least 16 characters",
+                          s->cfg.http_token_file);
+                return -EINVAL;
+        }
+        memcpy(h->token, tok, len);
+        h->token_len = len;
+        explicit_bzero(tok, len);
+        free(tok);
+        nfds = sd_listen_fds(1);
+        if (nfds < 1 && parse_listen(s->cfg.http_listen, &sa) < 0) {
+                free(h);
+                log_error("sources.http.listen: '%s' is not IPv4-address:port", s->cfg.http_listen);
+                return -EINVAL;
+        }
+        /* socket activation (firebreak.socket) hands the listener over */
+        if (nfds >= 1)
+                h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
+                                        NULL, NULL, handler, h, MHD_OPTION_LISTEN_SOCKET,
+                                        SD_LISTEN_FDS_START, MHD_OPTION_NOTIFY_COMPLETED, completed,
+                                        NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+                                        MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+        else
+                h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
+                                        NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, &sa,
+                                        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
+                                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+                                        MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
+        if (!h->d) {
+                free(h);
+                log_error("sources.http: cannot listen on %s",
+                          nfds >= 1 ? "the socket systemd passed" : s->cfg.http_listen);
+                return -EADDRINUSE;
+        }
+        *ret = h;
+        return 0;
+}
+
+void fb_http_source_stop(struct fb_http_source *h) {
+        if (!h)
+                return;
+        MHD_stop_daemon(h->d);
+        explicit_bzero(h->token, sizeof(h->token));
+        free(h);
+}

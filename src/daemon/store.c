@@ -1,0 +1,470 @@
+/* store.c: the service's SQLite store: WAL, FULL sync (a commit survives power loss), one
+ * connection per thread of use, versioned schema with migrations. */
+#define _GNU_SOURCE
+#include "firebreak/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "firebreak/policy.h"
+#include "firebreak/strutil.h"
+
+struct fb_store {
+        sqlite3 *db;
+        bool in_batch; /* fb_store_batch_begin() holds a transaction */
+        sqlite3_stmt *ins, *next, *fin, *act;
+};
+
+/* Migrations, in order: migrations[i] takes the schema from version i to i + 1. */
+static const char *const migrations[] = {
+        "CREATE TABLE alerts ("
+        "  seq INTEGER PRIMARY KEY AUTOINCREMENT,"
+        "  id TEXT NOT NULL UNIQUE,"
+        "  received INTEGER NOT NULL,"
+        "  source TEXT NOT NULL,"
+        "  body BLOB NOT NULL,"
+        "  status TEXT NOT NULL DEFAULT 'pending' CHECK (status IN ('pending','done','failed')),"
+        "  processed INTEGER, rule TEXT, verdict TEXT, report TEXT);"
+        "CREATE INDEX alerts_pending ON alerts(status, seq);"
+        "CREATE INDEX alerts_received ON alerts(received);"
+        "CREATE TABLE actions ("
+        "  alert_id TEXT NOT NULL REFERENCES alerts(id),"
+        "  container TEXT, action TEXT NOT NULL, result TEXT NOT NULL, time INTEGER NOT NULL,"
+        "  duration_us INTEGER, detail TEXT);"
+        "CREATE INDEX actions_alert ON actions(alert_id);"
+        "CREATE TABLE cursors (source TEXT PRIMARY KEY, cursor TEXT NOT NULL);",
+};
+
+static int err_of(int rc) {
+        switch (rc & 0xff) {
+        case SQLITE_OK:
+        case SQLITE_DONE:
+        case SQLITE_ROW:
+                return 0;
+        case SQLITE_NOMEM:
+                return -ENOMEM;
+        case SQLITE_READONLY:
+                return -EROFS;
+        case SQLITE_PERM:
+        case SQLITE_AUTH:
+        case SQLITE_CANTOPEN:
+                return -EACCES;
+        case SQLITE_FULL:
+                return -ENOSPC;
+        case SQLITE_BUSY:
+        case SQLITE_LOCKED:
+                return -EBUSY;
+        case SQLITE_CORRUPT:
+        case SQLITE_NOTADB:
+                return -EBADMSG;
+        default:
+                return -EIO;
+        }
+}
+
+static int exec(struct fb_store *s, const char *sql) {
+        return err_of(sqlite3_exec(s->db, sql, NULL, NULL, NULL));
+}
+
+static int schema_version(struct fb_store *s, int *ret) {
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+
+        if (rc != SQLITE_OK)
+                return err_of(rc);
+        rc = sqlite3_step(st);
+        *ret = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+        sqlite3_finalize(st);
+        return rc == SQLITE_ROW ? 0 : err_of(rc);
+}
+
+static int migrate(struct fb_store *s) {
+        char sql[64];
+        int v, r;
+
+        r = schema_version(s, &v);
+        if (r < 0)
+                return r;
+        if (v > FB_STORE_SCHEMA_VERSION)
+                return -EPROTO;
+        while (v < FB_STORE_SCHEMA_VERSION) {
+                r = exec(s, "BEGIN IMMEDIATE");
+                if (r >= 0)
+                        r = exec(s, migrations[v]);
+                snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+                if (r >= 0)
+                        r = exec(s, sql);
+                if (r >= 0)
+                        r = exec(s, "COMMIT");
+                if (r < 0) {
+                        exec(s, "ROLLBACK");
+                        return r;
+                }
+                v++;
+        }
+        return 0;
+}
+
+void fb_store_close(struct fb_store *s) {
+        if (!s)
+                return;
+        sqlite3_finalize(s->ins);
+        sqlite3_finalize(s->next);
+        sqlite3_finalize(s->fin);
+        sqlite3_finalize(s->act);
+        sqlite3_close(s->db);
+        free(s);
+}
+
+int fb_store_open_readonly(const char *path, struct fb_store **ret) {
+        struct fb_store *s = calloc(1, sizeof(*s));
+        int r, v = 0;
+
+        if (!s)
+                return -ENOMEM;
+        /* no pragmas, no migration: a reader never takes a lock the service would wait on */
+        r = err_of(sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL));
+        if (r >= 0) {
+                sqlite3_busy_timeout(s->db, 5000);
+                r = schema_version(s, &v);
+        }
+        if (r >= 0 && v != FB_STORE_SCHEMA_VERSION)
+                r = v > FB_STORE_SCHEMA_VERSION ? -EPROTO : -ENOENT;
+        if (r < 0) {
+                fb_store_close(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+int fb_store_open(const char *path, struct fb_store **ret) {
+        struct fb_store *s = calloc(1, sizeof(*s));
+        int rc, r, fd;
+
+        if (!s)
+                return -ENOMEM;
+        /* created private before SQLite opens it: alert bodies are sensitive */
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0) {
+                r = -errno;
+                free(s);
+                return r;
+        }
+        close(fd);
+        rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+        r = err_of(rc);
+        if (r >= 0) {
+                sqlite3_busy_timeout(s->db, 5000);
+                r = exec(s, "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; "
+                            "PRAGMA foreign_keys = ON");
+        }
+        if (r >= 0)
+                r = migrate(s);
+        if (r >= 0)
+                r = err_of(sqlite3_prepare_v2(
+                        s->db,
+                        "INSERT OR IGNORE INTO alerts (id, received, source, body) "
+                        "VALUES (?, ?, ?, ?)",
+                        -1, &s->ins, NULL));
+        if (r >= 0)
+                r = err_of(sqlite3_prepare_v2(s->db,
+                                              "SELECT id, body FROM alerts WHERE status = "
+                                              "'pending' ORDER BY seq LIMIT 1",
+                                              -1, &s->next, NULL));
+        if (r >= 0)
+                r = err_of(sqlite3_prepare_v2(s->db,
+                                              "UPDATE alerts SET status = ?, processed = ?, "
+                                              "rule = ?, verdict = ?, report = ? WHERE id = ?",
+                                              -1, &s->fin, NULL));
+        if (r >= 0)
+                r = err_of(sqlite3_prepare_v2(s->db,
+                                              "INSERT INTO actions (alert_id, container, action, "
+                                              "result, time, duration_us, detail) VALUES "
+                                              "(?, ?, ?, ?, ?, ?, ?)",
+                                              -1, &s->act, NULL));
+        if (r < 0) {
+                fb_store_close(s);
+                return r;
+        }
+        *ret = s;
+        return 0;
+}
+
+static int step_done(sqlite3_stmt *st) {
+        int rc = sqlite3_step(st);
+
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+        return rc == SQLITE_DONE ? 0 : err_of(rc);
+}
+
+int fb_store_ingest(struct fb_store *s, const struct fb_store_alert *a, size_t n,
+                    size_t *inserted) {
+        time_t now = time(NULL);
+        size_t i, added = 0;
+        int r;
+
+        r = exec(s, "BEGIN IMMEDIATE");
+        for (i = 0; r >= 0 && i < n; i++) {
+                sqlite3_bind_text(s->ins, 1, a[i].id, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(s->ins, 2, (sqlite3_int64)now);
+                sqlite3_bind_text(s->ins, 3, a[i].source, -1, SQLITE_STATIC);
+                sqlite3_bind_blob(s->ins, 4, a[i].body, (int)a[i].body_len, SQLITE_STATIC);
+                r = step_done(s->ins);
+                if (r >= 0)
+                        added += (size_t)sqlite3_changes(s->db);
+        }
+        if (r >= 0)
+                r = exec(s, "COMMIT");
+        if (r < 0) {
+                exec(s, "ROLLBACK");
+                return r;
+        }
+        if (inserted)
+                *inserted = added;
+        return 0;
+}
+
+int fb_store_next_pending(struct fb_store *s, char *id, size_t id_len, struct fb_buf *body) {
+        int rc = sqlite3_step(s->next), r = 0;
+
+        if (rc == SQLITE_ROW) {
+                const char *i = (const char *)sqlite3_column_text(s->next, 0);
+
+                snprintf(id, id_len, "%s", i ? i : "");
+                fb_buf_reset(body);
+                fb_buf_put(body, sqlite3_column_blob(s->next, 1),
+                           (size_t)sqlite3_column_bytes(s->next, 1));
+                r = fb_buf_error(body) < 0 ? fb_buf_error(body) : 1;
+        } else if (rc != SQLITE_DONE)
+                r = err_of(rc);
+        sqlite3_reset(s->next);
+        return r;
+}
+
+int fb_store_batch_begin(struct fb_store *s) {
+        int r = exec(s, "BEGIN IMMEDIATE");
+
+        s->in_batch = r >= 0;
+        return r;
+}
+
+int fb_store_batch_end(struct fb_store *s) {
+        int r = 0;
+
+        if (!s->in_batch)
+                return 0;
+        s->in_batch = false;
+        r = exec(s, "COMMIT");
+        if (r < 0)
+                exec(s, "ROLLBACK");
+        return r;
+}
+
+int fb_store_finish(struct fb_store *s, const char *id, const char *status, const char *rule,
+                    const char *verdict, const char *report, const struct fb_response *resp) {
+        time_t now = time(NULL);
+        size_t i;
+        int r;
+
+        r = s->in_batch ? 0 : exec(s, "BEGIN IMMEDIATE");
+        for (i = 0; r >= 0 && resp && i < resp->n_actions; i++) {
+                const struct fb_response_action *x = &resp->actions[i];
+
+                sqlite3_bind_text(s->act, 1, id, -1, SQLITE_STATIC);
+                sqlite3_bind_text(s->act, 2, resp->target, -1, SQLITE_STATIC);
+                sqlite3_bind_text(s->act, 3, fb_action_to_string(x->action), -1, SQLITE_STATIC);
+                sqlite3_bind_text(s->act, 4, fb_act_result_to_string(x->result), -1, SQLITE_STATIC);
+                sqlite3_bind_int64(s->act, 5, (sqlite3_int64)now);
+                sqlite3_bind_int64(s->act, 6, (sqlite3_int64)x->duration_us);
+                sqlite3_bind_text(s->act, 7, x->detail, -1, SQLITE_STATIC);
+                r = step_done(s->act);
+        }
+        if (r >= 0) {
+                sqlite3_bind_text(s->fin, 1, status, -1, SQLITE_STATIC);
+                sqlite3_bind_int64(s->fin, 2, (sqlite3_int64)now);
+                sqlite3_bind_text(s->fin, 3, rule, -1, SQLITE_STATIC);
+                sqlite3_bind_text(s->fin, 4, verdict, -1, SQLITE_STATIC);
+                sqlite3_bind_text(s->fin, 5, report, -1, SQLITE_STATIC);
+                sqlite3_bind_text(s->fin, 6, id, -1, SQLITE_STATIC);
+                r = step_done(s->fin);
+        }
+        if (s->in_batch)
+                return r; /* committed, or rolled back, by fb_store_batch_end() */
+        if (r >= 0)
+                r = exec(s, "COMMIT");
+        if (r < 0)
+                exec(s, "ROLLBACK");
+        return r;
+}
+
+int fb_store_get_cursor(struct fb_store *s, const char *source, char *out, size_t len) {
+        sqlite3_stmt *st;
+        int rc, r;
+
+        rc = sqlite3_prepare_v2(s->db, "SELECT cursor FROM cursors WHERE source = ?", -1, &st,
+                                NULL);
+        if (rc != SQLITE_OK)
+                return err_of(rc);
+        sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
+                r = 1;
+        } else
+                r = rc == SQLITE_DONE ? 0 : err_of(rc);
+        sqlite3_finalize(st);
+        return r;
+}
+
+int fb_store_set_cursor(struct fb_store *s, const char *source, const char *cursor) {
+        sqlite3_stmt *st;
+        int rc;
+
+        rc = sqlite3_prepare_v2(s->db,
+                                "INSERT INTO cursors (source, cursor) VALUES (?, ?) "
+                                "ON CONFLICT(source) DO UPDATE SET cursor = excluded.cursor",
+                                -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return err_of(rc);
+        sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, cursor, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? 0 : err_of(rc);
+}
+
+int fb_store_counts(struct fb_store *s, uint64_t *pending, uint64_t *done, uint64_t *failed) {
+        sqlite3_stmt *st;
+        int rc;
+
+        *pending = *done = *failed = 0;
+        rc = sqlite3_prepare_v2(s->db, "SELECT status, count(*) FROM alerts GROUP BY status", -1,
+                                &st, NULL);
+        if (rc != SQLITE_OK)
+                return err_of(rc);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                const char *k = (const char *)sqlite3_column_text(st, 0);
+                uint64_t v = (uint64_t)sqlite3_column_int64(st, 1);
+
+                if (k && strcmp(k, "pending") == 0)
+                        *pending = v;
+                else if (k && strcmp(k, "done") == 0)
+                        *done = v;
+                else
+                        *failed += v;
+        }
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? 0 : err_of(rc);
+}
+
+static void jcol(struct fb_buf *b, sqlite3_stmt *st, int col) {
+        const char *v = (const char *)sqlite3_column_text(st, col);
+
+        if (v)
+                fb_json_str(b, v, (size_t)sqlite3_column_bytes(st, col));
+        else
+                fb_buf_puts(b, "null");
+}
+
+int fb_store_history(struct fb_store *s, int64_t since, struct fb_buf *out) {
+        sqlite3_stmt *st;
+        int rc;
+
+        rc = sqlite3_prepare_v2(s->db,
+                                "SELECT id, received, source, status, rule, verdict, report, "
+                                "(SELECT count(*) FROM actions WHERE alert_id = alerts.id) "
+                                "FROM alerts WHERE received >= ? ORDER BY seq",
+                                -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return err_of(rc);
+        sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                fb_buf_puts(out, "{\"id\":");
+                jcol(out, st, 0);
+                fb_buf_printf(out, ",\"received\":%lld,\"source\":",
+                              (long long)sqlite3_column_int64(st, 1));
+                jcol(out, st, 2);
+                fb_buf_puts(out, ",\"status\":");
+                jcol(out, st, 3);
+                fb_buf_puts(out, ",\"rule\":");
+                jcol(out, st, 4);
+                fb_buf_puts(out, ",\"verdict\":");
+                jcol(out, st, 5);
+                fb_buf_puts(out, ",\"report\":");
+                jcol(out, st, 6);
+                fb_buf_printf(out, ",\"actions\":%lld}\n", (long long)sqlite3_column_int64(st, 7));
+        }
+        sqlite3_finalize(st);
+        return rc == SQLITE_DONE ? fb_buf_error(out) : err_of(rc);
+}
+
+int fb_store_show(struct fb_store *s, const char *id, struct fb_buf *out) {
+        sqlite3_stmt *st;
+        bool found = false, first = true;
+        int rc;
+
+        rc = sqlite3_prepare_v2(s->db,
+                                "SELECT id, received, source, status, processed, rule, verdict, "
+                                "report, body FROM alerts WHERE id = ?",
+                                -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return err_of(rc);
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+                found = true;
+                fb_buf_puts(out, "{\"id\":");
+                jcol(out, st, 0);
+                fb_buf_printf(out, ",\"received\":%lld,\"source\":",
+                              (long long)sqlite3_column_int64(st, 1));
+                jcol(out, st, 2);
+                fb_buf_puts(out, ",\"status\":");
+                jcol(out, st, 3);
+                fb_buf_printf(out, ",\"processed\":%lld,\"rule\":",
+                              (long long)sqlite3_column_int64(st, 4));
+                jcol(out, st, 5);
+                fb_buf_puts(out, ",\"verdict\":");
+                jcol(out, st, 6);
+                fb_buf_puts(out, ",\"report\":");
+                jcol(out, st, 7);
+                /* the body as received, as a string: it is the attacker's bytes */
+                fb_buf_puts(out, ",\"body\":");
+                jcol(out, st, 8);
+                fb_buf_puts(out, ",\"actions\":[");
+        }
+        sqlite3_finalize(st);
+        if (!found)
+                return -ENOENT;
+        rc = sqlite3_prepare_v2(s->db,
+                                "SELECT container, action, result, time, duration_us, detail "
+                                "FROM actions WHERE alert_id = ? ORDER BY rowid",
+                                -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return err_of(rc);
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                fb_buf_puts(out, first ? "{\"container\":" : ",{\"container\":");
+                first = false;
+                jcol(out, st, 0);
+                fb_buf_puts(out, ",\"action\":");
+                jcol(out, st, 1);
+                fb_buf_puts(out, ",\"result\":");
+                jcol(out, st, 2);
+                fb_buf_printf(out, ",\"time\":%lld,\"duration_us\":%lld,\"detail\":",
+                              (long long)sqlite3_column_int64(st, 3),
+                              (long long)sqlite3_column_int64(st, 4));
+                jcol(out, st, 5);
+                fb_buf_putc(out, '}');
+        }
+        sqlite3_finalize(st);
+        fb_buf_puts(out, "]}\n");
+        return rc == SQLITE_DONE ? fb_buf_error(out) : err_of(rc);
+}

@@ -1,0 +1,126 @@
+/* test-store: the service's SQLite store on real files: dedup by id, order, exactly-once
+ * finish with actions, cursors, history/show, persistence across opens, schema versions. */
+#include <errno.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "firebreak/store.h"
+#include "test.h"
+
+static char dir[] = "/tmp/fb-test-store-XXXXXX", path[256];
+
+TEST(ingest_dedup_order) {
+        struct fb_store *s = NULL;
+        struct fb_store_alert a[] = {
+                { "a1", "http", "{\"x\":1}", 7 },
+                { "a2", "stdin", "{\"x\":2}", 7 },
+                { "a1", "http", "{\"x\":1}", 7 }, /* the same alert again */
+        };
+        struct fb_response resp = { .n_actions = 1, .target = "abc" };
+        struct fb_buf body, out;
+        uint64_t p, d, f;
+        size_t n = 99;
+        char id[64];
+        struct stat st;
+
+        CHECK_EQ(fb_store_open(path, &s), 0);
+        if (!s)
+                return;
+        CHECK_EQ(stat(path, &st), 0);
+        CHECK_EQ(st.st_mode & 0777, 0600);
+        CHECK_EQ(fb_store_ingest(s, a, 3, &n), 0);
+        CHECK_EQ(n, 2);
+        CHECK_EQ(fb_store_ingest(s, a, 2, &n), 0);
+        CHECK_EQ(n, 0);
+        fb_buf_init(&body, 1 << 20);
+        CHECK_EQ(fb_store_next_pending(s, id, sizeof(id), &body), 1);
+        CHECK_STR(id, "a1");
+        CHECK_STR(fb_buf_cstr(&body), "{\"x\":1}");
+        resp.actions[0] = (struct fb_response_action){ .action = FB_ACTION_PAUSE,
+                                                       .result = FB_ACT_DONE,
+                                                       .detail = "paused abc" };
+        CHECK_EQ(fb_store_finish(s, "a1", "done", "R", "malicious", "/r/a1.md", &resp), 0);
+        CHECK_EQ(fb_store_next_pending(s, id, sizeof(id), &body), 1);
+        CHECK_STR(id, "a2");
+        CHECK_EQ(fb_store_counts(s, &p, &d, &f), 0);
+        CHECK_EQ(p, 1);
+        CHECK_EQ(d, 1);
+        CHECK_EQ(fb_store_set_cursor(s, "journal", "s=1"), 0);
+        CHECK_EQ(fb_store_set_cursor(s, "journal", "s=2"), 0);
+        CHECK_EQ(fb_store_get_cursor(s, "journal", id, sizeof(id)), 1);
+        CHECK_STR(id, "s=2");
+        CHECK_EQ(fb_store_get_cursor(s, "http", id, sizeof(id)), 0);
+        fb_buf_init(&out, 1 << 20);
+        CHECK_EQ(fb_store_show(s, "a1", &out), 0);
+        CHECK_CONTAINS(fb_buf_cstr(&out), "\"status\":\"done\"");
+        CHECK_CONTAINS(fb_buf_cstr(&out), "\"action\":\"pause\",\"result\":\"done\"");
+        CHECK_CONTAINS(fb_buf_cstr(&out), "\"body\":\"{\\\"x\\\":1}\"");
+        fb_buf_reset(&out);
+        CHECK_EQ(fb_store_show(s, "nope", &out), -ENOENT);
+        fb_buf_reset(&out);
+        CHECK_EQ(fb_store_history(s, 0, &out), 0);
+        CHECK_CONTAINS(fb_buf_cstr(&out), "{\"id\":\"a1\"");
+        CHECK_CONTAINS(fb_buf_cstr(&out), "{\"id\":\"a2\"");
+        fb_store_close(s);
+        /* reopened: everything persisted, the pending one still pending */
+        s = NULL;
+        CHECK_EQ(fb_store_open(path, &s), 0);
+        if (s) {
+                CHECK_EQ(fb_store_next_pending(s, id, sizeof(id), &body), 1);
+                CHECK_STR(id, "a2");
+                CHECK_EQ(fb_store_finish(s, "a2", "failed", NULL, NULL, NULL, NULL), 0);
+                CHECK_EQ(fb_store_next_pending(s, id, sizeof(id), &body), 0);
+                fb_store_close(s);
+        }
+        fb_buf_free(&body);
+        fb_buf_free(&out);
+}
+
+TEST(schema_versions) {
+        char p2[300];
+        struct fb_store *s = NULL;
+        sqlite3 *db;
+
+        /* a file from a newer firebreak is refused, not rewritten */
+        snprintf(p2, sizeof(p2), "%s/newer.db", dir);
+        CHECK_EQ(sqlite3_open(p2, &db), SQLITE_OK);
+        CHECK_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+        sqlite3_close(db);
+        CHECK_EQ(fb_store_open(p2, &s), -EPROTO);
+        unlink(p2);
+        /* not a database */
+        snprintf(p2, sizeof(p2), "%s/junk.db", dir);
+        {
+                FILE *f = fopen(p2, "w");
+
+                fputs("this is not a database, just text that is long enough to matter......."
+                      "...................................................................",
+                      f);
+                fclose(f);
+        }
+        CHECK(fb_store_open(p2, &s) < 0);
+        unlink(p2);
+        /* a directory cannot hold a store */
+        CHECK(fb_store_open(dir, &s) < 0);
+}
+
+int main(void) {
+        int r;
+
+        if (!mkdtemp(dir))
+                return 1;
+        snprintf(path, sizeof(path), "%s/state.db", dir);
+        RUN(ingest_dedup_order);
+        RUN(schema_versions);
+        r = t_summary();
+        unlink(path);
+        snprintf(path, sizeof(path), "%s/state.db-wal", dir);
+        unlink(path);
+        snprintf(path, sizeof(path), "%s/state.db-shm", dir);
+        unlink(path);
+        rmdir(dir);
+        return r;
+}
