@@ -15,9 +15,9 @@ static char dir[] = "/tmp/fb-test-store-XXXXXX", path[256];
 TEST(ingest_dedup_order) {
         struct fb_store *s = NULL;
         struct fb_store_alert a[] = {
-                { "a1", "http", "{\"x\":1}", 7 },
-                { "a2", "stdin", "{\"x\":2}", 7 },
-                { "a1", "http", "{\"x\":1}", 7 }, /* the same alert again */
+                { "a1", "http", "{\"x\":1}", 7, false },
+                { "a2", "stdin", "{\"x\":2}", 7, false },
+                { "a1", "http", "{\"x\":1}", 7, false }, /* the same alert again */
         };
         struct fb_response resp = { .n_actions = 1, .target = "abc" };
         struct fb_buf body, out;
@@ -25,6 +25,7 @@ TEST(ingest_dedup_order) {
         size_t n = 99;
         char id[64];
         struct stat st;
+        int64_t seq = 0;
 
         CHECK_EQ(fb_store_open(path, &s), 0);
         if (!s)
@@ -36,15 +37,18 @@ TEST(ingest_dedup_order) {
         CHECK_EQ(fb_store_ingest(s, a, 2, &n), 0);
         CHECK_EQ(n, 0);
         fb_buf_init(&body, 1 << 20);
-        CHECK_EQ(fb_store_next_pending(s, id, sizeof(id), &body), 1);
+        CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), &body), 1);
         CHECK_STR(id, "a1");
         CHECK_STR(fb_buf_cstr(&body), "{\"x\":1}");
         resp.actions[0] = (struct fb_response_action){ .action = FB_ACTION_PAUSE,
                                                        .result = FB_ACT_DONE,
                                                        .detail = "paused abc" };
         CHECK_EQ(fb_store_finish(s, "a1", "done", "R", "malicious", "/r/a1.md", &resp), 0);
-        CHECK_EQ(fb_store_next_pending(s, id, sizeof(id), &body), 1);
+        seq = 0;
+        CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), &body), 1);
         CHECK_STR(id, "a2");
+        /* after a2 nothing is pending */
+        CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), &body), 0);
         CHECK_EQ(fb_store_counts(s, &p, &d, &f), 0);
         CHECK_EQ(p, 1);
         CHECK_EQ(d, 1);
@@ -69,10 +73,12 @@ TEST(ingest_dedup_order) {
         s = NULL;
         CHECK_EQ(fb_store_open(path, &s), 0);
         if (s) {
-                CHECK_EQ(fb_store_next_pending(s, id, sizeof(id), &body), 1);
+                seq = 0;
+                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), &body), 1);
                 CHECK_STR(id, "a2");
                 CHECK_EQ(fb_store_finish(s, "a2", "failed", NULL, NULL, NULL, NULL), 0);
-                CHECK_EQ(fb_store_next_pending(s, id, sizeof(id), &body), 0);
+                seq = 0;
+                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), &body), 0);
                 fb_store_close(s);
         }
         fb_buf_free(&body);

@@ -28,15 +28,19 @@ struct fb_store_alert {
         const char *source; /* "http", "journal", "stdin", ... */
         const char *body;   /* the alert as received (JSON) */
         size_t body_len;
+        bool duplicate; /* set by fb_store_ingest(): the id was already stored */
 };
 
 /* Commits alerts in one transaction (group commit). Duplicates (same id) are skipped.
- * *inserted (may be NULL) receives how many were new. Returns 0 or -errno. */
-int fb_store_ingest(struct fb_store *s, const struct fb_store_alert *a, size_t n, size_t *inserted);
+ * *inserted (may be NULL) receives how many were new, and each duplicate is marked. Returns 0
+ * or -errno. */
+int fb_store_ingest(struct fb_store *s, struct fb_store_alert *a, size_t n, size_t *inserted);
 
-/* The oldest pending alert: its id and body, copied into the buffers. Returns 1 when one was
- * found, 0 when none is pending, or -errno. */
-int fb_store_next_pending(struct fb_store *s, char *id, size_t id_len, struct fb_buf *body);
+/* The oldest pending alert after *seq (0: from the start): its id and body, copied into the
+ * buffers, and its sequence number in *seq. Returns 1 when one was found, 0 when none is
+ * pending, or -errno. */
+int fb_store_next_pending(struct fb_store *s, int64_t *seq, char *id, size_t id_len,
+                          struct fb_buf *body);
 
 /* Marks an alert processed, with what the responder did and where its report went, in one
  * transaction. status is "done" or "failed" (the alert could not be processed). */
@@ -48,6 +52,7 @@ int fb_store_finish(struct fb_store *s, const char *id, const char *status, cons
  * actions are idempotent. */
 int fb_store_batch_begin(struct fb_store *s);
 int fb_store_batch_end(struct fb_store *s);
+void fb_store_batch_abort(struct fb_store *s);
 
 /* A cursor per source (the journal's), saved with the alerts it covers or on its own. */
 int fb_store_get_cursor(struct fb_store *s, const char *source, char *out, size_t len);

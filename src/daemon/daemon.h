@@ -26,12 +26,20 @@ struct fb_metrics {
 
 enum { SRC_HTTP, SRC_STREAM, SRC_JOURNAL };
 
+struct fb_done;
+
 struct fb_serve {
         struct fb_serve_config cfg;
         sd_event *event;
         struct fb_store *store;  /* the pipeline's connection (event loop thread) */
-        struct fb_store *ingest; /* sources' connection, under ingest_lock */
+        struct fb_store *ingest; /* the committer thread's connection */
+        /* group commit: sources queue alerts and wait; the committer commits each queue in one
+         * transaction and wakes them */
         pthread_mutex_t ingest_lock;
+        pthread_cond_t ingest_cond, ingest_done;
+        struct ingest_item *queue;
+        pthread_t committer;
+        bool committer_started, stopping;
         int wake_fd; /* eventfd: an alert was committed */
         sd_event_source *wake_src, *defer_src;
         struct fb_kb *kb;
@@ -44,6 +52,7 @@ struct fb_serve {
         struct fb_buf body, out;
         struct fb_metrics m;
         struct fb_http_source *http;
+        struct fb_done *done; /* the current batch, recorded at its end */
         bool draining;
 };
 

@@ -26,7 +26,7 @@
 #define FB_SYSCONFDIR "/etc"
 #endif
 
-#define BATCH 64 /* alerts per loop iteration, so signals and sources stay served */
+#define BATCH 16 /* alerts per loop iteration and per commit; signals and sources stay served */
 
 FB_DEFINE_CLEANUP(struct fb_yaml_doc *, fb_yaml_free)
 
@@ -155,14 +155,70 @@ int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *
 
 /* ---- ingest -------------------------------------------------------------------------------- */
 
+struct ingest_item {
+        struct fb_store_alert a;
+        char id[FB_ALERT_ID_MAX + 1];
+        int result; /* 1 while queued */
+        struct ingest_item *next;
+};
+
+/* Group commit: one transaction (one fsync) for everything queued while the last one ran. */
+static void *committer(void *u) {
+        struct fb_serve *s = u;
+        struct fb_store_alert *batch = NULL;
+        size_t cap = 0;
+
+        pthread_mutex_lock(&s->ingest_lock);
+        for (;;) {
+                struct ingest_item *q, *it;
+                size_t n = 0, i;
+                uint64_t one = 1;
+                int r;
+
+                while (!s->queue && !s->stopping)
+                        pthread_cond_wait(&s->ingest_cond, &s->ingest_lock);
+                if (!s->queue)
+                        break;
+                q = s->queue;
+                s->queue = NULL;
+                pthread_mutex_unlock(&s->ingest_lock);
+                for (it = q; it; it = it->next)
+                        n++;
+                if (n > cap) {
+                        struct fb_store_alert *b = realloc(batch, n * sizeof(*b));
+
+                        if (b) {
+                                batch = b;
+                                cap = n;
+                        }
+                }
+                if (n > cap)
+                        r = -ENOMEM;
+                else {
+                        for (i = 0, it = q; it; it = it->next)
+                                batch[i++] = it->a;
+                        r = fb_store_ingest(s->ingest, batch, n, NULL);
+                }
+                if (r >= 0 && write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+                        r = -errno;
+                pthread_mutex_lock(&s->ingest_lock);
+                for (i = 0, it = q; it; it = it->next, i++) {
+                        it->a.duplicate = r >= 0 && batch[i].duplicate;
+                        it->result = r;
+                }
+                pthread_cond_broadcast(&s->ingest_done);
+        }
+        pthread_mutex_unlock(&s->ingest_lock);
+        free(batch);
+        return NULL;
+}
+
 int fb_serve_ingest(struct fb_serve *s, int source, const char *data, size_t len, char *id,
                     size_t id_len, bool *dup, char *err, size_t err_len) {
         static const char *const names[] = { "http", "stdin", "journal" };
         struct fb_alert_error aerr;
         struct fb_alert *a = NULL;
-        struct fb_store_alert sa;
-        size_t added = 0;
-        uint64_t one = 1;
+        struct ingest_item it = { .result = 1 };
         int r;
 
         r = fb_alert_new(&a);
@@ -175,23 +231,28 @@ int fb_serve_ingest(struct fb_serve *s, int source, const char *data, size_t len
                 fb_alert_free(a);
                 return -EINVAL;
         }
-        snprintf(id, id_len, "%s", a->id);
-        sa = (struct fb_store_alert){
-                .id = a->id, .source = names[source], .body = data, .body_len = len
+        snprintf(it.id, sizeof(it.id), "%s", a->id);
+        fb_alert_free(a);
+        snprintf(id, id_len, "%s", it.id);
+        it.a = (struct fb_store_alert){
+                .id = it.id, .source = names[source], .body = data, .body_len = len
         };
         pthread_mutex_lock(&s->ingest_lock);
-        r = fb_store_ingest(s->ingest, &sa, 1, &added);
+        it.next = s->queue;
+        /* the item lives on this stack until the committer has set its result, and this
+         * function does not return before that */
+        // cppcheck-suppress autoVariables
+        s->queue = &it;
+        pthread_cond_signal(&s->ingest_cond);
+        while (it.result == 1)
+                pthread_cond_wait(&s->ingest_done, &s->ingest_lock);
         pthread_mutex_unlock(&s->ingest_lock);
-        fb_alert_free(a);
-        if (r < 0) {
-                snprintf(err, err_len, "the store could not commit it: %s", strerror(-r));
-                return r;
+        if (it.result < 0) {
+                snprintf(err, err_len, "the store could not commit it: %s", strerror(-it.result));
+                return it.result;
         }
-        *dup = added == 0;
+        *dup = it.a.duplicate;
         atomic_fetch_add(&s->m.received[source], 1);
-        /* wake the pipeline; the eventfd counter absorbs bursts */
-        if (write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
-                return -errno;
         return 0;
 }
 
@@ -225,8 +286,32 @@ static void status_line(struct fb_serve *s) {
                    s->cfg.dry_run ? " (dry-run)" : "");
 }
 
-/* One pending alert through triage, policy, actions, report; then done in the store. */
-static int process_one(struct fb_serve *s, const char *id) {
+/* What the store records for a processed alert, kept until the batch commits. */
+struct fb_done {
+        char id[FB_ALERT_ID_MAX + 1];
+        const char *status, *verdict;
+        char rule[FB_ALERT_MAX_NAME_LEN + 1];
+        char report[2100];
+        bool has_response;
+        struct fb_response response;
+};
+
+static int record(struct fb_done *d, const char *id, const char *status, const char *rule,
+                  const char *verdict, const char *report, const struct fb_response *resp) {
+        snprintf(d->id, sizeof(d->id), "%s", id);
+        d->status = status;
+        d->verdict = verdict;
+        snprintf(d->rule, sizeof(d->rule), "%s", rule ? rule : "");
+        snprintf(d->report, sizeof(d->report), "%s", report ? report : "");
+        d->has_response = resp != NULL;
+        if (resp)
+                d->response = *resp;
+        return 0;
+}
+
+/* One pending alert through triage, policy, actions, report; recorded in d for the batch's
+ * commit. */
+static int process_one(struct fb_serve *s, const char *id, struct fb_done *d) {
         struct fb_alert_error aerr;
         char name[FB_ALERT_ID_MAX + 8], report[2100];
         int r;
@@ -235,7 +320,7 @@ static int process_one(struct fb_serve *s, const char *id) {
         if (r < 0) {
                 log_error("alert %s: stored, but no longer parses: %s", id, aerr.text);
                 atomic_fetch_add(&s->m.failed, 1);
-                return fb_store_finish(s->store, id, "failed", NULL, NULL, NULL, NULL);
+                return record(d, id, "failed", NULL, NULL, NULL, NULL);
         }
         r = fb_triage(s->kb, s->alert, &s->report);
         if (r >= 0)
@@ -269,24 +354,42 @@ static int process_one(struct fb_serve *s, const char *id) {
                                        fb_verdict_to_string(s->report.verdict), NULL, &s->response);
         }
         atomic_fetch_add(&s->m.processed, 1);
-        return fb_store_finish(s->store, id, "done", s->alert->rule,
-                               fb_verdict_to_string(s->report.verdict), report, &s->response);
+        return record(d, id, "done", s->alert->rule, fb_verdict_to_string(s->report.verdict),
+                      report, &s->response);
 }
 
+/* Processes up to BATCH pending alerts, then records them all in one short transaction: the
+ * write lock is held for the commit only, never while alerts are processed, so ingest's
+ * commits do not wait behind the pipeline. A crash before the commit replays the batch. */
 static int run_batch(sd_event_source *es, void *u) {
         struct fb_serve *s = u;
         char id[FB_ALERT_ID_MAX + 1];
-        int i, r = 0;
+        int64_t seq = 0;
+        size_t i, n = 0;
+        int r = 0;
 
-        r = fb_store_batch_begin(s->store);
-        for (i = 0; r >= 0 && i < BATCH && !s->draining; i++) {
-                r = fb_store_next_pending(s->store, id, sizeof(id), &s->body);
+        while (n < BATCH && !s->draining) {
+                r = fb_store_next_pending(s->store, &seq, id, sizeof(id), &s->body);
                 if (r <= 0)
                         break;
-                r = process_one(s, id);
+                r = process_one(s, id, &s->done[n]);
+                if (r < 0)
+                        break;
+                n++;
         }
-        if (r >= 0)
+        if (r >= 0 && n)
+                r = fb_store_batch_begin(s->store);
+        for (i = 0; r >= 0 && i < n; i++) {
+                const struct fb_done *d = &s->done[i];
+
+                r = fb_store_finish(s->store, d->id, d->status, d->rule[0] ? d->rule : NULL,
+                                    d->verdict, d->report[0] ? d->report : NULL,
+                                    d->has_response ? &d->response : NULL);
+        }
+        if (n && r >= 0)
                 r = fb_store_batch_end(s->store);
+        else if (n)
+                fb_store_batch_abort(s->store);
         if (r < 0) {
                 log_error_errno(r, "the store could not record the processed alerts: %m; "
                                    "stopping (they stay pending)");
@@ -295,7 +398,7 @@ static int run_batch(sd_event_source *es, void *u) {
         status_line(s);
         /* more waiting: come back after the other event sources had their turn */
         return sd_event_source_set_enabled(
-                s->defer_src, i == BATCH && !s->draining ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+                s->defer_src, n == BATCH && !s->draining ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
 }
 
 static int on_wake(sd_event_source *es, int fd, uint32_t revents, void *u) {
@@ -454,11 +557,19 @@ static int setup(struct fb_serve *s) {
         fb_report_init(&s->report);
         fb_buf_init(&s->body, FB_ALERT_MAX_BYTES + 1);
         fb_buf_init(&s->out, FB_REPORT_MAX_BYTES);
-        return 0;
+        s->done = calloc(BATCH, sizeof(*s->done));
+        return s->done ? 0 : -ENOMEM;
 }
 
 static void teardown(struct fb_serve *s) {
-        fb_http_source_stop(s->http);
+        fb_http_source_stop(s->http); /* no more ingest callers */
+        if (s->committer_started) {
+                pthread_mutex_lock(&s->ingest_lock);
+                s->stopping = true;
+                pthread_cond_broadcast(&s->ingest_cond);
+                pthread_mutex_unlock(&s->ingest_lock);
+                pthread_join(s->committer, NULL);
+        }
         sd_event_source_unref(s->wake_src);
         sd_event_source_unref(s->defer_src);
         sd_event_unref(s->event);
@@ -472,8 +583,11 @@ static void teardown(struct fb_serve *s) {
         fb_report_done(&s->report);
         fb_buf_free(&s->body);
         fb_buf_free(&s->out);
+        free(s->done);
         fb_store_close(s->ingest);
         fb_store_close(s->store);
+        pthread_cond_destroy(&s->ingest_cond);
+        pthread_cond_destroy(&s->ingest_done);
         pthread_mutex_destroy(&s->ingest_lock);
 }
 
@@ -483,6 +597,8 @@ int fb_serve_run(const struct fb_serve_config *c) {
         int r, rc = 0;
 
         pthread_mutex_init(&s.ingest_lock, NULL);
+        pthread_cond_init(&s.ingest_cond, NULL);
+        pthread_cond_init(&s.ingest_done, NULL);
         sigemptyset(&ss);
         sigaddset(&ss, SIGTERM);
         sigaddset(&ss, SIGINT);
@@ -493,6 +609,10 @@ int fb_serve_run(const struct fb_serve_config *c) {
         if (r >= 0) {
                 s.wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
                 r = s.wake_fd < 0 ? -errno : sd_event_default(&s.event);
+        }
+        if (r >= 0) {
+                r = -pthread_create(&s.committer, NULL, committer, &s);
+                s.committer_started = r == 0;
         }
         if (r >= 0)
                 r = sd_event_add_io(s.event, &s.wake_src, s.wake_fd, EPOLLIN, on_wake, &s);

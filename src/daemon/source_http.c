@@ -19,6 +19,10 @@
 #include "firebreak/log.h"
 #include "firebreak/strutil.h"
 
+/* A thread per connection: a request waits for its group commit without holding up the
+ * others, which is what lets commits group */
+#define FLAGS (MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG)
+
 struct fb_http_source {
         struct MHD_Daemon *d;
         struct fb_serve *s;
@@ -201,14 +205,12 @@ int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret) {
         }
         /* socket activation (firebreak.socket) hands the listener over */
         if (nfds >= 1)
-                h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
-                                        NULL, NULL, handler, h, MHD_OPTION_LISTEN_SOCKET,
+                h->d = MHD_start_daemon(FLAGS, 0, NULL, NULL, handler, h, MHD_OPTION_LISTEN_SOCKET,
                                         SD_LISTEN_FDS_START, MHD_OPTION_NOTIFY_COMPLETED, completed,
                                         NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
                                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
         else
-                h->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0,
-                                        NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, &sa,
+                h->d = MHD_start_daemon(FLAGS, 0, NULL, NULL, handler, h, MHD_OPTION_SOCK_ADDR, &sa,
                                         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
                                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
                                         MHD_OPTION_CONNECTION_LIMIT, (unsigned)256, MHD_OPTION_END);
