@@ -41,7 +41,7 @@ struct fb_serve {
         pthread_t committer;
         bool committer_started, stopping;
         int wake_fd; /* eventfd: an alert was committed */
-        sd_event_source *wake_src, *defer_src;
+        sd_event_source *wake_src, *defer_src, *retry_src;
         struct fb_kb *kb;
         struct fb_policy *policy;
         struct fb_engine *engine;

@@ -358,6 +358,12 @@ static int process_one(struct fb_serve *s, const char *id, struct fb_done *d) {
                       report, &s->response);
 }
 
+static int run_batch(sd_event_source *es, void *u);
+
+static int retry(sd_event_source *es, uint64_t usec, void *u) {
+        return run_batch(es, u);
+}
+
 /* Processes up to BATCH pending alerts, then records them all in one short transaction: the
  * write lock is held for the commit only, never while alerts are processed, so ingest's
  * commits do not wait behind the pipeline. A crash before the commit replays the batch. */
@@ -391,9 +397,15 @@ static int run_batch(sd_event_source *es, void *u) {
         else if (n)
                 fb_store_batch_abort(s->store);
         if (r < 0) {
-                log_error_errno(r, "the store could not record the processed alerts: %m; "
-                                   "stopping (they stay pending)");
-                return sd_event_exit(s->event, 1);
+                /* a full or read-only disk: the batch stays pending and is tried again (its
+                 * actions are idempotent); the service keeps answering meanwhile */
+                log_error_errno(r, "the store could not record the processed alerts: %m; they "
+                                   "stay pending, retrying in 1 s");
+                if (!s->retry_src)
+                        return sd_event_add_time_relative(s->event, &s->retry_src, CLOCK_MONOTONIC,
+                                                          1000000, 0, retry, s);
+                r = sd_event_source_set_time_relative(s->retry_src, 1000000);
+                return r < 0 ? r : sd_event_source_set_enabled(s->retry_src, SD_EVENT_ONESHOT);
         }
         status_line(s);
         /* more waiting: come back after the other event sources had their turn */
@@ -572,6 +584,7 @@ static void teardown(struct fb_serve *s) {
         }
         sd_event_source_unref(s->wake_src);
         sd_event_source_unref(s->defer_src);
+        sd_event_source_unref(s->retry_src);
         sd_event_unref(s->event);
         if (s->wake_fd >= 0)
                 close(s->wake_fd);
