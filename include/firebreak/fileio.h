@@ -28,6 +28,8 @@ int fb_write_file_atomic(const char *dir, const char *name, const void *data, si
  * loss the file may be missing (for files that can be rebuilt, such as service reports). */
 int fb_write_file_replace(const char *dir, const char *name, const void *data, size_t len,
                           unsigned mode, bool sync);
+/* fb_write_file_atomic() for a path: its directory (made if missing, mode 0755) and name. */
+int fb_write_path_atomic(const char *path, const void *data, size_t len, unsigned mode);
 int fb_mkdir_p(const char *path, unsigned mode);
 
 /* Reads a small file holding one decimal integer (a /proc/sys value), trailing whitespace

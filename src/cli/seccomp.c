@@ -138,20 +138,6 @@ static const char *verdict_text(enum fb_memfd_verdict v) {
         }
 }
 
-/* Writes path atomically (a temporary file in its directory, then rename). */
-static int write_out(const char *path, const char *data, size_t len) {
-        char dir[4096];
-        const char *slash = strrchr(path, '/');
-
-        if (!slash)
-                return fb_write_file_atomic(".", path, data, len, 0644);
-        if ((size_t)(slash - path) >= sizeof(dir))
-                return -ENAMETOOLONG;
-        memcpy(dir, path, (size_t)(slash - path));
-        dir[slash - path] = '\0';
-        return fb_write_file_atomic(slash == path ? "/" : dir, slash + 1, data, len, 0644);
-}
-
 static int verb_generate(const char *base_path, const char *mode, const char *format,
                          const char *out) {
         _cleanup_free_ char *base = NULL;
@@ -187,7 +173,7 @@ static int verb_generate(const char *base_path, const char *mode, const char *fo
                 if (strcmp(out, "-") == 0)
                         r = fb_write_all(STDOUT_FILENO, b.data, b.len);
                 else
-                        r = write_out(out, b.data, b.len);
+                        r = fb_write_path_atomic(out, b.data, b.len, 0644);
         }
         fb_buf_free(&b);
         if (r < 0) {

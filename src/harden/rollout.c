@@ -352,19 +352,6 @@ int fb_harden_plan(const struct fb_harden_config *c, FILE *out) {
 
 /* ---- apply / rollback --------------------------------------------------------------------- */
 
-static int split_write(const char *path, const char *data, size_t len, unsigned mode) {
-        char dir[4096];
-        const char *slash = strrchr(path, '/');
-
-        if (!slash || (size_t)(slash - path) >= sizeof(dir))
-                return -EINVAL;
-        memcpy(dir, path, (size_t)(slash - path));
-        dir[slash - path] = '\0';
-        if (dir[0] && fb_mkdir_p(dir, 0755) < 0)
-                return -errno;
-        return fb_write_file_atomic(dir[0] ? dir : "/", slash + 1, data, len, mode);
-}
-
 static int wait_engine(struct fb_engine *e, unsigned seconds) {
         struct fb_buf b;
         unsigned i;
@@ -475,7 +462,7 @@ int fb_harden_apply(const struct fb_harden_config *c, FILE *out) {
         fb_buf_init(&prof, 2 * FB_PROFILE_MAX_BYTES);
         r = fb_profile_generate(NULL, 0, c->mode, FB_PROFILE_DOCKER, &prof, err, sizeof(err));
         if (r >= 0)
-                r = split_write(f.profile_path, prof.data, prof.len, 0644);
+                r = fb_write_path_atomic(f.profile_path, prof.data, prof.len, 0644);
         if (r >= 0 && c->kubernetes) {
                 char kpath[4096];
 
@@ -485,7 +472,7 @@ int fb_harden_apply(const struct fb_harden_config *c, FILE *out) {
                          c->mode == FB_PROFILE_STRICT ? "strict" : "compat");
                 r = fb_profile_generate(NULL, 0, c->mode, FB_PROFILE_OCI, &prof, err, sizeof(err));
                 if (r >= 0)
-                        r = split_write(kpath, prof.data, prof.len, 0644);
+                        r = fb_write_path_atomic(kpath, prof.data, prof.len, 0644);
                 if (r >= 0)
                         fprintf(out,
                                 "wrote %s; in a pod:\n"
@@ -515,7 +502,7 @@ int fb_harden_apply(const struct fb_harden_config *c, FILE *out) {
         snprintf(backup, sizeof(backup), "%s" BACKUP_SUFFIX, f.daemon_json);
         if (access(backup, F_OK) != 0) {
                 /* an empty backup records that there was no daemon.json */
-                r = split_write(backup, exists ? orig : "", exists ? olen : 0, 0600);
+                r = fb_write_path_atomic(backup, exists ? orig : "", exists ? olen : 0, 0600);
                 if (r < 0) {
                         json_decref(dj);
                         fprintf(out, "%s: %s\n", backup, strerror(-r));
@@ -528,8 +515,9 @@ int fb_harden_apply(const struct fb_harden_config *c, FILE *out) {
         json_decref(dj);
         if (!text)
                 return EXIT_OUTPUT;
-        r = split_write(f.daemon_json, text, strlen(text),
-                        exists && stat(f.daemon_json, &st) == 0 ? st.st_mode & 0777 : 0644);
+        r = fb_write_path_atomic(f.daemon_json, text, strlen(text),
+                                 exists && stat(f.daemon_json, &st) == 0 ? st.st_mode & 0777
+                                                                         : 0644);
         if (r < 0) {
                 fprintf(out, "%s: %s\n", f.daemon_json, strerror(-r));
                 return EXIT_OUTPUT;
@@ -569,7 +557,7 @@ int fb_harden_rollback(const struct fb_harden_config *c, FILE *out) {
                 fprintf(out, "dry run: nothing was changed; run again with --yes\n");
                 return EXIT_OK;
         }
-        r = len ? split_write(f.daemon_json, orig, len, 0644)
+        r = len ? fb_write_path_atomic(f.daemon_json, orig, len, 0644)
                 : (unlink(f.daemon_json) < 0 && errno != ENOENT ? -errno : 0);
         if (r >= 0 && unlink(backup) < 0)
                 r = -errno;

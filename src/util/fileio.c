@@ -119,6 +119,23 @@ int fb_write_file_replace(const char *dir, const char *name, const void *data, s
         return r;
 }
 
+int fb_write_path_atomic(const char *path, const void *data, size_t len, unsigned mode) {
+        char dir[PATH_MAX];
+        const char *slash = strrchr(path, '/');
+        int r;
+
+        if (!slash)
+                return fb_write_file_atomic(".", path, data, len, mode);
+        if ((size_t)(slash - path) >= sizeof(dir))
+                return -ENAMETOOLONG;
+        memcpy(dir, path, (size_t)(slash - path));
+        dir[slash - path] = '\0';
+        if (slash == path)
+                return fb_write_file_atomic("/", slash + 1, data, len, mode);
+        r = fb_mkdir_p(dir, 0755);
+        return r < 0 ? r : fb_write_file_atomic(dir, slash + 1, data, len, mode);
+}
+
 int fb_mkdir_p(const char *path, unsigned mode) {
         char p[PATH_MAX];
         size_t i, len = strlen(path);
