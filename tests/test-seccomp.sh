@@ -49,6 +49,13 @@ if [ $rc -eq 2 ] && grep -q 'syscalls\[0\].action must be a known' "$W/err"; the
         ok "check: an invalid profile is refused (exit 2) with the entry named"
 else bad "check invalid" "exit $rc" "$(cat "$W/err")"; fi
 
+# a syscall name from the file reaches the terminal escaped
+printf '{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read","\\u001b[31mnope"],"action":"SCMP_ACT_ALLOW"}]}' > "$W/esc.json"
+"$FB" seccomp check "$W/esc.json" > "$W/out" 2>&1
+if grep -q 'does not know.*\\x1b\[31mnope' "$W/out" && ! grep -q "$(printf '\033')" "$W/out"; then
+        ok "check: an unknown syscall name is listed escaped"
+else bad "unknown name escaping" "$(cat -v "$W/out")"; fi
+
 # the naive fix: Docker's default with a deny rule appended
 python3 - "$W/naive.json" <<'PY'
 import json, sys

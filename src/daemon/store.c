@@ -388,12 +388,32 @@ static void jcol(struct fb_buf *b, sqlite3_stmt *st, int col) {
                 fb_buf_puts(b, "null");
 }
 
+/* The columns history and show share, selected first and in this order. */
+#define ALERT_COLUMNS "id, received, source, status, processed, rule, verdict, report"
+
+/* {"id":...,"report":... for one row of ALERT_COLUMNS; the caller closes the object. */
+static void alert_row(struct fb_buf *out, sqlite3_stmt *st) {
+        fb_buf_puts(out, "{\"id\":");
+        jcol(out, st, 0);
+        fb_buf_printf(out,
+                      ",\"received\":%lld,\"source\":", (long long)sqlite3_column_int64(st, 1));
+        jcol(out, st, 2);
+        fb_buf_puts(out, ",\"status\":");
+        jcol(out, st, 3);
+        fb_buf_printf(out, ",\"processed\":%lld,\"rule\":", (long long)sqlite3_column_int64(st, 4));
+        jcol(out, st, 5);
+        fb_buf_puts(out, ",\"verdict\":");
+        jcol(out, st, 6);
+        fb_buf_puts(out, ",\"report\":");
+        jcol(out, st, 7);
+}
+
 int fb_store_history(struct fb_store *s, int64_t since, struct fb_buf *out) {
         sqlite3_stmt *st;
         int rc;
 
         rc = sqlite3_prepare_v2(s->db,
-                                "SELECT id, received, source, status, rule, verdict, report, "
+                                "SELECT " ALERT_COLUMNS ", "
                                 "(SELECT count(*) FROM actions WHERE alert_id = alerts.id) "
                                 "FROM alerts WHERE received >= ? ORDER BY seq",
                                 -1, &st, NULL);
@@ -401,20 +421,8 @@ int fb_store_history(struct fb_store *s, int64_t since, struct fb_buf *out) {
                 return err_of(rc);
         sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                fb_buf_puts(out, "{\"id\":");
-                jcol(out, st, 0);
-                fb_buf_printf(out, ",\"received\":%lld,\"source\":",
-                              (long long)sqlite3_column_int64(st, 1));
-                jcol(out, st, 2);
-                fb_buf_puts(out, ",\"status\":");
-                jcol(out, st, 3);
-                fb_buf_puts(out, ",\"rule\":");
-                jcol(out, st, 4);
-                fb_buf_puts(out, ",\"verdict\":");
-                jcol(out, st, 5);
-                fb_buf_puts(out, ",\"report\":");
-                jcol(out, st, 6);
-                fb_buf_printf(out, ",\"actions\":%lld}\n", (long long)sqlite3_column_int64(st, 7));
+                alert_row(out, st);
+                fb_buf_printf(out, ",\"actions\":%lld}\n", (long long)sqlite3_column_int64(st, 8));
         }
         sqlite3_finalize(st);
         return rc == SQLITE_DONE ? fb_buf_error(out) : err_of(rc);
@@ -425,29 +433,14 @@ int fb_store_show(struct fb_store *s, const char *id, struct fb_buf *out) {
         bool found = false, first = true;
         int rc;
 
-        rc = sqlite3_prepare_v2(s->db,
-                                "SELECT id, received, source, status, processed, rule, verdict, "
-                                "report, body FROM alerts WHERE id = ?",
+        rc = sqlite3_prepare_v2(s->db, "SELECT " ALERT_COLUMNS ", body FROM alerts WHERE id = ?",
                                 -1, &st, NULL);
         if (rc != SQLITE_OK)
                 return err_of(rc);
         sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
         if (sqlite3_step(st) == SQLITE_ROW) {
                 found = true;
-                fb_buf_puts(out, "{\"id\":");
-                jcol(out, st, 0);
-                fb_buf_printf(out, ",\"received\":%lld,\"source\":",
-                              (long long)sqlite3_column_int64(st, 1));
-                jcol(out, st, 2);
-                fb_buf_puts(out, ",\"status\":");
-                jcol(out, st, 3);
-                fb_buf_printf(out, ",\"processed\":%lld,\"rule\":",
-                              (long long)sqlite3_column_int64(st, 4));
-                jcol(out, st, 5);
-                fb_buf_puts(out, ",\"verdict\":");
-                jcol(out, st, 6);
-                fb_buf_puts(out, ",\"report\":");
-                jcol(out, st, 7);
+                alert_row(out, st);
                 /* the body as received, as a string: it is the attacker's bytes */
                 fb_buf_puts(out, ",\"body\":");
                 jcol(out, st, 8);

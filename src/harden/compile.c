@@ -17,6 +17,7 @@
 
 #include "firebreak/cleanup.h"
 #include "firebreak/fileio.h"
+#include "firebreak/strutil.h"
 
 struct fb_seccomp_filter {
         scmp_filter_ctx ctx;
@@ -194,9 +195,13 @@ int fb_seccomp_compile(const struct fb_seccomp_profile *p, struct fb_seccomp_fil
                         int nr = seccomp_syscall_resolve_name(r->names[j]);
 
                         if (nr == __NR_SCMP_ERROR) {
-                                if (unknown)
-                                        fb_buf_printf(unknown, "%s%s", unknown->len ? ", " : "",
-                                                      r->names[j]);
+                                if (unknown) {
+                                        /* the profile's text: escaped for the terminal */
+                                        if (unknown->len)
+                                                fb_buf_puts(unknown, ", ");
+                                        fb_escape_display(unknown, r->names[j],
+                                                          strlen(r->names[j]));
+                                }
                                 continue;
                         }
                         if (act == def)

@@ -592,9 +592,15 @@ int fb_harden_verify(const struct fb_harden_config *c, FILE *out) {
         fb_buf_init(&logs, 1 << 20);
         r = fb_engine_run(c->engine, &spec, &code, &logs);
         if (r < 0) {
-                fprintf(out, "canary: could not run it: %s%s%s\n", strerror(-r),
-                        *fb_engine_last_error(c->engine) ? ": " : "",
-                        fb_engine_last_error(c->engine));
+                struct fb_buf m;
+
+                /* the engine's message can quote the image name: escaped */
+                fb_buf_init(&m, 4096);
+                fb_escape_display(&m, fb_engine_last_error(c->engine),
+                                  strlen(fb_engine_last_error(c->engine)));
+                fprintf(out, "canary: could not run it: %s%s%s\n", strerror(-r), m.len ? ": " : "",
+                        fb_buf_cstr(&m) ? fb_buf_cstr(&m) : "");
+                fb_buf_free(&m);
                 fb_buf_free(&logs);
                 return EXIT_ENGINE;
         }
