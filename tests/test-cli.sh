@@ -79,6 +79,15 @@ rc=$(cat "$T/rc")
 if [ "$rc" -eq 141 ] || [ "$rc" -eq 3 ]; then ok "closed stdout ends cleanly ($rc)"; else
         bad "closed stdout ends cleanly" "exit $rc"; fi
 
+# serve's configuration: errors name the line and column, and the service does not start
+printf 'sources:\n  journal:\n    units: [falco]\n' >"$T/units.yaml"
+expect "serve: a journal unit name without a type is a config error" 2 "$FB" serve -c "$T/units.yaml"
+contains "serve: the error names where" "$T/err" "units.yaml:3:13: units[0]: not a unit name"
+printf 'sources:\n  journal:\n    units: []\n' >"$T/units.yaml"
+expect "serve: an empty unit list is a config error" 2 "$FB" serve -c "$T/units.yaml"
+printf 'sources:\n  journal:\n    unit: falco.service\n' >"$T/units.yaml"
+expect "serve: an unknown journal key is a config error" 2 "$FB" serve -c "$T/units.yaml"
+contains "serve: the unknown key is named" "$T/err" "unit"
 # evidence verify: usage errors and an unreadable bundle are exit 2
 expect "evidence --help" 0 "$FB" evidence --help
 contains "evidence help documents exit status" "$T/out" "Exit status"

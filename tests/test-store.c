@@ -15,9 +15,9 @@ static char dir[] = "/tmp/fb-test-store-XXXXXX", path[256];
 TEST(ingest_dedup_order) {
         struct fb_store *s = NULL;
         struct fb_store_alert a[] = {
-                { "a1", "http", "{\"x\":1}", 7, false },
-                { "a2", "stdin", "{\"x\":2}", 7, false },
-                { "a1", "http", "{\"x\":1}", 7, false }, /* the same alert again */
+                { "a1", "http", "{\"x\":1}", 7, NULL, false },
+                { "a2", "stdin", "{\"x\":2}", 7, NULL, false },
+                { "a1", "http", "{\"x\":1}", 7, NULL, false }, /* the same alert again */
         };
         struct fb_response resp = { .n_actions = 1, .target = "abc" };
         struct fb_buf body, out;
@@ -85,6 +85,44 @@ TEST(ingest_dedup_order) {
         fb_buf_free(&out);
 }
 
+/* A journal alert's cursor becomes the source's only when the alert is processed; entries
+ * that were not alerts may move it only while no journal alert waits. */
+TEST(journal_cursor_follows_processing) {
+        char p2[300], cur[64];
+        struct fb_store *s = NULL;
+        struct fb_store_alert a[] = {
+                { "j1", "journal", "{}", 2, "s=j1", false },
+                { "j2", "journal", "{}", 2, "s=j2", false },
+                { "h1", "http", "{}", 2, NULL, false },
+        };
+
+        snprintf(p2, sizeof(p2), "%s/cursor.db", dir);
+        CHECK_EQ(fb_store_open(p2, &s), 0);
+        if (!s)
+                return;
+        CHECK_EQ(fb_store_ingest(s, a, 3, NULL), 0);
+        CHECK_EQ(fb_store_get_cursor(s, "journal", cur, sizeof(cur)), 0); /* stored, not done */
+        CHECK_EQ(fb_store_pending_with_cursor(s, "journal"), 1);
+        CHECK_EQ(fb_store_finish(s, "j1", "done", NULL, NULL, NULL, NULL), 0);
+        CHECK_EQ(fb_store_get_cursor(s, "journal", cur, sizeof(cur)), 1);
+        CHECK_STR(cur, "s=j1");
+        CHECK_EQ(fb_store_finish(s, "h1", "done", NULL, NULL, NULL, NULL), 0); /* no cursor */
+        CHECK_EQ(fb_store_get_cursor(s, "journal", cur, sizeof(cur)), 1);
+        CHECK_STR(cur, "s=j1");
+        CHECK_EQ(fb_store_get_cursor(s, "http", cur, sizeof(cur)), 0);
+        CHECK_EQ(fb_store_batch_begin(s), 0);
+        CHECK_EQ(fb_store_finish(s, "j2", "failed", NULL, NULL, NULL, NULL), 0);
+        fb_store_batch_abort(s); /* a batch that did not commit moves nothing */
+        CHECK_EQ(fb_store_get_cursor(s, "journal", cur, sizeof(cur)), 1);
+        CHECK_STR(cur, "s=j1");
+        CHECK_EQ(fb_store_finish(s, "j2", "failed", NULL, NULL, NULL, NULL), 0);
+        CHECK_EQ(fb_store_get_cursor(s, "journal", cur, sizeof(cur)), 1);
+        CHECK_STR(cur, "s=j2");
+        CHECK_EQ(fb_store_pending_with_cursor(s, "journal"), 0);
+        fb_store_close(s);
+        unlink(p2);
+}
+
 TEST(schema_versions) {
         char p2[300];
         struct fb_store *s = NULL;
@@ -96,6 +134,51 @@ TEST(schema_versions) {
         CHECK_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
         sqlite3_close(db);
         CHECK_EQ(fb_store_open(p2, &s), -EPROTO);
+        unlink(p2);
+        /* a version 1 file (before the cursor column) is migrated, its alerts kept */
+        snprintf(p2, sizeof(p2), "%s/v1.db", dir);
+        CHECK_EQ(sqlite3_open(p2, &db), SQLITE_OK);
+        CHECK_EQ(sqlite3_exec(db,
+                              "CREATE TABLE alerts (seq INTEGER PRIMARY KEY AUTOINCREMENT, id "
+                              "TEXT NOT NULL UNIQUE, received INTEGER NOT NULL, source TEXT NOT "
+                              "NULL, body BLOB NOT NULL, status TEXT NOT NULL DEFAULT 'pending', "
+                              "processed INTEGER, rule TEXT, verdict TEXT, report TEXT);"
+                              "CREATE TABLE actions (alert_id TEXT NOT NULL, container TEXT, "
+                              "action TEXT NOT NULL, result TEXT NOT NULL, time INTEGER NOT "
+                              "NULL, duration_us INTEGER, detail TEXT);"
+                              "CREATE TABLE cursors (source TEXT PRIMARY KEY, cursor TEXT NOT "
+                              "NULL);"
+                              "INSERT INTO alerts (id, received, source, body) VALUES "
+                              "('old', 1, 'http', '{}');"
+                              "PRAGMA user_version = 1",
+                              NULL, NULL, NULL),
+                 SQLITE_OK);
+        sqlite3_close(db);
+        CHECK_EQ(fb_store_open(p2, &s), 0);
+        if (s) {
+                struct fb_buf body;
+                char id[64];
+                int64_t seq = 0;
+                int v = 0;
+
+                fb_buf_init(&body, 1 << 20);
+                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), &body), 1);
+                CHECK_STR(id, "old");
+                CHECK_EQ(fb_store_finish(s, "old", "done", NULL, NULL, NULL, NULL), 0);
+                fb_buf_free(&body);
+                fb_store_close(s);
+                CHECK_EQ(sqlite3_open(p2, &db), SQLITE_OK);
+                {
+                        sqlite3_stmt *st = NULL;
+
+                        sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, NULL);
+                        if (st && sqlite3_step(st) == SQLITE_ROW)
+                                v = sqlite3_column_int(st, 0);
+                        sqlite3_finalize(st);
+                }
+                sqlite3_close(db);
+                CHECK_EQ(v, FB_STORE_SCHEMA_VERSION);
+        }
         unlink(p2);
         /* not a database */
         snprintf(p2, sizeof(p2), "%s/junk.db", dir);
@@ -120,6 +203,7 @@ int main(void) {
                 return 1;
         snprintf(path, sizeof(path), "%s/state.db", dir);
         RUN(ingest_dedup_order);
+        RUN(journal_cursor_follows_processing);
         RUN(schema_versions);
         r = t_summary();
         unlink(path);

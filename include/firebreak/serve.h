@@ -24,6 +24,10 @@ struct fb_serve_config {
         char http_listen[128]; /* "127.0.0.1:8765", "" when none */
         char http_token_file[1024];
         size_t http_max_body;
+        bool journal;                /* follow the journal for Falco's syslog alerts */
+        char journal_identifier[64]; /* SYSLOG_IDENTIFIER, "falco" */
+        char journal_units[8][256];  /* the trusted writers (_SYSTEMD_UNIT) */
+        size_t n_journal_units;
 };
 
 /* Defaults, then the YAML file at path (NULL: defaults only; every key optional; unknown keys

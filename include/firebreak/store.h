@@ -12,7 +12,7 @@
 #include "firebreak/buf.h"
 #include "firebreak/response.h"
 
-#define FB_STORE_SCHEMA_VERSION 1
+#define FB_STORE_SCHEMA_VERSION 2
 
 struct fb_store;
 
@@ -28,7 +28,8 @@ struct fb_store_alert {
         const char *source; /* "http", "journal", "stdin", ... */
         const char *body;   /* the alert as received (JSON) */
         size_t body_len;
-        bool duplicate; /* set by fb_store_ingest(): the id was already stored */
+        const char *cursor; /* the journal's cursor of this entry, or NULL */
+        bool duplicate;     /* set by fb_store_ingest(): the id was already stored */
 };
 
 /* Commits alerts in one transaction (group commit). Duplicates (same id) are skipped.
@@ -43,7 +44,7 @@ int fb_store_next_pending(struct fb_store *s, int64_t *seq, char *id, size_t id_
                           struct fb_buf *body);
 
 /* Marks an alert processed, with what the responder did and where its report went, in one
- * transaction. status is "done" or "failed" (the alert could not be processed). */
+ * transaction; an alert stored with a cursor makes that cursor its source's. status is "done" or "failed" (the alert could not be processed). */
 int fb_store_finish(struct fb_store *s, const char *id, const char *status, const char *rule,
                     const char *verdict, const char *report, const struct fb_response *resp);
 
@@ -54,7 +55,10 @@ int fb_store_batch_begin(struct fb_store *s);
 int fb_store_batch_end(struct fb_store *s);
 void fb_store_batch_abort(struct fb_store *s);
 
-/* A cursor per source (the journal's), saved with the alerts it covers or on its own. */
+/* A cursor per source (the journal's): advanced by fb_store_finish() for the alerts it
+ * covers, or set on its own for entries that were not alerts. fb_store_pending_with_cursor()
+ * tells whether an alert with a cursor still waits (then only its finish may advance it). */
+int fb_store_pending_with_cursor(struct fb_store *s, const char *source);
 int fb_store_get_cursor(struct fb_store *s, const char *source, char *out, size_t len);
 int fb_store_set_cursor(struct fb_store *s, const char *source, const char *cursor);
 

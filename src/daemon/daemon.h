@@ -52,6 +52,7 @@ struct fb_serve {
         struct fb_buf body, out;
         struct fb_metrics m;
         struct fb_http_source *http;
+        struct fb_journal_source *journal;
         struct fb_done *done; /* the current batch, recorded at its end */
         bool draining;
 };
@@ -61,6 +62,13 @@ struct fb_serve {
 int fb_serve_ingest(struct fb_serve *s, int source, const char *data, size_t len, char *id,
                     size_t id_len, bool *dup, char *err, size_t err_len);
 
+/* Validates one alert (JSON) for the source and puts its id in id; -EINVAL with err, counted
+ * as rejected, when it is not an alert. For sources that commit on their own (the journal). */
+int fb_serve_check(struct fb_serve *s, int source, const char *data, size_t len, char *id,
+                   size_t id_len, char *err, size_t err_len);
+/* Tells the pipeline that alerts were committed. */
+void fb_serve_wake(struct fb_serve *s);
+
 /* Prometheus text of s->m and the store's counts. */
 void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out);
 
@@ -69,3 +77,7 @@ int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret);
 void fb_http_source_stop(struct fb_http_source *h);
 
 int fb_stream_source_add(struct fb_serve *s, int fd);
+
+struct fb_journal_source;
+int fb_journal_source_start(struct fb_serve *s, struct fb_journal_source **ret);
+void fb_journal_source_stop(struct fb_journal_source *js);

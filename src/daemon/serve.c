@@ -59,7 +59,16 @@ static int bool_key(const struct fb_yaml_node *m, const char *key, bool *out,
 }
 
 void fb_serve_config_defaults(struct fb_serve_config *c) {
+        /* the units Falco's packages install, one per driver */
+        static const char *const units[] = { "falco-modern-bpf.service", "falco-bpf.service",
+                                             "falco-kmod.service", "falco-custom.service",
+                                             "falco.service" };
+
         *c = (struct fb_serve_config){ .http_max_body = 1u << 20 };
+        snprintf(c->journal_identifier, sizeof(c->journal_identifier), "falco");
+        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+                snprintf(c->journal_units[i], sizeof(c->journal_units[i]), "%s", units[i]);
+        c->n_journal_units = sizeof(units) / sizeof(units[0]);
         snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/firebreak");
         snprintf(c->reports_dir, sizeof(c->reports_dir), "/var/lib/firebreak/reports");
         snprintf(c->policy, sizeof(c->policy), "%s/firebreak/policy.yaml", FB_SYSCONFDIR);
@@ -85,10 +94,11 @@ int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *
                 "state_dir",     "reports_dir",       "format",  "policy", "dry_run", "engine",
                 "docker_socket", "containerd_socket", "sources", NULL
         };
-        static const char *const src_keys[] = { "stdin", "fifo", "http", NULL };
+        static const char *const src_keys[] = { "stdin", "fifo", "http", "journal", NULL };
+        static const char *const journal_keys[] = { "units", "identifier", NULL };
         static const char *const http_keys[] = { "listen", "token_file", "max_body", NULL };
         _cleanup_(fb_yaml_freep) struct fb_yaml_doc *doc = NULL;
-        const struct fb_yaml_node *root, *src, *http, *n;
+        const struct fb_yaml_node *root, *src, *http, *jn, *n;
         char tmp[32];
         int r;
 
@@ -126,6 +136,36 @@ int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *
             (r = bool_key(src, "stdin", &c->stdin_source, err)) < 0 ||
             (r = str_key(src, "fifo", c->fifo, sizeof(c->fifo), err)) < 0)
                 return r;
+        jn = fb_yaml_get(src, "journal");
+        if (jn) {
+                c->journal = true;
+                if ((r = fb_yaml_check_keys(jn, journal_keys, err)) < 0 ||
+                    (r = str_key(jn, "identifier", c->journal_identifier,
+                                 sizeof(c->journal_identifier), err)) < 0)
+                        return r;
+                n = fb_yaml_get(jn, "units");
+                if (n && (n->kind != FB_YAML_SEQUENCE || n->n == 0 ||
+                          n->n > sizeof(c->journal_units) / sizeof(c->journal_units[0])))
+                        return fb_yaml_errorf(err, n,
+                                              "'units' must be a list of 1 to %zu unit "
+                                              "names",
+                                              sizeof(c->journal_units) /
+                                                      sizeof(c->journal_units[0]));
+                for (size_t i = 0; n && i < n->n; i++) {
+                        const struct fb_yaml_node *u = n->items[i];
+
+                        if (u->kind != FB_YAML_SCALAR || u->len == 0 ||
+                            u->len >= sizeof(c->journal_units[0]) || !strchr(u->value, '.') ||
+                            strpbrk(u->value, " \t\n/="))
+                                return fb_yaml_errorf(err, u,
+                                                      "units[%zu]: not a unit name such as "
+                                                      "falco-modern-bpf.service",
+                                                      i);
+                        memcpy(c->journal_units[i], u->value, u->len + 1);
+                }
+                if (n)
+                        c->n_journal_units = n->n;
+        }
         http = fb_yaml_get(src, "http");
         if (!http)
                 return 0;
@@ -213,12 +253,10 @@ static void *committer(void *u) {
         return NULL;
 }
 
-int fb_serve_ingest(struct fb_serve *s, int source, const char *data, size_t len, char *id,
-                    size_t id_len, bool *dup, char *err, size_t err_len) {
-        static const char *const names[] = { "http", "stdin", "journal" };
+int fb_serve_check(struct fb_serve *s, int source, const char *data, size_t len, char *id,
+                   size_t id_len, char *err, size_t err_len) {
         struct fb_alert_error aerr;
         struct fb_alert *a = NULL;
-        struct ingest_item it = { .result = 1 };
         int r;
 
         r = fb_alert_new(&a);
@@ -231,8 +269,26 @@ int fb_serve_ingest(struct fb_serve *s, int source, const char *data, size_t len
                 fb_alert_free(a);
                 return -EINVAL;
         }
-        snprintf(it.id, sizeof(it.id), "%s", a->id);
+        snprintf(id, id_len, "%s", a->id);
         fb_alert_free(a);
+        return 0;
+}
+
+void fb_serve_wake(struct fb_serve *s) {
+        uint64_t one = 1;
+
+        (void)!write(s->wake_fd, &one, sizeof(one)); /* EAGAIN: a wake-up is pending already */
+}
+
+int fb_serve_ingest(struct fb_serve *s, int source, const char *data, size_t len, char *id,
+                    size_t id_len, bool *dup, char *err, size_t err_len) {
+        static const char *const names[] = { "http", "stdin", "journal" };
+        struct ingest_item it = { .result = 1 };
+        int r;
+
+        r = fb_serve_check(s, source, data, len, it.id, sizeof(it.id), err, err_len);
+        if (r < 0)
+                return r;
         snprintf(id, id_len, "%s", it.id);
         it.a = (struct fb_store_alert){
                 .id = it.id, .source = names[source], .body = data, .body_len = len
@@ -575,6 +631,7 @@ static int setup(struct fb_serve *s) {
 
 static void teardown(struct fb_serve *s) {
         fb_http_source_stop(s->http); /* no more ingest callers */
+        fb_journal_source_stop(s->journal);
         if (s->committer_started) {
                 pthread_mutex_lock(&s->ingest_lock);
                 s->stopping = true;
@@ -655,6 +712,8 @@ int fb_serve_run(const struct fb_serve_config *c) {
         }
         if (r >= 0 && s.cfg.http_listen[0])
                 r = fb_http_source_start(&s, &s.http);
+        if (r >= 0 && s.cfg.journal)
+                r = fb_journal_source_start(&s, &s.journal);
         if (r < 0) {
                 log_error_errno(r, "cannot start: %m");
                 teardown(&s);

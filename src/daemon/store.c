@@ -19,7 +19,7 @@
 struct fb_store {
         sqlite3 *db;
         bool in_batch; /* fb_store_batch_begin() holds a transaction */
-        sqlite3_stmt *ins, *next, *fin, *act;
+        sqlite3_stmt *ins, *next, *fin, *act, *adv;
 };
 
 /* Migrations, in order: migrations[i] takes the schema from version i to i + 1. */
@@ -40,6 +40,9 @@ static const char *const migrations[] = {
         "  duration_us INTEGER, detail TEXT);"
         "CREATE INDEX actions_alert ON actions(alert_id);"
         "CREATE TABLE cursors (source TEXT PRIMARY KEY, cursor TEXT NOT NULL);",
+        /* 2: the journal source's cursor travels with its alert, and is saved as the source's
+         * cursor when that alert is processed */
+        "ALTER TABLE alerts ADD COLUMN cursor TEXT;",
 };
 
 static int err_of(int rc) {
@@ -119,6 +122,7 @@ void fb_store_close(struct fb_store *s) {
         sqlite3_finalize(s->next);
         sqlite3_finalize(s->fin);
         sqlite3_finalize(s->act);
+        sqlite3_finalize(s->adv);
         sqlite3_close(s->db);
         free(s);
 }
@@ -172,8 +176,8 @@ int fb_store_open(const char *path, struct fb_store **ret) {
         if (r >= 0)
                 r = err_of(sqlite3_prepare_v2(
                         s->db,
-                        "INSERT OR IGNORE INTO alerts (id, received, source, body) "
-                        "VALUES (?, ?, ?, ?)",
+                        "INSERT OR IGNORE INTO alerts (id, received, source, body, cursor) "
+                        "VALUES (?, ?, ?, ?, ?)",
                         -1, &s->ins, NULL));
         if (r >= 0)
                 r = err_of(sqlite3_prepare_v2(s->db,
@@ -191,6 +195,14 @@ int fb_store_open(const char *path, struct fb_store **ret) {
                                               "result, time, duration_us, detail) VALUES "
                                               "(?, ?, ?, ?, ?, ?, ?)",
                                               -1, &s->act, NULL));
+        if (r >= 0)
+                /* WHERE before ON CONFLICT: SQLite's rule for an upsert on INSERT ... SELECT */
+                r = err_of(sqlite3_prepare_v2(s->db,
+                                              "INSERT INTO cursors (source, cursor) SELECT "
+                                              "source, cursor FROM alerts WHERE id = ? AND "
+                                              "cursor IS NOT NULL ON CONFLICT(source) DO "
+                                              "UPDATE SET cursor = excluded.cursor",
+                                              -1, &s->adv, NULL));
         if (r < 0) {
                 fb_store_close(s);
                 return r;
@@ -218,6 +230,7 @@ int fb_store_ingest(struct fb_store *s, struct fb_store_alert *a, size_t n, size
                 sqlite3_bind_int64(s->ins, 2, (sqlite3_int64)now);
                 sqlite3_bind_text(s->ins, 3, a[i].source, -1, SQLITE_STATIC);
                 sqlite3_bind_blob(s->ins, 4, a[i].body, (int)a[i].body_len, SQLITE_STATIC);
+                sqlite3_bind_text(s->ins, 5, a[i].cursor, -1, SQLITE_STATIC);
                 r = step_done(s->ins);
                 if (r >= 0) {
                         a[i].duplicate = sqlite3_changes(s->db) == 0;
@@ -310,6 +323,11 @@ int fb_store_finish(struct fb_store *s, const char *id, const char *status, cons
                 sqlite3_bind_text(s->fin, 6, id, -1, SQLITE_STATIC);
                 r = step_done(s->fin);
         }
+        if (r >= 0) {
+                /* a journal alert's cursor becomes the source's only now that it is processed */
+                sqlite3_bind_text(s->adv, 1, id, -1, SQLITE_STATIC);
+                r = step_done(s->adv);
+        }
         if (s->in_batch)
                 return r; /* committed, or rolled back, by fb_store_batch_end() */
         if (r >= 0)
@@ -353,6 +371,22 @@ int fb_store_set_cursor(struct fb_store *s, const char *source, const char *curs
         rc = sqlite3_step(st);
         sqlite3_finalize(st);
         return rc == SQLITE_DONE ? 0 : err_of(rc);
+}
+
+int fb_store_pending_with_cursor(struct fb_store *s, const char *source) {
+        sqlite3_stmt *st;
+        int rc;
+
+        rc = sqlite3_prepare_v2(s->db,
+                                "SELECT 1 FROM alerts WHERE status = 'pending' AND source = ? AND "
+                                "cursor IS NOT NULL LIMIT 1",
+                                -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return err_of(rc);
+        sqlite3_bind_text(st, 1, source, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        sqlite3_finalize(st);
+        return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : err_of(rc);
 }
 
 int fb_store_counts(struct fb_store *s, uint64_t *pending, uint64_t *done, uint64_t *failed) {

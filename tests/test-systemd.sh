@@ -1,0 +1,244 @@
+#!/bin/sh
+# test-systemd: the service end to end under a real systemd. A container runs systemd as PID 1
+# with journald (a Debian 12 rootfs from debootstrap), firebreak installed into it by
+# `make install`, and the test dockerd's socket bind-mounted in, so the service acts on its
+# sibling containers. It checks: the units start (Type=notify: active only after READY=1),
+# alerts written to the journal by a `falco` unit are processed (report, audit entries in the
+# journal, the sibling paused), the same alert from any other unit or from outside a unit is
+# ignored, HTTP ingest through firebreak.socket, a restart resumes from the journal cursor
+# without processing anything twice, reload, the dry-run audit unit, and a clean stop.
+#
+# The rootfs takes about a minute to build; it is kept as a tar in build/test-cache (removed
+# by `make clean`) so that `make asan` after `make check` does not build it again.
+set -u
+. tests/lib-test.sh
+. tests/lib-dockerd.sh
+BUILD=${BUILD:-build}
+W=$(mktemp -d /tmp/fb-systemd.XXXXXX)
+CACHE=$(pwd)/build/test-cache/systemd-rootfs.tar
+SD=
+
+finish() {
+        if [ -n "$SD" ]; then
+                # systemd halts on SIGRTMIN+3 (the container's stop signal) and removes its
+                # cgroups; then the container goes, and any cgroup left of it
+                docker stop -t 20 "$SD" >/dev/null 2>&1
+                docker rm -f "$SD" >/dev/null 2>&1
+                for d in /sys/fs/cgroup/*/docker/"$SD" /sys/fs/cgroup/docker/"$SD"; do
+                        [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+                done
+        fi
+        dockerd_stop
+        [ -n "${KEEP:-}" ] || rm -rf "$W"
+        summary
+        exit $?
+}
+
+if [ "$(id -u)" != 0 ]; then skip "systemd end to end: needs root (dockerd)"; finish; fi
+for c in dockerd docker debootstrap; do
+        command -v "$c" >/dev/null 2>&1 || { skip "systemd end to end: no $c"; finish; }
+done
+if ! dockerd_start; then bad "private dockerd starts"; finish; fi
+
+# ---- the image: Debian 12 with systemd, firebreak's libraries and curl ------------------------
+if [ ! -s "$CACHE" ]; then
+        echo "building a Debian 12 rootfs with systemd (about a minute)"
+        mkdir -p "$(dirname "$CACHE")"
+        if debootstrap --variant=minbase \
+                --include=systemd,systemd-sysv,dbus,curl,libjansson4,libyaml-0-2,libcurl4,libseccomp2,libprotobuf-c1,libsqlite3-0,libmicrohttpd12 \
+                bookworm "$W/base" http://deb.debian.org/debian >"$W/debootstrap.log" 2>&1 &&
+                tar -C "$W/base" -cf "$CACHE.tmp" . && mv "$CACHE.tmp" "$CACHE"; then
+                ok "debootstrap a systemd rootfs"
+        else
+                bad "debootstrap a systemd rootfs" "$(tail -5 "$W/debootstrap.log")"
+                rm -f "$CACHE.tmp"; finish
+        fi
+        rm -rf "$W/base"
+fi
+R=$W/rootfs
+mkdir -p "$R" && tar -C "$R" -xf "$CACHE"
+if make -s install DESTDIR="$R" BUILD="$BUILD" >"$W/install.log" 2>&1; then
+        ok "make install into the image"
+else
+        bad "make install into the image" "$(tail -5 "$W/install.log")"; finish
+fi
+if [ "$BUILD" != build ]; then
+        # a sanitizer build needs its runtime in the image: take the host's (same Debian)
+        for l in $(ldd "$R/usr/local/sbin/firebreak" | awk '/lib(a|ub)san/ {print $3}'); do
+                cp -L "$l" "$R/usr/lib/x86_64-linux-gnu/"
+        done
+fi
+mkdir -p "$R/etc/firebreak"
+cp policies/policy.yaml "$R/etc/firebreak/policy.yaml"
+head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$R/etc/firebreak/http-token"
+chmod 600 "$R/etc/firebreak/http-token"
+TOKEN=$(cat "$R/etc/firebreak/http-token")
+cat >"$R/etc/firebreak/firebreak.yaml" <<EOF
+engine: docker
+sources:
+  journal:
+    units: [falco.service]
+  http:
+    listen: 127.0.0.1:8765
+    token_file: /etc/firebreak/http-token
+EOF
+tar -C "$R" -c . | docker import - fb-systemd:test >/dev/null 2>"$W/import.log" ||
+        { bad "import the image" "$(cat "$W/import.log")"; finish; }
+rm -rf "$R"
+
+SD=$(docker run -d --stop-signal SIGRTMIN+3 --cap-add SYS_ADMIN \
+        --security-opt seccomp=unconfined --tmpfs /run --tmpfs /run/lock \
+        -v /sys/fs/cgroup:/sys/fs/cgroup:rw -v "$DT/docker.sock:/run/docker.sock" \
+        fb-systemd:test /sbin/init 2>"$W/run.log")
+[ -n "$SD" ] || { bad "systemd container starts" "$(cat "$W/run.log")"; finish; }
+sdx() { docker exec "$SD" "$@"; }
+i=0
+while :; do # systemctl answers once PID 1 has set up its bus
+        state=$(sdx systemctl is-system-running --wait 2>&1)
+        case "$state" in running | degraded) break ;; esac
+        [ $i -lt 100 ] || break
+        sleep 0.2; i=$((i + 1))
+done
+case "$state" in
+running | degraded) ok "systemd runs as PID 1 ($state)" ;;
+*) bad "systemd runs as PID 1" "state: $state"; finish ;;
+esac
+
+# sibling containers, one per case; alerts name them by their 12-digit short id
+sibling() { docker run -d fb-busybox:test sleep 600 2>/dev/null; }
+alert() { # alert SHORT_ID PROC_NAME
+        printf '{"rule":"Fileless execution via memfd_create","priority":"Critical","source":"syscall","time":"%s","hostname":"test","tags":["T1620","mitre_defense_evasion"],"output_fields":{"container.id":"%s","container.name":"x","container.image.repository":"nginx","proc.name":"%s","proc.exepath":"memfd:x","evt.type":"execve"}}\n' \
+                "$(date -u +%Y-%m-%dT%H:%M:%S.%NZ)" "$1" "$2"
+}
+put() { # put FILE: copies stdin into the container
+        cat >"$W/put" && docker cp "$W/put" "$SD:$1" >/dev/null
+}
+# journal writers: a transient service whose stdout is the journal, as Falco's is
+journal_from() { # journal_from UNIT FILE
+        sdx systemd-run --unit="$1" -q -p SyslogIdentifier=falco cat "$2"
+}
+status_of() { docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null; }
+wait_status() { # wait_status ID STATUS: up to 15 s
+        i=0
+        while [ "$(status_of "$1")" != "$2" ] && [ $i -lt 150 ]; do sleep 0.1; i=$((i + 1)); done
+        [ "$(status_of "$1")" = "$2" ]
+}
+processed() { sdx firebreak history 2>/dev/null | grep -c "\"id\":\"$1\".*\"status\":\"done\""; }
+
+# ---- start ---------------------------------------------------------------------------------
+if sdx systemctl enable --now firebreak.socket firebreak.service >"$W/enable.log" 2>&1; then
+        ok "systemctl enable --now firebreak.socket firebreak.service"
+else
+        bad "systemctl enable --now" "$(cat "$W/enable.log")" \
+                "$(sdx journalctl -u firebreak --no-pager -o cat | tail -5)"
+        finish
+fi
+st=$(sdx systemctl show -p ActiveState -p SubState -p StatusText firebreak.service | sort | tr '\n' ' ')
+case "$st" in
+"ActiveState=active StatusText="*processed*" SubState=running ")
+        ok "Type=notify: active (running) after READY=1, with its STATUS= line" ;;
+*) bad "firebreak.service active (running)" "$st" ;;
+esac
+
+# ---- journal: a trusted alert --------------------------------------------------------------
+A=$(sibling)
+alert "$(echo "$A" | cut -c1-12)" trusted | put /tmp/a.json
+journal_from falco /tmp/a.json
+if wait_status "$A" paused; then ok "an alert from the falco unit's journal pauses the sibling"
+else bad "journal alert pauses the sibling" "status: $(status_of "$A")" \
+        "$(sdx journalctl -u firebreak --no-pager -o cat | tail -5)"; fi
+AID=$(sdx firebreak history 2>/dev/null | grep '"source":"journal"' | head -1 |
+        sed -E 's/.*"id":"([0-9a-f]+)".*/\1/')
+if [ -n "$AID" ] && sdx test -s "/var/lib/firebreak/reports/$AID.md"; then
+        ok "its report is written"
+else bad "report written" "id: '$AID'"; fi
+i=0
+until sdx journalctl FB_ALERT_ID="$AID" FB_ACTION=pause -o json --no-pager 2>/dev/null |
+        grep -q '"FB_RESULT":"done"' || [ $i -gt 50 ]; do sleep 0.1; i=$((i + 1)); done
+aud=$(sdx journalctl FB_ALERT_ID="$AID" FB_ACTION=pause -o json --no-pager 2>/dev/null)
+case "$aud" in
+*'"MESSAGE_ID":"'*'"FB_RESULT":"done"'* | *'"FB_RESULT":"done"'*'"MESSAGE_ID":"'*)
+        case "$aud" in
+        *"\"FB_CONTAINER_ID\":\"$A\""*) ok "the pause is an audit entry in the journal (MESSAGE_ID, FB_*)" ;;
+        *) bad "audit entry names the container" "$aud" ;;
+        esac ;;
+*) bad "audit entry in the journal" "$aud" ;;
+esac
+
+# ---- journal: the same shape from anyone else is ignored ------------------------------------
+B=$(sibling)
+alert "$(echo "$B" | cut -c1-12)" forged | put /tmp/b.json
+journal_from evil /tmp/b.json
+sdx systemd-cat -t falco cat /tmp/b.json # outside any unit
+# a trusted alert after them: once it is done, the two before it have been read
+C=$(sibling)
+alert "$(echo "$C" | cut -c1-12)" after | put /tmp/c.json
+journal_from falco /tmp/c.json
+wait_status "$C" paused
+if [ "$(status_of "$B")" = running ] && ! sdx firebreak history | grep -q forged; then
+        ok "the same alert from another unit, or from outside a unit, is ignored"
+else bad "untrusted journal entries ignored" "status: $(status_of "$B")"; fi
+m=$(sdx curl -s http://127.0.0.1:8765/metrics)
+case "$m" in
+*'firebreak_alerts_rejected_total{source="journal"} 2'*) ok "both are counted as rejected" ;;
+*) bad "rejected journal entries counted" "$(echo "$m" | grep rejected)" ;;
+esac
+
+# ---- HTTP through firebreak.socket ---------------------------------------------------------
+D=$(sibling)
+alert "$(echo "$D" | cut -c1-12)" http | put /tmp/d.json
+code=$(sdx curl -s -o /dev/null -w '%{http_code}' --data-binary @/tmp/d.json http://127.0.0.1:8765/)
+[ "$code" = 401 ] && ok "HTTP without the token: 401" || bad "HTTP without token" "code $code"
+code=$(sdx curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TOKEN" \
+        --data-binary @/tmp/d.json http://127.0.0.1:8765/)
+if [ "$code" = 200 ] && wait_status "$D" paused; then
+        ok "HTTP POST through the socket unit: 200, sibling paused"
+else bad "HTTP through the socket unit" "code $code, status $(status_of "$D")"; fi
+mp=$(sdx systemctl show -p MainPID --value firebreak.service)
+lp=$(sdx sh -c "ls -l /proc/$mp/fd 2>/dev/null" | grep -c socket)
+[ "$lp" -ge 1 ] && ok "the listener came from systemd (the service runs with socket fds)" ||
+        bad "socket activation" "no socket fd sdx pid $mp"
+
+# ---- restart: resume from the cursor, nothing twice ----------------------------------------
+sdx systemctl stop firebreak.service 2>/dev/null # the socket stays: it may start it again
+E=$(sibling)
+alert "$(echo "$E" | cut -c1-12)" while-down | put /tmp/e.json
+journal_from falco /tmp/e.json
+sleep 0.5
+sdx systemctl start firebreak.service
+if wait_status "$E" paused; then ok "after a restart, the alert written while it was down is processed"
+else bad "resume from the cursor" "status $(status_of "$E")"; fi
+n=$(sdx firebreak history | grep -c '"source":"journal"')
+pauses=$(sdx journalctl FB_ACTION=pause FB_MODE=enforce -o cat --no-pager | wc -l)
+if [ "$n" = 3 ] && [ "$(processed "$AID")" = 1 ] && [ "$pauses" = 4 ]; then
+        ok "nothing read twice: 3 journal alerts, 4 pauses in store and journal alike"
+else bad "exactly once across the restart" "journal alerts $n, pauses audited $pauses"; fi
+
+# ---- reload ---------------------------------------------------------------------------------
+if sdx systemctl reload firebreak.service && [ "$(sdx systemctl is-active firebreak.service)" = active ] &&
+        sdx journalctl -u firebreak.service -o cat --no-pager | grep -q "reload: policy .* in force"; then
+        ok "systemctl reload re-reads the policy (SIGHUP, RELOADING=1, READY=1): still active"
+else bad "reload" "$(sdx journalctl -u firebreak --no-pager -o cat | tail -3)"; fi
+
+# ---- the dry-run audit unit ----------------------------------------------------------------
+sdx systemctl start firebreak-audit.service
+if [ "$(sdx systemctl is-active firebreak.service)" != active ] &&
+        [ "$(sdx systemctl is-active firebreak-audit.service)" = active ]; then
+        ok "firebreak-audit.service replaces firebreak.service (Conflicts=)"
+else bad "audit unit starts" "$(sdx systemctl status firebreak-audit --no-pager | tail -3)"; fi
+F=$(sibling)
+alert "$(echo "$F" | cut -c1-12)" audit | put /tmp/f.json
+journal_from falco /tmp/f.json
+i=0
+until sdx journalctl FB_MODE=dry-run FB_ACTION=pause -o cat --no-pager 2>/dev/null | grep -q . ||
+        [ $i -gt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if sdx journalctl FB_MODE=dry-run FB_ACTION=pause -o cat --no-pager | grep -q . &&
+        [ "$(status_of "$F")" = running ]; then
+        ok "the audit unit decides and records (FB_MODE=dry-run) but touches nothing"
+else bad "dry-run audit unit" "status $(status_of "$F")"; fi
+
+# ---- stop -----------------------------------------------------------------------------------
+sdx systemctl stop firebreak-audit.service
+res=$(sdx systemctl show -p Result --value firebreak-audit.service)
+[ "$res" = success ] && ok "SIGTERM: a clean stop (Result=success)" || bad "clean stop" "Result=$res"
+finish
