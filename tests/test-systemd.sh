@@ -8,31 +8,22 @@
 # ignored, HTTP ingest through firebreak.socket, a restart resumes from the journal cursor
 # without processing anything twice, reload, the dry-run audit unit, and a clean stop.
 #
-# The rootfs takes about a minute to build; it is kept as a tar in build/test-cache (removed
-# by `make clean`) so that `make asan` after `make check` does not build it again.
+# The harness (tests/lib-systemd.sh) builds the rootfs once and keeps it in build/test-cache.
 set -u
 . tests/lib-test.sh
 . tests/lib-dockerd.sh
+. tests/lib-systemd.sh
 BUILD=${BUILD:-build}
 W=$(mktemp -d /tmp/fb-systemd.XXXXXX)
-CACHE=$(pwd)/build/test-cache/systemd-rootfs.tar
-SD=
 
 finish() {
-        if [ -n "$SD" ]; then
-                # systemd halts on SIGRTMIN+3 (the container's stop signal) and removes its
-                # cgroups; then the container goes, and any cgroup left of it
-                docker stop -t 20 "$SD" >/dev/null 2>&1
-                docker rm -f "$SD" >/dev/null 2>&1
-                for d in /sys/fs/cgroup/*/docker/"$SD" /sys/fs/cgroup/docker/"$SD"; do
-                        [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-                done
-        fi
+        systemd_stop
         dockerd_stop
         [ -n "${KEEP:-}" ] || rm -rf "$W"
         summary
         exit $?
 }
+trap finish INT TERM HUP # an interrupted run still stops what it started
 
 if [ "$(id -u)" != 0 ]; then skip "systemd end to end: needs root (dockerd)"; finish; fi
 for c in dockerd docker debootstrap; do
@@ -40,69 +31,23 @@ for c in dockerd docker debootstrap; do
 done
 if ! dockerd_start; then bad "private dockerd starts"; finish; fi
 
-# ---- the image: Debian 12 with systemd, firebreak's libraries and curl ------------------------
-if [ ! -s "$CACHE" ]; then
-        echo "building a Debian 12 rootfs with systemd (about a minute)"
-        mkdir -p "$(dirname "$CACHE")"
-        if debootstrap --variant=minbase \
-                --include=systemd,systemd-sysv,dbus,curl,libjansson4,libyaml-0-2,libcurl4,libseccomp2,libprotobuf-c1,libsqlite3-0,libmicrohttpd12 \
-                bookworm "$W/base" http://deb.debian.org/debian >"$W/debootstrap.log" 2>&1 &&
-                tar -C "$W/base" -cf "$CACHE.tmp" . && mv "$CACHE.tmp" "$CACHE"; then
-                ok "debootstrap a systemd rootfs"
-        else
-                bad "debootstrap a systemd rootfs" "$(tail -5 "$W/debootstrap.log")"
-                rm -f "$CACHE.tmp"; finish
-        fi
-        rm -rf "$W/base"
-fi
-R=$W/rootfs
-mkdir -p "$R" && tar -C "$R" -xf "$CACHE"
-if make -s install DESTDIR="$R" BUILD="$BUILD" >"$W/install.log" 2>&1; then
-        ok "make install into the image"
-else
-        bad "make install into the image" "$(tail -5 "$W/install.log")"; finish
-fi
-if [ "$BUILD" != build ]; then
-        # a sanitizer build needs its runtime in the image: take the host's (same Debian)
-        for l in $(ldd "$R/usr/local/sbin/firebreak" | awk '/lib(a|ub)san/ {print $3}'); do
-                cp -L "$l" "$R/usr/lib/x86_64-linux-gnu/"
+# the service's configuration; the image's own dockerd stays off (the test dockerd's socket
+# is bind-mounted where it would listen)
+setup() {
+        for u in docker.service docker.socket containerd.service; do
+                ln -sf /dev/null "$1/etc/systemd/system/$u"
         done
-fi
-mkdir -p "$R/etc/firebreak"
-cp policies/policy.yaml "$R/etc/firebreak/policy.yaml"
-head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$R/etc/firebreak/http-token"
-chmod 600 "$R/etc/firebreak/http-token"
-TOKEN=$(cat "$R/etc/firebreak/http-token")
-cat >"$R/etc/firebreak/firebreak.yaml" <<EOF
-engine: docker
-sources:
-  journal:
-    units: [falco.service]
-  http:
-    listen: 127.0.0.1:8765
-    token_file: /etc/firebreak/http-token
-EOF
-tar -C "$R" -c . | docker import - fb-systemd:test >/dev/null 2>"$W/import.log" ||
-        { bad "import the image" "$(cat "$W/import.log")"; finish; }
-rm -rf "$R"
-
-SD=$(docker run -d --stop-signal SIGRTMIN+3 --cap-add SYS_ADMIN \
-        --security-opt seccomp=unconfined --tmpfs /run --tmpfs /run/lock \
-        -v /sys/fs/cgroup:/sys/fs/cgroup:rw -v "$DT/docker.sock:/run/docker.sock" \
-        fb-systemd:test /sbin/init 2>"$W/run.log")
-[ -n "$SD" ] || { bad "systemd container starts" "$(cat "$W/run.log")"; finish; }
-sdx() { docker exec "$SD" "$@"; }
-i=0
-while :; do # systemctl answers once PID 1 has set up its bus
-        state=$(sdx systemctl is-system-running --wait 2>&1)
-        case "$state" in running | degraded) break ;; esac
-        [ $i -lt 100 ] || break
-        sleep 0.2; i=$((i + 1))
-done
-case "$state" in
-running | degraded) ok "systemd runs as PID 1 ($state)" ;;
-*) bad "systemd runs as PID 1" "state: $state"; finish ;;
-esac
+        mkdir -p "$1/etc/firebreak"
+        cp policies/policy.yaml "$1/etc/firebreak/policy.yaml"
+        head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$1/etc/firebreak/http-token"
+        chmod 600 "$1/etc/firebreak/http-token"
+        TOKEN=$(cat "$1/etc/firebreak/http-token")
+        printf '%s\n' "engine: docker" "sources:" "  journal:" "    units: [falco.service]" \
+                "  http:" "    listen: 127.0.0.1:8765" \
+                "    token_file: /etc/firebreak/http-token" >"$1/etc/firebreak/firebreak.yaml"
+}
+systemd_image "$W" setup || finish
+systemd_start --cap-add SYS_ADMIN -v "$DT/docker.sock:/run/docker.sock" || finish
 
 # sibling containers, one per case; alerts name them by their 12-digit short id
 sibling() { docker run -d fb-busybox:test sleep 600 2>/dev/null; }

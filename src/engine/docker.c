@@ -374,8 +374,11 @@ static int docker_run(struct fb_engine *e, const struct fb_run_spec *spec, int *
         json_object_set_new(req, "Image", json_string(spec->image));
         json_object_set_new(req, "Cmd", cmd);
         json_object_set_new(req, "Labels", json_pack("{s:s}", "firebreak.canary", "true"));
+        /* a /tmp of its own: the probe writes a file there and runs it, and minimal images
+         * (distroless, scratch) have none */
         json_object_set_new(req, "HostConfig",
-                            json_pack("{s:o, s:s}", "Binds", binds, "NetworkMode", "none"));
+                            json_pack("{s:o, s:s, s:{s:s}}", "Binds", binds, "NetworkMode", "none",
+                                      "Tmpfs", "/tmp", "rw,exec,nosuid,nodev,size=16m"));
         text = json_dumps(req, JSON_COMPACT);
         json_decref(req);
         if (!text)

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <limits.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,6 +17,8 @@
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <systemd/sd-bus.h>
+#include <systemd/sd-daemon.h>
+#include <systemd/sd-login.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -37,6 +40,7 @@ struct facts {
         int memfd_noexec;       /* -1 when the kernel has no such sysctl (before 6.3) */
         pid_t dockerd;          /* 0 when unknown */
         char unit[256];         /* "docker.service" when dockerd is a systemd unit, else "" */
+        char in_unit[256];      /* the unit dockerd runs inside without being its main process */
         char config_flag[4096]; /* dockerd's --config-file, "" when not given */
         bool seccomp_flag;      /* dockerd has --seccomp-profile on its command line */
         double dockerd_started; /* epoch seconds, 0 when unknown */
@@ -96,12 +100,81 @@ static double started_at(pid_t pid) {
         return (double)btime + (double)ticks / (double)sysconf(_SC_CLK_TCK);
 }
 
+/* The main pid of a service, from systemd; 0 when it has none or systemd does not answer. */
+static pid_t unit_main_pid(const char *unit) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        _cleanup_free_ char *path = NULL;
+        sd_bus *bus = NULL;
+        uint32_t pid = 0;
+
+        if (sd_bus_open_system(&bus) >= 0 &&
+            sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit, &path) >= 0)
+                (void)sd_bus_get_property_trivial(bus, "org.freedesktop.systemd1", path,
+                                                  "org.freedesktop.systemd1.Service", "MainPID",
+                                                  &error, 'u', &pid);
+        sd_bus_error_free(&error);
+        sd_bus_flush_close_unref(bus);
+        return (pid_t)pid;
+}
+
+/* Under socket activation (Debian's docker.socket) the socket's peer is systemd itself: the
+ * daemon is the main process of the service that the socket unit listening on sock
+ * triggers. 0 when there is none. */
+static pid_t activated_pid(const char *sock) {
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        sd_bus_message *units = NULL;
+        const char *upath, *type, *addr;
+        char want[PATH_MAX], got[PATH_MAX];
+        sd_bus *bus = NULL;
+        pid_t pid = 0;
+        int r;
+
+        if (!realpath(sock, want) || sd_bus_open_system(&bus) < 0)
+                goto out;
+        r = sd_bus_call_method(bus, "org.freedesktop.systemd1", "/org/freedesktop/systemd1",
+                               "org.freedesktop.systemd1.Manager", "ListUnitsByPatterns", &error,
+                               &units, "asas", 0, 1, "*.socket");
+        if (r < 0 || sd_bus_message_enter_container(units, 'a', "(ssssssouso)") < 0)
+                goto out;
+        while (!pid && sd_bus_message_read(units, "(ssssssouso)", NULL, NULL, NULL, NULL, NULL,
+                                           NULL, &upath, NULL, NULL, NULL) > 0) {
+                sd_bus_message *listen = NULL;
+                char **triggers = NULL;
+
+                if (sd_bus_get_property(bus, "org.freedesktop.systemd1", upath,
+                                        "org.freedesktop.systemd1.Socket", "Listen", &error,
+                                        &listen, "a(ss)") >= 0 &&
+                    sd_bus_message_enter_container(listen, 'a', "(ss)") >= 0)
+                        while (sd_bus_message_read(listen, "(ss)", &type, &addr) > 0)
+                                if (strcmp(type, "Stream") == 0 && realpath(addr, got) &&
+                                    strcmp(got, want) == 0 &&
+                                    sd_bus_get_property_strv(bus, "org.freedesktop.systemd1", upath,
+                                                             "org.freedesktop.systemd1.Unit",
+                                                             "Triggers", &error, &triggers) >= 0)
+                                        break;
+                for (size_t i = 0; triggers && triggers[i] && !pid; i++)
+                        pid = unit_main_pid(triggers[i]);
+                for (size_t i = 0; triggers && triggers[i]; i++)
+                        free(triggers[i]);
+                free(triggers);
+                sd_bus_message_unref(listen);
+                sd_bus_error_free(&error);
+        }
+out:
+        sd_bus_error_free(&error);
+        sd_bus_message_unref(units);
+        sd_bus_flush_close_unref(bus);
+        return pid;
+}
+
 static void dockerd_facts(struct facts *f, const char *sock) {
-        _cleanup_free_ char *cmd = NULL, *cg = NULL;
+        _cleanup_free_ char *cmd = NULL, *unit = NULL;
         char path[64];
         size_t len, i;
 
         f->dockerd = peer_pid(sock);
+        if (f->dockerd == 1 && sd_booted() > 0)
+                f->dockerd = activated_pid(sock);
         if (!f->dockerd)
                 return;
         f->dockerd_started = started_at(f->dockerd);
@@ -118,18 +191,17 @@ static void dockerd_facts(struct facts *f, const char *sock) {
                         else if (strncmp(a, "--seccomp-profile", 17) == 0)
                                 f->seccomp_flag = true;
                 }
-        snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)f->dockerd);
-        if (access("/run/systemd/system", F_OK) == 0 &&
-            fb_read_file(path, 1 << 16, &cg, &len) >= 0) {
-                char *nl = strchr(cg, '\n'), *slash;
-
-                if (nl)
-                        *nl = '\0';
-                slash = strrchr(cg, '/');
-                if (slash && strlen(slash + 1) > 8 &&
-                    strcmp(slash + 1 + strlen(slash + 1) - 8, ".service") == 0)
-                        snprintf(f->unit, sizeof(f->unit), "%s", slash + 1);
-        }
+        /* systemd's own reading of the pid's cgroup: right on cgroup v1, hybrid and v2 alike
+         * (the first line of /proc/PID/cgroup names a unit on v2 only) */
+        if (sd_booted() <= 0 || sd_pid_get_unit(f->dockerd, &unit) < 0 || strlen(unit) <= 8 ||
+            strcmp(unit + strlen(unit) - 8, ".service") != 0)
+                return;
+        /* a dockerd started from inside some other service (a CI job, a shell in a unit) is
+         * not that unit: restarting it would restart the wrong thing */
+        if (unit_main_pid(unit) == f->dockerd)
+                snprintf(f->unit, sizeof(f->unit), "%s", unit);
+        else
+                snprintf(f->in_unit, sizeof(f->in_unit), "%s", unit);
 }
 
 /* daemon.json: parsed, or an empty object when absent. */
@@ -273,8 +345,11 @@ static void print_facts(FILE *out, const struct fb_harden_config *c, const struc
         fprintf(out, "engine: docker %s (API %s) at %s", f->server_version,
                 fb_engine_api_version(c->engine), fb_engine_endpoint(c->engine));
         if (f->dockerd)
-                fprintf(out, ", dockerd pid %d, %s%s", (int)f->dockerd,
-                        f->unit[0] ? "systemd unit " : "not a systemd unit", f->unit);
+                fprintf(out, ", dockerd pid %d, %s%s%s", (int)f->dockerd,
+                        f->unit[0]      ? "systemd unit "
+                        : f->in_unit[0] ? "not a systemd unit's main process (it runs inside "
+                                        : "not a systemd unit",
+                        f->unit[0] ? f->unit : f->in_unit, f->in_unit[0] ? ")" : "");
         fprintf(out, "\nengine default seccomp profile now: %s\n",
                 f->info_profile[0] ? f->info_profile : "(not reported)");
         fprintf(out, "daemon.json: %s%s, seccomp-profile %s%s\n", f->daemon_json,
