@@ -104,12 +104,33 @@ else bad "metrics" "$(grep -v '^#' "$W/metrics")"; fi
 # SIGHUP with a broken policy keeps the old one; a good one takes over
 printf 'rules: [\n' > "$W/policy.yaml"
 kill -HUP "$SPID"; sleep 0.3
-if kill -0 "$SPID" 2>/dev/null && grep -q 'reload: keeping the policy in force' "$W/serve.log"; then
+if kill -0 "$SPID" 2>/dev/null && grep -q 'reload: keeping the configuration and the policy in force' "$W/serve.log"; then
         ok "SIGHUP with an invalid policy: logged, the old policy stays, still serving"
 else bad "SIGHUP invalid" "$(tail -3 "$W/serve.log")"; fi
 cp policies/policy.yaml "$W/policy.yaml"
 kill -HUP "$SPID"; sleep 0.3
 grep -q 'reload: policy .* in force' "$W/serve.log" && ok "SIGHUP with a valid policy: reloaded" || bad "SIGHUP valid" "$(tail -3 "$W/serve.log")"
+# SIGHUP rereads the configuration: format and reports_dir change at once, a new listen
+# address waits for a restart (and says so), a broken file changes nothing
+cp "$W/fb.yaml" "$W/fb.yaml.orig"
+sed -e "s|^reports_dir: .*|reports_dir: $W/reports2\nformat: json|" \
+        -e "s|listen: 127.0.0.1:$PORT|listen: 127.0.0.1:$((PORT + 1))|" "$W/fb.yaml.orig" >"$W/fb.yaml"
+kill -HUP "$SPID"; sleep 0.3
+printf '{"uuid":"77777777-0000-4000-8000-000000000001","rule":"Terminal shell in container","priority":"Notice","source":"syscall","time":"%s","output_fields":{"container.id":"host"}}' \
+        "$(date -u +%Y-%m-%dT%H:%M:%S.000000000Z)" >"$W/after.json"
+code=$(post @"$W/after.json")
+i=0; while [ ! -f "$W/reports2/77777777-0000-4000-8000-000000000001.json" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+if [ "$code" = 200 ] && [ -f "$W/reports2/77777777-0000-4000-8000-000000000001.json" ] &&
+        grep -q "reload: sources.http.listen changed: it takes effect at the next restart" "$W/serve.log"; then
+        ok "SIGHUP rereads the configuration: a JSON report in the new reports_dir; the listener waits for a restart"
+else bad "SIGHUP config reload" "code $code" "$(tail -3 "$W/serve.log")"; fi
+printf 'format: [\n' >"$W/fb.yaml"
+kill -HUP "$SPID"; sleep 0.3
+if kill -0 "$SPID" 2>/dev/null && grep -q "fb.yaml:.*reload: keeping\|keeping the configuration and the policy in force" "$W/serve.log" &&
+        [ "$(grep -c 'keeping the configuration' "$W/serve.log")" -ge 2 ]; then
+        ok "SIGHUP with a broken configuration: logged, everything in force stays"
+else bad "SIGHUP broken config" "$(tail -3 "$W/serve.log")"; fi
+cp "$W/fb.yaml.orig" "$W/fb.yaml"
 stop_serve
 if ! curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then ok "SIGTERM: stopped"; else bad "SIGTERM"; fi
 

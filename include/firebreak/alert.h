@@ -88,6 +88,8 @@ struct fb_alert_error {
 int fb_alert_new(struct fb_alert **ret);
 /* Frees an alert. Accepts NULL. */
 void fb_alert_free(struct fb_alert *a);
+/* Releases what the last parse held (the JSON tree); the alert can be parsed into again. */
+void fb_alert_reset(struct fb_alert *a);
 
 /* Parses and validates one alert from a JSON object of len bytes, replacing a's contents.
  * Returns 0, -EINVAL with *err filled (syntax, type, encoding, format, limits), -E2BIG when len is

@@ -11,6 +11,8 @@
 #include "firebreak/yaml.h"
 
 struct fb_serve_config {
+        char path[1024];        /* the file it came from, "" for the defaults: SIGHUP rereads it */
+        bool force_dry_run;     /* --dry-run: stays on whatever a reloaded file says */
         char state_dir[1024];   /* state.db, audit.jsonl, evidence/ */
         char reports_dir[1024]; /* one report per alert */
         bool json;              /* report format */
@@ -38,5 +40,8 @@ void fb_serve_config_defaults(struct fb_serve_config *c);
 int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *c,
                           struct fb_yaml_error *err);
 
-/* Runs until SIGTERM or SIGINT. Returns an exit code. */
+/* Runs until SIGTERM or SIGINT. SIGHUP rereads the configuration and the policy it names, and
+ * puts them in force together, or neither: the reports, format, dry-run, policy and engine
+ * keys take effect at once; a changed state_dir or source is logged and waits for a restart.
+ * Returns an exit code. */
 int fb_serve_run(const struct fb_serve_config *c);

@@ -70,6 +70,11 @@ static void alert_clear(struct fb_alert *a) {
         *a = (struct fb_alert){ .tags = tags, .fields = fields };
 }
 
+void fb_alert_reset(struct fb_alert *a) {
+        if (a)
+                alert_clear(a);
+}
+
 void fb_alert_free(struct fb_alert *a) {
         if (!a)
                 return;

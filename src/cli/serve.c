@@ -27,9 +27,12 @@ static void usage(FILE *f) {
                    "         advances once the alert is processed); one pipeline\n"
                    "         triages, decides, acts and writes the report, then marks it done.\n"
                    "         Alerts stored but not processed at the last stop go first. Under\n"
-                   "         systemd: READY=1, STATUS=, WATCHDOG=1; SIGHUP reloads the policy\n"
-                   "         (an invalid one keeps the old); SIGTERM finishes the alert in\n"
-                   "         progress and stops.\n"
+                   "         systemd: READY=1, STATUS=, WATCHDOG=1; SIGHUP rereads the\n"
+                   "         configuration and its policy and puts both in force, or neither\n"
+                   "         (state_dir and sources wait for a restart); SIGTERM finishes the\n"
+                   "         alert in progress and stops. Under a burst, acknowledging comes\n"
+                   "         first: the pipeline runs at nice 19 and its backlog waits in the\n"
+                   "         store.\n"
                    "history  one JSON line per stored alert (status, verdict, report, actions)\n"
                    "show     one alert: its body as received and every action, as JSON\n"
                    "\n"
@@ -112,7 +115,10 @@ int fb_verb_serve(int argc, char **argv) {
                         return FB_EXIT_USAGE;
                 }
                 c.dry_run |= dry;
+                c.force_dry_run = dry;
                 c.stdin_source |= in;
+                if (given || access(config, F_OK) == 0)
+                        snprintf(c.path, sizeof(c.path), "%s", config);
                 return fb_serve_run(&c);
         }
         if ((strcmp(verb, "show") == 0) != (argc - optind == 1) || argc - optind > 1) {

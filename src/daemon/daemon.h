@@ -28,6 +28,18 @@ enum { SRC_HTTP, SRC_STREAM, SRC_JOURNAL };
 
 struct fb_done;
 
+/* One alert waiting for its group commit. */
+struct ingest_item {
+        struct fb_store_alert a;
+        char id[FB_ALERT_ID_MAX + 1];
+        int source;
+        int result; /* 1 while queued, then 0 or -errno, with a.duplicate */
+        /* NULL: the caller waits (fb_serve_ingest); else called on the committer's thread once
+         * the result is set, after which the committer does not touch the item again */
+        void (*done)(struct ingest_item *it);
+        struct ingest_item *next;
+};
+
 struct fb_serve {
         struct fb_serve_config cfg;
         sd_event *event;
@@ -36,6 +48,9 @@ struct fb_serve {
         /* group commit: sources queue alerts and wait; the committer commits each queue in one
          * transaction and wakes them */
         pthread_mutex_t ingest_lock;
+        /* one writer at a time, in the process: two connections that meet SQLite's lock wait
+         * in its busy handler, which sleeps whole milliseconds */
+        pthread_mutex_t write_lock;
         pthread_cond_t ingest_cond, ingest_done;
         struct ingest_item *queue;
         pthread_t committer;
@@ -66,6 +81,10 @@ int fb_serve_ingest(struct fb_serve *s, int source, const char *data, size_t len
  * as rejected, when it is not an alert. For sources that commit on their own (the journal). */
 int fb_serve_check(struct fb_serve *s, int source, const char *data, size_t len, char *id,
                    size_t id_len, char *err, size_t err_len);
+/* Queues a validated alert (it->id from fb_serve_check(), it->done set; data stays valid
+ * until the result is known) for the next group commit. */
+void fb_serve_enqueue(struct fb_serve *s, int source, const char *data, size_t len,
+                      struct ingest_item *it);
 /* Tells the pipeline that alerts were committed. */
 void fb_serve_wake(struct fb_serve *s);
 

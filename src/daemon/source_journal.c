@@ -145,7 +145,9 @@ static int drain(struct fb_journal_source *js) {
                         break;
                 }
                 if (js->n) {
+                        pthread_mutex_lock(&s->write_lock);
                         r = fb_store_ingest(s->store, js->a, js->n, &inserted);
+                        pthread_mutex_unlock(&s->write_lock);
                         if (r < 0) {
                                 log_error_errno(r,
                                                 "journal: the store could not commit %zu "
@@ -167,7 +169,9 @@ static int drain(struct fb_journal_source *js) {
                 } else if (seen && fb_store_pending_with_cursor(s->store, "journal") == 0 &&
                            sd_journal_get_cursor(js->j, &last) >= 0) {
                         /* only entries that were not alerts, and no alert waits: move on */
+                        pthread_mutex_lock(&s->write_lock);
                         (void)fb_store_set_cursor(s->store, "journal", last);
+                        pthread_mutex_unlock(&s->write_lock);
                         free(last);
                         last = NULL;
                 }
