@@ -10,7 +10,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/resource.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
@@ -29,7 +28,6 @@
 #endif
 
 #define BATCH 16 /* alerts per loop iteration and per commit; signals and sources stay served */
-#define PIPELINE_NICE 19
 
 FB_DEFINE_CLEANUP(struct fb_yaml_doc *, fb_yaml_free)
 
@@ -848,20 +846,6 @@ int fb_serve_run(const struct fb_serve_config *c) {
         }
         /* what was stored but not processed before the last stop goes first */
         sd_event_source_set_enabled(s.defer_src, SD_EVENT_ONESHOT);
-        /* Under a burst, acknowledging comes first: the HTTP and commit threads, started above
-         * at the normal priority, get the CPU before this one (the pipeline, and the event
-         * loop), whose backlog waits safely in the store. Measured with wrk on 2 cores: ack
-         * rate +30% (see the README's figures). Raising one's own nice needs no privilege. */
-        (void)setpriority(PRIO_PROCESS, (id_t)gettid(), PIPELINE_NICE);
-        {
-                /* under a burst, acknowledging comes first: this thread (the pipeline) yields the
-                 * CPU to the HTTP and commit threads, which started before it at the normal
-                 * priority; the backlog waits safely in the store */
-                const char *e = getenv("FB_PIPE_NICE");
-                int nice_v = e ? (int)strtol(e, NULL, 10) : 0;
-                if (nice_v)
-                        (void)setpriority(PRIO_PROCESS, (id_t)gettid(), nice_v);
-        }
         sd_notify(0, "READY=1");
         status_line(&s);
         log_info("serving: state %s, reports %s, policy %s%s", s.cfg.state_dir, s.cfg.reports_dir,

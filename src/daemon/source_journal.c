@@ -16,6 +16,7 @@
 #include "firebreak/log.h"
 
 #define JOURNAL_BATCH 64 /* entries per commit: one fsync for a burst */
+#define DRAIN_ROUNDS 16  /* batches per turn of the event loop */
 
 struct fb_journal_source {
         struct fb_serve *s;
@@ -112,8 +113,8 @@ static int take_entry(struct fb_journal_source *js) {
         return 1;
 }
 
-static int arm_retry(struct fb_journal_source *js) {
-        int r = sd_event_source_set_time_relative(js->timer, 1000000);
+static int arm_retry(struct fb_journal_source *js, uint64_t usec) {
+        int r = sd_event_source_set_time_relative(js->timer, usec);
 
         return r < 0 ? r : sd_event_source_set_enabled(js->timer, SD_EVENT_ONESHOT);
 }
@@ -124,9 +125,16 @@ static int drain(struct fb_journal_source *js) {
         struct fb_serve *s = js->s;
         char *before = NULL, *last = NULL;
         size_t inserted, seen;
+        bool more;
         int r;
 
-        for (;;) {
+        for (int round = 0;; round++) {
+                if (round == DRAIN_ROUNDS) {
+                        /* a long backlog (days of journal after a long stop) goes in slices: the
+                         * event loop, the pipeline and the watchdog get their turn between */
+                        free(before);
+                        return arm_retry(js, 0);
+                }
                 free(before);
                 before = NULL;
                 (void)sd_journal_get_cursor(js->j, &before); /* none before the first entry */
@@ -140,6 +148,7 @@ static int drain(struct fb_journal_source *js) {
                         if (r < 0)
                                 break;
                 }
+                more = r != 0; /* 0: the end of the journal */
                 if (r < 0 && js->n == 0 && seen == 0) {
                         log_error_errno(r, "journal: cannot read: %m");
                         break;
@@ -161,7 +170,7 @@ static int drain(struct fb_journal_source *js) {
                                         sd_journal_next(js->j); /* back on "before" itself */
                                 clear_batch(js);
                                 free(before);
-                                return arm_retry(js);
+                                return arm_retry(js, 1000000);
                         }
                         atomic_fetch_add(&s->m.received[SRC_JOURNAL], inserted);
                         if (inserted)
@@ -176,7 +185,7 @@ static int drain(struct fb_journal_source *js) {
                         last = NULL;
                 }
                 clear_batch(js);
-                if (seen == 0 || r == 0)
+                if (seen == 0 || !more)
                         break;
         }
         free(before);
