@@ -230,13 +230,16 @@ static int latency(const char *sock, const char *id, size_t n, bool ctd) {
                          "{\"rule\":\"Fileless execution via memfd_create\",\"priority\":"
                          "\"Critical\",\"source\":\"syscall\",\"time\":\"%s\",\"tags\":["
                          "\"T1620\"],\"output_fields\":{\"container.id\":\"%.12s\","
-                         "\"proc.name\":\"3\",\"proc.exepath\":\"memfd:x\"}}",
-                         ts, id);
+                         "\"proc.name\":\"3\",\"proc.exepath\":\"memfd:x\",\"proc.pid\":%zu}}",
+                         ts, id, i + 1); /* distinct alerts: one second holds several rounds */
                 t0 = now();
                 if (fb_alert_parse(a, json, strlen(json), &aerr) < 0 ||
                     fb_triage(kb, a, &rep) < 0 || fb_respond(resp, a, &rep, &out) != 0 ||
-                    out.actions[0].result != FB_ACT_DONE)
+                    out.actions[0].result != FB_ACT_DONE) {
+                        fprintf(stderr, "bench: round %zu: the pause was not done: %s\n", i,
+                                out.n_actions ? out.actions[0].detail : "no action");
                         return 1;
+                }
                 fb[i] = now() - t0;
                 raw_op(&x, false);
         }
