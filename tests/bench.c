@@ -183,6 +183,15 @@ static double raw_op(struct rawc *x, bool pause) {
         return t0;
 }
 
+/* The responder's state directory (its audit log) goes with the run. */
+static void drop_state(const char *state) {
+        char p[128];
+
+        snprintf(p, sizeof(p), "%s/audit.jsonl", state);
+        unlink(p);
+        rmdir(state);
+}
+
 static int latency(const char *sock, const char *id, size_t n, bool ctd) {
         static const char policy_doc[] = "guards: {max_disruptive_actions: 100000, window: 1s}\n"
                                          "rules:\n  - name: bench\n    match: {}\n"
@@ -238,6 +247,7 @@ static int latency(const char *sock, const char *id, size_t n, bool ctd) {
                     out.actions[0].result != FB_ACT_DONE) {
                         fprintf(stderr, "bench: round %zu: the pause was not done: %s\n", i,
                                 out.n_actions ? out.actions[0].detail : "no action");
+                        drop_state(state);
                         return 1;
                 }
                 fb[i] = now() - t0;
@@ -264,13 +274,7 @@ static int latency(const char *sock, const char *id, size_t n, bool ctd) {
         fb_grpc_free(x.g);
         free(raw);
         free(fb);
-        {
-                char p[128];
-
-                snprintf(p, sizeof(p), "%s/audit.jsonl", state);
-                unlink(p);
-                rmdir(state);
-        }
+        drop_state(state);
         return 0;
 }
 

@@ -1,6 +1,7 @@
 # lib-systemd.sh: a container running a real systemd as PID 1 (with journald and D-Bus) on the
 # test dockerd, with firebreak installed into it by `make install` (sourced, after
-# lib-test.sh and lib-dockerd.sh, with dockerd_start done).
+# lib-test.sh and lib-dockerd.sh; the suite defines finish).
+#   systemd_require    skips the suite unless root with the tools; starts the test dockerd
 #   systemd_image      builds the image fb-systemd:test: a Debian 12 rootfs from debootstrap
 #                      (cached as a tar in build/test-cache, which `make clean` removes; about a
 #                      minute the first time), firebreak installed, SD_SETUP run on the rootfs
@@ -8,11 +9,24 @@
 #   systemd_start ARGS starts it (extra docker run ARGS), sets SD, waits for the system to run
 #   sdx CMD...         runs CMD inside it
 #   systemd_stop       halts systemd (SIGRTMIN+3), removes the container and its cgroups
+#   systemd_finish     systemd_stop, dockerd_stop, removes $W, the summary, exit
 # The rootfs carries firebreak's runtime libraries, curl, and docker.io (for a dockerd that is
 # a systemd unit: harden's restart through sd-bus).
 SD=
 SD_PKGS=systemd,systemd-sysv,dbus,curl,libjansson4,libyaml-0-2,libcurl4,libseccomp2,libprotobuf-c1,libsqlite3-0,libmicrohttpd12,docker.io
 SD_CACHE=$(pwd)/build/test-cache/systemd-rootfs-$(echo "$SD_PKGS" | cksum | cut -d' ' -f1).tar
+
+# systemd_require WHAT CMD...: the suite (through its finish) is skipped, with the reason, unless
+# this is root and every CMD is installed; then the private dockerd starts
+systemd_require() {
+        what=$1
+        shift
+        if [ "$(id -u)" != 0 ]; then skip "$what: needs root (dockerd)"; finish; fi
+        for c in dockerd docker debootstrap "$@"; do
+                command -v "$c" >/dev/null 2>&1 || { skip "$what: no $c"; finish; }
+        done
+        dockerd_start || { bad "private dockerd starts"; finish; }
+}
 
 systemd_image() { # systemd_image WORKDIR [SETUP_FUNCTION]
         sd_w=$1
@@ -74,12 +88,25 @@ sdx() { docker exec "$SD" "$@"; }
 
 systemd_stop() {
         [ -n "$SD" ] || return 0
+        # the inner dockerd's containers, when one runs there: their cgroups are the host's too
+        sd_inner=$(sdx docker ps -aq --no-trunc 2>/dev/null)
         # systemd halts on SIGRTMIN+3 (the container's stop signal) and removes its cgroups;
-        # then the container goes, and any cgroup left of it
+        # then the container goes, and any cgroup left of it or of the inner containers
         docker stop -t 20 "$SD" >/dev/null 2>&1
         docker rm -f "$SD" >/dev/null 2>&1
-        for d in /sys/fs/cgroup/*/docker/"$SD" /sys/fs/cgroup/docker/"$SD"; do
-                [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+        for id in "$SD" $sd_inner; do
+                for d in /sys/fs/cgroup/*/docker/"$id" /sys/fs/cgroup/docker/"$id"; do
+                        [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+                done
         done
         SD=
+}
+
+# systemd_finish: stops everything the suite started, removes W, prints the summary, exits
+systemd_finish() {
+        systemd_stop
+        dockerd_stop
+        [ -n "${KEEP:-}" ] || rm -rf "$W"
+        summary
+        exit $?
 }

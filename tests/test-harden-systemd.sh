@@ -13,28 +13,10 @@ set -u
 . tests/lib-systemd.sh
 BUILD=${BUILD:-build}
 W=$(mktemp -d /tmp/fb-harden-sd.XXXXXX)
-NESTED=
-
-finish() {
-        [ -z "$SD" ] || NESTED=$(sdx docker ps -aq --no-trunc 2>/dev/null)
-        systemd_stop
-        for id in $NESTED; do # cgroups of the inner dockerd's containers, if any were left
-                for d in /sys/fs/cgroup/*/docker/"$id"; do
-                        [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
-                done
-        done
-        dockerd_stop
-        [ -n "${KEEP:-}" ] || rm -rf "$W"
-        summary
-        exit $?
-}
+finish() { systemd_finish; }
 trap finish INT TERM HUP # an interrupted run still stops what it started
 
-if [ "$(id -u)" != 0 ]; then skip "harden under systemd: needs root (dockerd)"; finish; fi
-for c in dockerd docker debootstrap busybox; do
-        command -v "$c" >/dev/null 2>&1 || { skip "harden under systemd: no $c"; finish; }
-done
-if ! dockerd_start; then bad "private dockerd starts"; finish; fi
+systemd_require "harden under systemd" busybox
 
 # the inner dockerd: no networking, vfs (no overlay inside a container), a canary image with
 # no /tmp, as minimal images have none (verify gives the canary one)

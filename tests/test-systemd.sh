@@ -16,20 +16,10 @@ set -u
 BUILD=${BUILD:-build}
 W=$(mktemp -d /tmp/fb-systemd.XXXXXX)
 
-finish() {
-        systemd_stop
-        dockerd_stop
-        [ -n "${KEEP:-}" ] || rm -rf "$W"
-        summary
-        exit $?
-}
+finish() { systemd_finish; }
 trap finish INT TERM HUP # an interrupted run still stops what it started
 
-if [ "$(id -u)" != 0 ]; then skip "systemd end to end: needs root (dockerd)"; finish; fi
-for c in dockerd docker debootstrap; do
-        command -v "$c" >/dev/null 2>&1 || { skip "systemd end to end: no $c"; finish; }
-done
-if ! dockerd_start; then bad "private dockerd starts"; finish; fi
+systemd_require "systemd end to end"
 
 # the service's configuration; the image's own dockerd stays off (the test dockerd's socket
 # is bind-mounted where it would listen)
