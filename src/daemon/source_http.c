@@ -45,6 +45,7 @@ struct fb_http_source {
 struct req {
         struct fb_buf body;
         bool too_big;
+        bool queued; /* the answer comes from the committer */
         struct ingest_item item;
         struct MHD_Connection *c;
         struct fb_http_source *h;
@@ -142,6 +143,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                 *size = 0;
                 return MHD_YES;
         }
+        if (q->queued)
+                return MHD_NO; /* resumed without an answer (it could not be queued): close */
         if (q->too_big)
                 return json_error(c, MHD_HTTP_CONTENT_TOO_LARGE,
                                   "the body is larger than max_body");
@@ -159,6 +162,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                 q->c = c;
                 q->h = h;
                 q->item.done = committed;
+                q->queued = true;
                 atomic_fetch_add(&h->waiting, 1);
                 MHD_suspend_connection(c);
                 fb_serve_enqueue(h->s, SRC_HTTP, q->body.data ? q->body.data : "", q->body.len,
