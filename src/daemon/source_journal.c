@@ -68,20 +68,26 @@ static int take_entry(struct fb_journal_source *js) {
         struct fb_serve *s = js->s;
         const char *msg, *unit;
         size_t len, ulen;
-        char err[300];
+        char err[300], ubuf[256];
+        bool ok;
         int r;
 
+        /* the unit first, copied: data from sd_journal_get_data() is valid only until the next
+         * call, and MESSAGE is used last */
+        r = field(js->j, "_SYSTEMD_UNIT", &unit, &ulen);
+        ok = r >= 0 && trusted(js, unit, ulen);
+        snprintf(ubuf, sizeof(ubuf), "%.*s", r < 0 ? 0 : (int)(ulen < 255 ? ulen : 255),
+                 r < 0 ? "" : unit);
         r = field(js->j, "MESSAGE", &msg, &len);
         if (r < 0 || len == 0 || msg[0] != '{')
                 return 0; /* Falco's own log lines, not alerts */
-        r = field(js->j, "_SYSTEMD_UNIT", &unit, &ulen);
-        if (r < 0 || !trusted(js, unit, ulen)) {
+        if (!ok) {
                 atomic_fetch_add(&s->m.rejected[SRC_JOURNAL], 1);
                 if (js->untrusted++ % 100 == 0)
-                        log_warning("journal: an alert-shaped entry from %s%.*s%s is not from a "
+                        log_warning("journal: an alert-shaped entry from %s%s%s is not from a "
                                     "configured Falco unit: ignored (%lu so far)",
-                                    r < 0 ? "no unit" : "unit '", r < 0 ? 0 : (int)ulen,
-                                    r < 0 ? "" : unit, r < 0 ? "" : "'", js->untrusted);
+                                    ubuf[0] ? "unit '" : "outside any unit", ubuf,
+                                    ubuf[0] ? "'" : "", js->untrusted);
                 return 0;
         }
         if (len > FB_ALERT_MAX_BYTES) {
@@ -97,13 +103,15 @@ static int take_entry(struct fb_journal_source *js) {
                 return 0;
         }
         js->body[js->n] = malloc(len);
+        if (!js->body[js->n])
+                return -ENOMEM;
+        memcpy(js->body[js->n], msg, len);
         r = sd_journal_get_cursor(js->j, &js->cursor[js->n]);
-        if (!js->body[js->n] || r < 0) {
+        if (r < 0) {
                 free(js->body[js->n]);
                 js->body[js->n] = NULL;
-                return r < 0 ? r : -ENOMEM;
+                return r;
         }
-        memcpy(js->body[js->n], msg, len);
         js->a[js->n] = (struct fb_store_alert){ .id = js->id[js->n],
                                                 .source = "journal",
                                                 .body = js->body[js->n],
