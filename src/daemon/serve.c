@@ -587,17 +587,22 @@ static void keep_restart_keys(const struct fb_serve_config *old, struct fb_serve
                 K("sources.journal", journal),
                 K("sources.journal.identifier", journal_identifier),
                 K("sources.journal.units", journal_units),
-                K("sources.journal.units", n_journal_units),
+                K("sources.journal.units", n_journal_units), /* the same name: said once */
 #undef K
         };
+
+        const char *said = NULL; /* a key of two fields is named once */
 
         for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
                 const char *o = (const char *)old + keys[i].off;
                 char *n = (char *)nc + keys[i].off;
 
                 if (memcmp(o, n, keys[i].len) != 0) {
-                        log_warning("reload: %s changed: it takes effect at the next restart",
-                                    keys[i].name);
+                        if (!said || strcmp(said, keys[i].name) != 0)
+                                log_warning("reload: %s changed: it takes effect at the next "
+                                            "restart",
+                                            keys[i].name);
+                        said = keys[i].name;
                         memcpy(n, o, keys[i].len);
                 }
         }
