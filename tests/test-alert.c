@@ -9,7 +9,10 @@
 
 #include "firebreak/alert.h"
 #include "firebreak/fileio.h"
+#include "firebreak/jarena.h"
 #include "test.h"
+
+#include <jansson.h>
 
 static struct fb_alert *parse_str(const char *s, struct fb_alert_error *err, int *ret) {
         struct fb_alert *a = NULL;
@@ -361,6 +364,73 @@ TEST(direct_parse_checks_depth) {
 }
 
 /* 100,000 alerts through a pipe: the reader's memory must not grow with the stream. */
+/* jarena.h: jansson allocates in the current arena; what does not fit goes to the heap, is
+ * reported, and is freed by json_decref as usual (ASan checks the frees in `make asan`). */
+TEST(arena_holds_one_tree_and_spills_to_the_heap) {
+        struct fb_jarena *ar = fb_jarena_claim();
+        json_t *j, *big;
+        char *text, *huge;
+
+        CHECK(ar != NULL);
+        if (!ar)
+                return;
+        fb_jarena_begin(ar);
+        j = json_loads("{\"a\":[1,2,{\"b\":\"c\"}],\"d\":null}", 0, NULL);
+        CHECK(fb_jarena_end(ar));
+        CHECK(j != NULL);
+        text = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS); /* on the heap: freed with free() */
+        CHECK_STR(text, "{\"a\":[1,2,{\"b\":\"c\"}],\"d\":null}");
+        free(text);
+        json_decref(j);
+
+        huge = malloc(FB_JARENA_SLOT + 1);
+        memset(huge, 'x', FB_JARENA_SLOT);
+        fb_jarena_begin(ar);
+        j = json_string("small");
+        big = json_stringn(huge, FB_JARENA_SLOT); /* larger than the slot */
+        CHECK(!fb_jarena_end(ar));
+        CHECK(big && json_string_length(big) == FB_JARENA_SLOT);
+        CHECK_STR(json_string_value(j), "small");
+        json_decref(big);
+        json_decref(j);
+        free(huge);
+        fb_jarena_release(ar);
+}
+
+/* Each alert parses into an arena of its own, and an alert that finds every slot taken parses
+ * on the heap: all of them keep their own values until freed, and freeing them frees the slots. */
+TEST(alerts_keep_their_trees_whatever_the_slots) {
+        enum { N = FB_JARENA_SLOTS + 6 };
+        struct fb_alert *a[N];
+        struct fb_jarena *held[FB_JARENA_SLOTS];
+        struct fb_alert_error err;
+        char doc[256], want[32];
+        unsigned i, n = 0;
+
+        for (i = 0; i < N; i++) {
+                fb_alert_new(&a[i]);
+                snprintf(doc, sizeof(doc),
+                         "{\"rule\":\"r%u\",\"priority\":\"Notice\","
+                         "\"time\":\"2024-10-05T18:29:40Z\",\"output_fields\":"
+                         "{\"proc.name\":\"p%u\"}}",
+                         i, i);
+                CHECK_EQ(fb_alert_parse(a[i], doc, strlen(doc), &err), 0);
+        }
+        for (i = 0; i < N; i++) {
+                snprintf(want, sizeof(want), "p%u", i);
+                CHECK_STR(fb_alert_str(a[i], "proc.name", NULL), want);
+                snprintf(want, sizeof(want), "r%u", i);
+                CHECK(a[i]->rule && strcmp(a[i]->rule, want) == 0);
+        }
+        for (i = 0; i < N; i++)
+                fb_alert_free(a[i]);
+        while (n < FB_JARENA_SLOTS && (held[n] = fb_jarena_claim()) != NULL)
+                n++;
+        CHECK_EQ(n, FB_JARENA_SLOTS);
+        while (n > 0)
+                fb_jarena_release(held[--n]);
+}
+
 TEST(stream_memory_is_flat) {
         static const char line[] =
                 "{\"rule\":\"Fileless execution via memfd_create\",\"priority\":\"Critical\","
@@ -423,5 +493,7 @@ int main(void) {
         RUN(stream_split_reads);
         RUN(direct_parse_checks_depth);
         RUN(stream_memory_is_flat);
+        RUN(arena_holds_one_tree_and_spills_to_the_heap);
+        RUN(alerts_keep_their_trees_whatever_the_slots);
         return t_summary();
 }

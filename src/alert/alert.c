@@ -13,6 +13,7 @@
 #include "firebreak/buf.h"
 #include "firebreak/cleanup.h"
 #include "firebreak/hash.h"
+#include "firebreak/jarena.h"
 #include "firebreak/strutil.h"
 
 static const char *const prio_names[_FB_PRIO_MAX] = {
@@ -49,7 +50,17 @@ struct alert_storage {
         struct fb_alert pub;
         const char *tags[FB_ALERT_MAX_TAGS];
         struct fb_field fields[FB_ALERT_MAX_FIELDS];
+        /* output_fields by key: open addressing, at most half full, slot = field index + 1 */
+        uint16_t index[2 * FB_ALERT_MAX_FIELDS];
+        size_t index_mask;
+        struct fb_jarena *arena; /* where this alert's trees are parsed; NULL: on the heap */
+        bool arena_claimed;      /* a claim was tried (none is tried twice) */
+        bool root_in_arena;      /* pub.root lies wholly in arena: its reset frees it */
 };
+
+static struct alert_storage *storage(struct fb_alert *a) {
+        return (struct alert_storage *)a; /* pub is the first member */
+}
 
 int fb_alert_new(struct fb_alert **ret) {
         struct alert_storage *s = calloc(1, sizeof(*s));
@@ -66,7 +77,9 @@ static void alert_clear(struct fb_alert *a) {
         const char **tags = a->tags;
         struct fb_field *fields = a->fields;
 
-        json_decref(a->root);
+        if (!storage(a)->root_in_arena)
+                json_decref(a->root);
+        storage(a)->root_in_arena = false;
         *a = (struct fb_alert){ .tags = tags, .fields = fields };
 }
 
@@ -79,7 +92,40 @@ void fb_alert_free(struct fb_alert *a) {
         if (!a)
                 return;
         alert_clear(a);
-        free(a); /* pub is the first member of alert_storage */
+        fb_jarena_release(storage(a)->arena);
+        free(storage(a));
+}
+
+/* jansson's parse of one alert, in the alert's own arena when one is free (jarena.h): the
+ * previous alert is dropped first, since the arena holds one tree. *in_arena: the whole tree
+ * lies in the arena, so dropping it needs no walk. */
+static json_t *load_tree(struct fb_alert *a, const char *data, size_t len, json_error_t *jerr,
+                         bool *in_arena) {
+        struct alert_storage *s = storage(a);
+        json_t *root;
+
+        alert_clear(a);
+        if (!s->arena_claimed) {
+                s->arena = fb_jarena_claim();
+                s->arena_claimed = true;
+        }
+        if (!s->arena) {
+                *in_arena = false;
+                return json_loadb(data, len, JSON_REJECT_DUPLICATES, jerr);
+        }
+        fb_jarena_begin(s->arena);
+        root = json_loadb(data, len, JSON_REJECT_DUPLICATES, jerr);
+        *in_arena = fb_jarena_end(s->arena);
+        return root;
+}
+
+/* The alert now owns root (fb_alert_from_json took a reference): when root came whole from the
+ * arena, its reference is left for the arena's next reset; otherwise it is dropped. */
+static void adopt_tree(struct fb_alert *a, json_t *root, bool in_arena) {
+        if (in_arena && a->root == root)
+                storage(a)->root_in_arena = true;
+        else
+                json_decref(root);
 }
 
 static int verr(struct fb_alert_error *err, const char *fmt, ...)
@@ -235,6 +281,36 @@ static int field_cmp(const void *x, const void *y) {
         return strcmp(a->key, b->key);
 }
 
+/* FNV-1a. Keys are the alert's, but at most FB_ALERT_MAX_FIELDS of them: keys made to collide
+ * cost a linear probe over that bound, no more. */
+static size_t key_hash(const char *k, size_t len) {
+        uint32_t h = 2166136261u;
+        size_t i;
+
+        for (i = 0; i < len; i++)
+                h = (h ^ (unsigned char)k[i]) * 16777619u;
+        return h;
+}
+
+/* Triage asks for some thirty keys per alert; one probe each instead of a binary search. */
+static void index_fields(struct fb_alert *a) {
+        struct alert_storage *s = storage(a);
+        size_t size = 16, i;
+
+        _Static_assert(FB_ALERT_MAX_FIELDS < UINT16_MAX, "slots hold a field index + 1");
+        while (size < 2 * a->n_fields)
+                size <<= 1;
+        memset(s->index, 0, size * sizeof(s->index[0]));
+        s->index_mask = size - 1;
+        for (i = 0; i < a->n_fields; i++) {
+                size_t h = key_hash(a->fields[i].key, a->fields[i].key_len) & s->index_mask;
+
+                while (s->index[h])
+                        h = (h + 1) & s->index_mask;
+                s->index[h] = (uint16_t)(i + 1);
+        }
+}
+
 static int parse_fields(struct fb_alert *a, json_t *of, struct fb_alert_error *err) {
         const char *key;
         json_t *v;
@@ -290,21 +366,22 @@ static int parse_fields(struct fb_alert *a, json_t *of, struct fb_alert_error *e
                 }
                 a->n_fields++;
         }
-        /* insertion sort: Falco sends output_fields sorted, so this is one linear pass */
+        /* insertion sort: Falco sends output_fields sorted, so this is one linear pass. A
+         * jansson object has unique keys; an equal pair is still refused, not trusted. */
         for (i = 1; i < a->n_fields; i++) {
                 struct fb_field f = a->fields[i];
                 size_t j = i;
+                int c;
 
-                while (j > 0 && field_cmp(&a->fields[j - 1], &f) > 0) {
+                while (j > 0 && (c = field_cmp(&a->fields[j - 1], &f)) >= 0) {
+                        if (c == 0)
+                                return verr(err, "output_fields.%s: duplicate key", f.key);
                         a->fields[j] = a->fields[j - 1];
                         j--;
                 }
                 a->fields[j] = f;
         }
-        /* jansson rejects duplicate keys (JSON_REJECT_DUPLICATES), so keys are unique. */
-        for (i = 1; i < a->n_fields; i++)
-                if (strcmp(a->fields[i - 1].key, a->fields[i].key) == 0)
-                        return verr(err, "output_fields.%s: duplicate key", a->fields[i].key);
+        index_fields(a);
         return 0;
 }
 
@@ -402,12 +479,22 @@ struct kv {
         json_t *value;
 };
 
-static int kv_cmp(const void *x, const void *y) {
-        const struct kv *a = x, *b = y;
+static bool kv_less(const struct kv *a, const struct kv *b) {
+        return a->len != b->len ? a->len < b->len : memcmp(a->key, b->key, a->len) < 0;
+}
 
-        if (a->len != b->len)
-                return a->len < b->len ? -1 : 1;
-        return memcmp(a->key, b->key, a->len);
+/* Insertion sort: objects have at most FB_ALERT_MAX_FIELDS keys and most comparisons end at the
+ * lengths, so it beats qsort's indirect calls at every size an alert has. */
+static void kv_sort(struct kv *kvs, size_t n) {
+        size_t i, j;
+
+        for (i = 1; i < n; i++) {
+                struct kv x = kvs[i];
+
+                for (j = i; j > 0 && kv_less(&x, &kvs[j - 1]); j--)
+                        kvs[j] = kvs[j - 1];
+                kvs[j] = x;
+        }
 }
 
 static int hash_value(struct canon *c, json_t *v) {
@@ -461,7 +548,7 @@ static int hash_value(struct canon *c, json_t *v) {
                         kvs[i].len = json_object_iter_key_len(json_object_key_to_iter(key));
                         kvs[i++].value = x;
                 }
-                qsort(kvs, n, sizeof(*kvs), kv_cmp);
+                kv_sort(kvs, n);
                 put_u64(c, 'o', n);
                 for (i = 0; i < n && r >= 0; i++) {
                         put_u64(c, 's', kvs[i].len);
@@ -580,6 +667,7 @@ static int parse_framed(struct fb_alert *a, const char *data, size_t len,
         json_error_t jerr;
         json_t *root;
         char msg[160];
+        bool in_arena;
         int r;
 
         if (len > FB_ALERT_MAX_BYTES) {
@@ -587,15 +675,14 @@ static int parse_framed(struct fb_alert *a, const char *data, size_t len,
                 verr(err, "alert larger than %u bytes", FB_ALERT_MAX_BYTES);
                 return -E2BIG;
         }
-        root = json_loadb(data, len, JSON_REJECT_DUPLICATES, &jerr);
+        root = load_tree(a, data, len, &jerr, &in_arena);
         if (!root) {
-                alert_clear(a);
                 err->line = (unsigned long)(jerr.line > 0 ? jerr.line : 1);
                 err->column = (unsigned long)(jerr.column > 0 ? jerr.column : 1);
                 return verr(err, "invalid JSON: %s", escape_msg(jerr.text, msg));
         }
         r = fb_alert_from_json(a, root, err);
-        json_decref(root);
+        adopt_tree(a, root, in_arena);
         return r;
 }
 
@@ -647,9 +734,19 @@ int fb_alert_dump(const struct fb_alert *a, struct fb_buf *out) {
 }
 
 const struct fb_field *fb_alert_field(const struct fb_alert *a, const char *key) {
-        struct fb_field k = { .key = key };
+        const struct alert_storage *s = (const struct alert_storage *)a;
+        size_t len, h;
 
-        return bsearch(&k, a->fields, a->n_fields, sizeof(k), field_cmp);
+        if (a->n_fields == 0)
+                return NULL;
+        len = strlen(key);
+        for (h = key_hash(key, len) & s->index_mask; s->index[h]; h = (h + 1) & s->index_mask) {
+                const struct fb_field *f = &a->fields[s->index[h] - 1];
+
+                if (f->key_len == len && memcmp(f->key, key, len) == 0)
+                        return f;
+        }
+        return NULL;
 }
 
 const char *fb_alert_str(const struct fb_alert *a, const char *key, size_t *ret_len) {
@@ -835,9 +932,10 @@ static int parse_line(struct fb_alert_reader *r, const char *line, size_t len,
                       const struct fb_alert **ret, struct fb_alert_error *err) {
         json_error_t jerr;
         json_t *root;
+        bool in_arena;
         int k;
 
-        root = json_loadb(line, len, JSON_REJECT_DUPLICATES, &jerr);
+        root = load_tree(r->alert, line, len, &jerr, &in_arena);
         if (!root)
                 return 0;
         if (tree_deeper(root, 1, FB_ALERT_MAX_DEPTH)) {
@@ -845,7 +943,7 @@ static int parse_line(struct fb_alert_reader *r, const char *line, size_t len,
                 return 0;
         }
         k = fb_alert_from_json(r->alert, root, err);
-        json_decref(root);
+        adopt_tree(r->alert, root, in_arena);
         if (k == -EINVAL) {
                 err->index = r->index;
                 err->line = r->f_line;
