@@ -22,6 +22,11 @@ int fb_store_open(const char *path, struct fb_store **ret);
 /* For history and show: read-only, never migrates or locks; -ENOENT before the first serve. */
 int fb_store_open_readonly(const char *path, struct fb_store **ret);
 void fb_store_close(struct fb_store *s);
+/* Commits on this connection stop waiting for the disk (SQLite's synchronous = NORMAL): a
+ * power loss may take back its last transactions, never tear one. For records whose loss only
+ * means doing the work again: the pipeline's (a lost finish replays its alert) and the
+ * journal's (a lost alert takes its cursor with it, so it is read again). */
+int fb_store_relax_sync(struct fb_store *s);
 
 struct fb_store_alert {
         const char *id;

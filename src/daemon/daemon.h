@@ -21,6 +21,7 @@ struct fb_metrics {
         atomic_ulong received[3]; /* by source: http, stdin/fifo, journal */
         atomic_ulong rejected[3];
         atomic_ulong processed, failed;
+        atomic_ulong yields; /* pipeline pauses for ingest (serve.c, PIPELINE_SHARE) */
         atomic_ulong actions[_FB_ACTION_MAX][6]; /* by action and result */
 };
 
@@ -56,7 +57,13 @@ struct fb_serve {
         pthread_t committer;
         bool committer_started, stopping;
         int wake_fd; /* eventfd: an alert was committed */
-        sd_event_source *wake_src, *defer_src, *retry_src;
+        sd_event_source *wake_src, *defer_src, *retry_src, *yield_src;
+        /* the pipeline yields to ingest (serve.c, PIPELINE_SHARE): the time before which it
+         * starts no batch, and the ingest rate (alerts/s) measured at rate_at with rate_got
+         * alerts received (CLOCK_MONOTONIC, microseconds) */
+        uint64_t resume_us, rate_at;
+        unsigned long rate_got;
+        double ingest_rate;
         struct fb_kb *kb;
         struct fb_policy *policy;
         struct fb_engine *engine;

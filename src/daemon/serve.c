@@ -28,6 +28,17 @@
 #endif
 
 #define BATCH 16 /* alerts per loop iteration and per commit; signals and sources stay served */
+/* When alerts are acknowledged faster than the pipeline can process them, the backlog grows
+ * whatever the pipeline does, and the pipeline then takes at most 1/PIPELINE_SHARE of the time:
+ * after a full batch that took t, it waits (PIPELINE_SHARE - 1) t, at most MAX_YIELD_US, before
+ * the next. On a machine short of cores, a burst is then acknowledged at nearly the rate of
+ * ingest alone (Falco drops what an output does not take in time, while a pending alert only
+ * waits); the backlog is processed in order, and the pipeline never stops: at worst one batch
+ * per MAX_YIELD_US. The ingest rate is measured over RATE_WINDOW_US, the pipeline's from its
+ * last batch. */
+#define PIPELINE_SHARE 4
+#define MAX_YIELD_US 50000u
+#define RATE_WINDOW_US 100000u
 
 FB_DEFINE_CLEANUP(struct fb_yaml_doc *, fb_yaml_free)
 
@@ -195,6 +206,13 @@ int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *
 }
 
 /* ---- ingest -------------------------------------------------------------------------------- */
+
+static uint64_t now_us(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 /* Group commit: one transaction (one fsync) for everything queued while the last one ran. */
 static void *committer(void *u) {
@@ -462,16 +480,54 @@ static int retry(sd_event_source *es, uint64_t usec, void *u) {
         return run_batch(es, u);
 }
 
+static int resume(sd_event_source *es, uint64_t usec, void *u) {
+        struct fb_serve *s = u;
+
+        s->resume_us = 0;
+        return run_batch(es, s);
+}
+
+/* After a full batch that took since t0: yields to ingest when it outpaces the pipeline
+ * (PIPELINE_SHARE). */
+static int next_batch(struct fb_serve *s, uint64_t t0) {
+        uint64_t t1 = now_us(), wait;
+        unsigned long got =
+                atomic_load(&s->m.received[SRC_HTTP]) + atomic_load(&s->m.received[SRC_STREAM]);
+        int r;
+
+        if (t1 - s->rate_at >= RATE_WINDOW_US) {
+                s->ingest_rate = (double)(got - s->rate_got) * 1e6 / (double)(t1 - s->rate_at);
+                s->rate_at = t1;
+                s->rate_got = got;
+        }
+        if (s->ingest_rate * (double)(t1 - t0) <= BATCH * 1e6)
+                return sd_event_source_set_enabled(s->defer_src, SD_EVENT_ONESHOT);
+        wait = (t1 - t0) * (PIPELINE_SHARE - 1);
+        if (wait > MAX_YIELD_US)
+                wait = MAX_YIELD_US;
+        s->resume_us = t1 + wait;
+        atomic_fetch_add(&s->m.yields, 1);
+        if (!s->yield_src)
+                /* accuracy 1 ms: sd-event's default (250 ms) would stall the pipeline */
+                return sd_event_add_time_relative(s->event, &s->yield_src, CLOCK_MONOTONIC, wait,
+                                                  1000, resume, s);
+        r = sd_event_source_set_time_relative(s->yield_src, wait);
+        return r < 0 ? r : sd_event_source_set_enabled(s->yield_src, SD_EVENT_ONESHOT);
+}
+
 /* Processes up to BATCH pending alerts, then records them all in one short transaction: the
  * write lock is held for the commit only, never while alerts are processed, so ingest's
  * commits do not wait behind the pipeline. A crash before the commit replays the batch. */
 static int run_batch(sd_event_source *es, void *u) {
         struct fb_serve *s = u;
         char id[FB_ALERT_ID_MAX + 1];
+        uint64_t t0 = now_us();
         int64_t seq = 0;
         size_t i, n = 0;
         int r = 0;
 
+        if (t0 < s->resume_us)
+                return 0; /* yielding to ingest: resume() comes back */
         while (n < BATCH && !s->draining) {
                 r = fb_store_next_pending(s->store, &seq, id, sizeof(id), &s->body);
                 if (r <= 0)
@@ -511,8 +567,9 @@ static int run_batch(sd_event_source *es, void *u) {
         }
         status_line(s);
         /* more waiting: come back after the other event sources had their turn */
-        return sd_event_source_set_enabled(
-                s->defer_src, n == BATCH && !s->draining ? SD_EVENT_ONESHOT : SD_EVENT_OFF);
+        if (n == BATCH && !s->draining)
+                return next_batch(s, t0);
+        return sd_event_source_set_enabled(s->defer_src, SD_EVENT_OFF);
 }
 
 static int on_wake(sd_event_source *es, int fd, uint32_t revents, void *u) {
@@ -695,9 +752,14 @@ void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out) {
                       "finish.\n"
                       "# TYPE firebreak_alerts_failed_total counter\n"
                       "firebreak_alerts_failed_total %lu\n"
+                      "# HELP firebreak_pipeline_yields_total Pauses of the pipeline while "
+                      "ingest was committing.\n"
+                      "# TYPE firebreak_pipeline_yields_total counter\n"
+                      "firebreak_pipeline_yields_total %lu\n"
                       "# HELP firebreak_actions_total Actions by type and result.\n"
                       "# TYPE firebreak_actions_total counter\n",
-                      atomic_load(&s->m.processed), atomic_load(&s->m.failed));
+                      atomic_load(&s->m.processed), atomic_load(&s->m.failed),
+                      atomic_load(&s->m.yields));
         for (i = 0; i < _FB_ACTION_MAX; i++)
                 for (j = 0; j < 6; j++)
                         if (atomic_load(&s->m.actions[i][j]))
@@ -723,6 +785,11 @@ static int setup(struct fb_serve *s) {
                 return log_error_errno(r, "%s: %m", s->cfg.state_dir);
         snprintf(path, sizeof(path), "%s/state.db", s->cfg.state_dir);
         r = fb_store_open(path, &s->store);
+        /* the pipeline's commits need no fsync of their own (store.h); the ingest connection
+         * keeps synchronous = FULL: its commit is the acknowledgement, and it syncs whatever
+         * the pipeline wrote before it as well */
+        if (r >= 0)
+                r = fb_store_relax_sync(s->store);
         if (r >= 0)
                 r = fb_store_open(path, &s->ingest);
         if (r == -EPROTO)
@@ -770,6 +837,7 @@ static void teardown(struct fb_serve *s) {
         sd_event_source_unref(s->wake_src);
         sd_event_source_unref(s->defer_src);
         sd_event_source_unref(s->retry_src);
+        sd_event_source_unref(s->yield_src);
         sd_event_unref(s->event);
         if (s->wake_fd >= 0)
                 close(s->wake_fd);

@@ -127,6 +127,10 @@ void fb_store_close(struct fb_store *s) {
         free(s);
 }
 
+int fb_store_relax_sync(struct fb_store *s) {
+        return exec(s, "PRAGMA synchronous = NORMAL");
+}
+
 int fb_store_open_readonly(const char *path, struct fb_store **ret) {
         struct fb_store *s = calloc(1, sizeof(*s));
         int r, v = 0;
