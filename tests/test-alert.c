@@ -151,6 +151,38 @@ TEST(hash_id_is_canonical) {
         fb_alert_free(z);
 }
 
+/* An object under an unknown key is bounded by the alert's size only: 12,000 keys (past the
+ * insertion sort's bound, so qsort orders them) give the same id in either order, at once. */
+TEST(hash_id_of_a_large_object) {
+        enum { KEYS = 12000, CAP = KEYS * 16 + 256 };
+        static const char head[] = "{\"rule\":\"r\",\"priority\":\"Debug\","
+                                   "\"time\":\"2024-10-05T18:29:40Z\",\"extra\":{";
+        struct fb_alert_error err;
+        struct fb_alert *x, *y;
+        char *fwd = malloc(CAP), *rev = malloc(CAP);
+        size_t nf = sizeof(head) - 1, nr = sizeof(head) - 1;
+        int i, r1, r2;
+
+        memcpy(fwd, head, nf);
+        memcpy(rev, head, nr);
+        for (i = 0; i < KEYS; i++) {
+                nf += (size_t)snprintf(fwd + nf, CAP - nf, "%s\"k%d\":%d", i ? "," : "", i, i);
+                nr += (size_t)snprintf(rev + nr, CAP - nr, "%s\"k%d\":%d", i ? "," : "",
+                                       KEYS - 1 - i, KEYS - 1 - i);
+        }
+        snprintf(fwd + nf, CAP - nf, "}}");
+        snprintf(rev + nr, CAP - nr, "}}");
+        x = parse_str(fwd, &err, &r1);
+        y = parse_str(rev, &err, &r2);
+        CHECK(r1 == 0 && r2 == 0);
+        CHECK(!x->id_from_uuid);
+        CHECK_STR(x->id, y->id);
+        fb_alert_free(x);
+        fb_alert_free(y);
+        free(fwd);
+        free(rev);
+}
+
 TEST(uuid_is_lowercased) {
         struct fb_alert_error err;
         int r;
@@ -485,6 +517,7 @@ int main(void) {
         RUN(priorities_any_case);
         RUN(rfc3339_times);
         RUN(hash_id_is_canonical);
+        RUN(hash_id_of_a_large_object);
         RUN(uuid_is_lowercased);
         RUN(field_types);
         RUN(invalid_corpus);

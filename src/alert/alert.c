@@ -479,15 +479,29 @@ struct kv {
         json_t *value;
 };
 
+static int kv_cmp(const void *x, const void *y) {
+        const struct kv *a = x, *b = y;
+
+        if (a->len != b->len)
+                return a->len < b->len ? -1 : 1;
+        return memcmp(a->key, b->key, a->len);
+}
+
 static bool kv_less(const struct kv *a, const struct kv *b) {
         return a->len != b->len ? a->len < b->len : memcmp(a->key, b->key, a->len) < 0;
 }
 
-/* Insertion sort: objects have at most FB_ALERT_MAX_FIELDS keys and most comparisons end at the
- * lengths, so it beats qsort's indirect calls at every size an alert has. */
+/* Insertion sort for the objects an alert has (most comparisons end at the lengths), which
+ * beats qsort's indirect calls there; qsort past KV_INSERTION_MAX keys, since an object under an
+ * unknown key is bounded only by the alert's size and insertion sort is quadratic. */
+#define KV_INSERTION_MAX 64u
 static void kv_sort(struct kv *kvs, size_t n) {
         size_t i, j;
 
+        if (n > KV_INSERTION_MAX) {
+                qsort(kvs, n, sizeof(*kvs), kv_cmp);
+                return;
+        }
         for (i = 1; i < n; i++) {
                 struct kv x = kvs[i];
 
