@@ -194,7 +194,7 @@ static size_t discard(char *p, size_t s, size_t n, void *u) {
         return s * n;
 }
 
-static double raw_pause(CURL *c, const char *sock, const char *id, const char *op) {
+static double raw_pause(CURL *c, const char *sock, const char *id, const char *op, long *code) {
         char url[256];
         double t0;
 
@@ -207,7 +207,9 @@ static double raw_pause(CURL *c, const char *sock, const char *id, const char *o
         t0 = now();
         if (curl_easy_perform(c) != CURLE_OK)
                 abort();
-        return now() - t0;
+        t0 = now() - t0;
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, code);
+        return t0;
 }
 
 static int cmp_d(const void *a, const void *b) {
@@ -226,17 +228,22 @@ struct rawc {
         const char *sock, *id;
 };
 
-static double raw_op(struct rawc *x, bool pause) {
+/* The raw call; *ok: the engine did it (204, grpc OK). */
+static double raw_call(struct rawc *x, bool pause, bool *ok) {
         Fbctd__ContainerRequest req = FBCTD__CONTAINER_REQUEST__INIT;
         uint8_t buf[128];
         struct fb_buf out;
         char msg[256];
         double t0;
-        int code;
+        long http = 0;
+        int code = -1;
         size_t len;
 
-        if (!x->ctd)
-                return raw_pause(x->c, x->sock, x->id, pause ? "pause" : "unpause");
+        if (!x->ctd) {
+                t0 = raw_pause(x->c, x->sock, x->id, pause ? "pause" : "unpause", &http);
+                *ok = http == 204;
+                return t0;
+        }
         req.container_id = (char *)x->id;
         len = fbctd__container_request__pack(&req, buf);
         fb_buf_init(&out, 4096);
@@ -248,7 +255,24 @@ static double raw_op(struct rawc *x, bool pause) {
                 abort();
         t0 = now() - t0;
         fb_buf_free(&out);
+        *ok = code == 0;
         return t0;
+}
+
+/* A timed raw pause, or an unpause that is retried until the engine did it: a round has to
+ * start from a running container, and an unpause right after a pause can find the cgroup
+ * freezer still settling. */
+static double raw_op(struct rawc *x, bool pause) {
+        struct timespec ms10 = { 0, 10000000 };
+        bool ok;
+        double t = raw_call(x, pause, &ok);
+        int tries = 0;
+
+        while (!pause && !ok && ++tries < 100) {
+                nanosleep(&ms10, NULL);
+                raw_call(x, false, &ok);
+        }
+        return t;
 }
 
 /* The responder's state directory (its audit log) goes with the run. */
