@@ -432,7 +432,7 @@ static int parse_uuid(struct fb_alert *a, const char *u, size_t len) {
 /* The canonical encoding an id is hashed over: injective and independent of key order and
  * spacing. null n; true t; false f; integer i + varint; real r + 8 bytes (IEEE 754, big-endian);
  * string s + varint length + bytes; array a + varint count + items; object o + varint count +
- * pairs sorted by key (length, then bytes), each key encoded as a string. Varints are LEB128 of
+ * pairs in bytewise key order (a prefix first), each key encoded as a string. Varints are LEB128 of
  * the value as unsigned 64 bits (integers two's complement), so every code is prefix-free. */
 struct canon {
         struct fb_sha256 c;
@@ -479,20 +479,22 @@ struct kv {
         json_t *value;
 };
 
+/* Keys in bytewise order, a prefix first: strcmp's order, as jansson keys hold no NUL. */
 static int kv_cmp(const void *x, const void *y) {
         const struct kv *a = x, *b = y;
+        int c = memcmp(a->key, b->key, a->len < b->len ? a->len : b->len);
 
-        if (a->len != b->len)
-                return a->len < b->len ? -1 : 1;
-        return memcmp(a->key, b->key, a->len);
+        if (c)
+                return c;
+        return a->len < b->len ? -1 : a->len > b->len;
 }
 
 static bool kv_less(const struct kv *a, const struct kv *b) {
-        return a->len != b->len ? a->len < b->len : memcmp(a->key, b->key, a->len) < 0;
+        return kv_cmp(a, b) < 0;
 }
 
-/* Insertion sort for the objects an alert has (most comparisons end at the lengths), which
- * beats qsort's indirect calls there; qsort past KV_INSERTION_MAX keys, since an object under an
+/* Insertion sort for the objects an alert has (Falco's come nearly sorted), which beats
+ * qsort's indirect calls there; qsort past KV_INSERTION_MAX keys, since an object under an
  * unknown key is bounded only by the alert's size and insertion sort is quadratic. */
 #define KV_INSERTION_MAX 64u
 static void kv_sort(struct kv *kvs, size_t n) {
@@ -511,7 +513,43 @@ static void kv_sort(struct kv *kvs, size_t n) {
         }
 }
 
-static int hash_value(struct canon *c, json_t *v) {
+/* output_fields as hash_value() encodes it, from the fields parse_fields() took out of it:
+ * the same types and values, already in the same key order. */
+static void hash_fields(struct canon *c, const struct fb_alert *a) {
+        size_t i;
+
+        put_u64(c, 'o', a->n_fields);
+        for (i = 0; i < a->n_fields; i++) {
+                const struct fb_field *f = &a->fields[i];
+                uint64_t bits;
+
+                put_u64(c, 's', f->key_len);
+                canon_put(c, f->key, f->key_len);
+                switch (f->type) {
+                case FB_VALUE_NULL:
+                        canon_put(c, "n", 1);
+                        break;
+                case FB_VALUE_BOOL:
+                        canon_put(c, f->i ? "t" : "f", 1);
+                        break;
+                case FB_VALUE_INT:
+                        put_u64(c, 'i', (uint64_t)f->i);
+                        break;
+                case FB_VALUE_REAL:
+                        memcpy(&bits, &f->d, sizeof(bits));
+                        put_be64(c, 'r', bits);
+                        break;
+                case FB_VALUE_STRING:
+                        put_u64(c, 's', f->len);
+                        canon_put(c, f->str, f->len);
+                        break;
+                }
+        }
+}
+
+/* The canonical encoding of v; fields: the alert whose output_fields object v may hold (at the
+ * top level only), to be encoded from its parsed fields instead of walked again. */
+static int hash_value(struct canon *c, json_t *v, const struct fb_alert *fields) {
         switch (json_typeof(v)) {
         case JSON_NULL:
                 canon_put(c, "n", 1);
@@ -542,7 +580,7 @@ static int hash_value(struct canon *c, json_t *v) {
                 json_t *x;
 
                 put_u64(c, 'a', json_array_size(v));
-                json_array_foreach(v, i, x) if (hash_value(c, x) < 0) return -ENOMEM;
+                json_array_foreach(v, i, x) if (hash_value(c, x, NULL) < 0) return -ENOMEM;
                 return 0;
         }
         case JSON_OBJECT: {
@@ -567,7 +605,12 @@ static int hash_value(struct canon *c, json_t *v) {
                 for (i = 0; i < n && r >= 0; i++) {
                         put_u64(c, 's', kvs[i].len);
                         canon_put(c, kvs[i].key, kvs[i].len);
-                        r = hash_value(c, kvs[i].value);
+                        if (fields && kvs[i].len == 13 &&
+                            memcmp(kvs[i].key, "output_fields", 13) == 0 &&
+                            json_is_object(kvs[i].value))
+                                hash_fields(c, fields);
+                        else
+                                r = hash_value(c, kvs[i].value, NULL);
                 }
                 if (kvs != stack_kv)
                         free(kvs);
@@ -585,7 +628,7 @@ static int hash_id(struct fb_alert *a) {
 
         fb_sha256_init(&k.c);
         k.n = 0;
-        if (hash_value(&k, a->root) < 0)
+        if (hash_value(&k, a->root, a) < 0)
                 return -ENOMEM;
         fb_sha256_update(&k.c, k.buf, k.n);
         fb_sha256_final(&k.c, d);
