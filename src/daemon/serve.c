@@ -753,7 +753,7 @@ void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out) {
                       "# TYPE firebreak_alerts_failed_total counter\n"
                       "firebreak_alerts_failed_total %lu\n"
                       "# HELP firebreak_pipeline_yields_total Pauses of the pipeline while "
-                      "ingest was committing.\n"
+                      "alerts arrived faster than it processed them.\n"
                       "# TYPE firebreak_pipeline_yields_total counter\n"
                       "firebreak_pipeline_yields_total %lu\n"
                       "# HELP firebreak_actions_total Actions by type and result.\n"
