@@ -16,8 +16,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Size of one slot: the largest tree a FB_ALERT_MAX_BYTES alert makes (an array of small
- * integers) is about 6 MiB. Past it, allocations fall back to malloc. */
+/* Size of one slot: the largest tree a FB_ALERT_MAX_BYTES alert makes, an array of small
+ * integers, is about 6 MiB by estimate (some 48 bytes per two-byte element, counting the copies
+ * the array leaves as it grows). Past the slot, allocations fall back to malloc. */
 #define FB_JARENA_SLOT (8u << 20)
 /* Slots in the process; an alert that finds none parses on the heap. */
 #define FB_JARENA_SLOTS 64u

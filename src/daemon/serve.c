@@ -17,6 +17,7 @@
 
 #include "daemon.h"
 #include "firebreak/cleanup.h"
+#include "firebreak/clock.h"
 #include "firebreak/fileio.h"
 #include "firebreak/log.h"
 #include "firebreak/report_json.h"
@@ -206,13 +207,6 @@ int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *
 }
 
 /* ---- ingest -------------------------------------------------------------------------------- */
-
-static uint64_t now_us(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* Group commit: one transaction (one fsync) for everything queued while the last one ran. */
 static void *committer(void *u) {
@@ -490,7 +484,7 @@ static int resume(sd_event_source *es, uint64_t usec, void *u) {
 /* After a full batch that took since t0: yields to ingest when it outpaces the pipeline
  * (PIPELINE_SHARE). */
 static int next_batch(struct fb_serve *s, uint64_t t0) {
-        uint64_t t1 = now_us(), wait;
+        uint64_t t1 = fb_mono_us(), wait;
         unsigned long got =
                 atomic_load(&s->m.received[SRC_HTTP]) + atomic_load(&s->m.received[SRC_STREAM]);
         int r;
@@ -521,7 +515,7 @@ static int next_batch(struct fb_serve *s, uint64_t t0) {
 static int run_batch(sd_event_source *es, void *u) {
         struct fb_serve *s = u;
         char id[FB_ALERT_ID_MAX + 1];
-        uint64_t t0 = now_us();
+        uint64_t t0 = fb_mono_us();
         int64_t seq = 0;
         size_t i, n = 0;
         int r = 0;

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "firebreak/buf.h"
+#include "firebreak/clock.h"
 #include "firebreak/fileio.h"
 #include "firebreak/http.h"
 #include "firebreak/strutil.h"
@@ -45,13 +46,6 @@ struct fb_notifier {
         unsigned long delivered, failed;
         struct fb_http *http;
 };
-
-static uint64_t mono_ms(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void job_free(struct job *j) {
         if (!j)
@@ -122,7 +116,7 @@ static void *worker(void *arg) {
 
         pthread_mutex_lock(&n->lock);
         for (;;) {
-                uint64_t now = mono_ms(), wait;
+                uint64_t now = fb_mono_ms(), wait;
                 size_t i = next_due(n, now, &wait);
                 struct job *j;
                 bool retryable;
@@ -170,7 +164,7 @@ static void *worker(void *arg) {
                 } else {
                         uint64_t backoff = (uint64_t)j->cfg->backoff_ms << (j->attempts - 1);
 
-                        j->due_ms = mono_ms() + (backoff > 600000 ? 600000 : backoff);
+                        j->due_ms = fb_mono_ms() + (backoff > 600000 ? 600000 : backoff);
                         n->jobs[n->n_jobs++] = j; /* room: it was just taken out */
                 }
                 pthread_cond_broadcast(&n->cond);
@@ -208,13 +202,13 @@ void fb_notifier_free(struct fb_notifier *n, unsigned wait_ms) {
 
         if (!n)
                 return;
-        deadline = mono_ms() + wait_ms;
+        deadline = fb_mono_ms() + wait_ms;
         pthread_mutex_lock(&n->lock);
         for (i = 0; i < n->n_jobs; i++)
                 n->jobs[i]->held = false;
         n->stopping = true;
         pthread_cond_broadcast(&n->cond);
-        while (n->started && (n->n_jobs > 0 || n->busy) && mono_ms() < deadline) {
+        while (n->started && (n->n_jobs > 0 || n->busy) && fb_mono_ms() < deadline) {
                 struct timespec ts;
 
                 clock_gettime(CLOCK_REALTIME, &ts);
@@ -283,7 +277,7 @@ int fb_notifier_send(struct fb_notifier *n, const char *alert_id, const struct f
                 j->len = b->len;
                 j->cfg = c;
                 snprintf(j->alert_id, sizeof(j->alert_id), "%s", alert_id);
-                j->due_ms = mono_ms();
+                j->due_ms = fb_mono_ms();
                 j->held = true;
                 n->jobs[n->n_jobs++] = j;
                 queued++;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "firebreak/buf.h"
+#include "firebreak/clock.h"
 #include "firebreak/cleanup.h"
 #include "firebreak/evidence.h"
 #include "firebreak/fileio.h"
@@ -89,13 +90,6 @@ static int64_t now_ns(void) {
 
         clock_gettime(CLOCK_REALTIME, &ts);
         return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static uint64_t mono_us(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static struct fb_response_action *add(struct fb_response *out, enum fb_action a,
@@ -204,7 +198,7 @@ static void act(struct fb_responder *r, const struct fb_alert *a, const struct f
         struct fb_engine *e = r->cfg.engine;
         struct fb_response_action *x;
         char detail[sizeof(x->detail)] = "";
-        uint64_t t0 = mono_us();
+        uint64_t t0 = fb_mono_us();
         int k = 0;
 
         if (r->cfg.dry_run) {
@@ -275,7 +269,7 @@ static void act(struct fb_responder *r, const struct fb_alert *a, const struct f
                                                    : "killed",
                         c->id);
         if (x)
-                x->duration_us = mono_us() - t0;
+                x->duration_us = fb_mono_us() - t0;
 }
 
 /* After every other action, also when they were refused: people hear of every alert the
@@ -286,7 +280,7 @@ static void notify(struct fb_responder *r, const struct fb_alert *a, const struc
         struct fb_buf w, s;
         char path[1024];
         const char *report = NULL;
-        uint64_t t0 = mono_us();
+        uint64_t t0 = fb_mono_us();
         struct fb_response_action *x;
         size_t i;
         int k;
@@ -324,7 +318,7 @@ static void notify(struct fb_responder *r, const struct fb_alert *a, const struc
                         "queued for %d notifier%s; delivery is recorded in its own audit line", k,
                         k == 1 ? "" : "s");
         if (x)
-                x->duration_us = mono_us() - t0;
+                x->duration_us = fb_mono_us() - t0;
 }
 
 void fb_respond_report_done(struct fb_responder *r) {
