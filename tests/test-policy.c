@@ -206,12 +206,18 @@ TEST(breaker_and_age) {
         if (!p)
                 return;
         CHECK_EQ(fb_guard_new(p, &g), 0);
+        CHECK_EQ(fb_guard_breaker_open_until(g), 0);
         CHECK(fb_guard_breaker_take(g, 1000, why, sizeof(why)));
+        CHECK_EQ(fb_guard_breaker_open_until(g), 0);
         CHECK(fb_guard_breaker_take(g, 1010, why, sizeof(why)));
+        /* open until the first action leaves the window, as breaker_take sees it */
+        CHECK_EQ(fb_guard_breaker_open_until(g), 1060);
         CHECK(!fb_guard_breaker_take(g, 1020, why, sizeof(why)));
         CHECK_CONTAINS(why, "breaker open");
+        CHECK(!fb_guard_breaker_take(g, 1059, why, sizeof(why)));
         /* the window slides: the first action leaves it at 1060 */
         CHECK(fb_guard_breaker_take(g, 1061, why, sizeof(why)));
+        CHECK_EQ(fb_guard_breaker_open_until(g), 1070);
         CHECK(!fb_guard_breaker_take(g, 1062, why, sizeof(why)));
         fb_guard_free(g);
         a = alert("{\"rule\":\"r\",\"priority\":\"Debug\",\"time\":\"2024-10-05T18:29:40Z\"}");

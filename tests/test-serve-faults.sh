@@ -29,7 +29,7 @@ victim=$(docker run -d --name victim fb-busybox:test sleep 600)
 PORT=$((20000 + ($$ + 7) % 20000))
 T=$(head -c 24 /dev/urandom | base64 | tr -d '/+=')
 echo "$T" > "$W/token"
-printf 'rules:\n  - name: pause-all\n    match: {}\n    actions: [pause]\nguards: {max_disruptive_actions: 100}\n' > "$W/policy.yaml"
+printf 'rules:\n  - name: pause-all\n    match: {}\n    actions: [pause]\nguards: {max_disruptive_actions: 2}\n' > "$W/policy.yaml"
 cat > "$W/fb.yaml" <<EOF
 state_dir: $W/small/state
 reports_dir: $W/reports
@@ -61,6 +61,17 @@ code=$(post "$(alert "$(uuid)" "$victim")")
 i=0; while [ "$(docker inspect -f '{{.State.Status}}' "$victim")" != paused ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 [ "$code" = 200 ] && [ "$(docker inspect -f '{{.State.Status}}' "$victim")" = paused ] &&
         ok "engine up: the alert's container is paused" || bad "pause through serve" "$code $(tail -3 "$W/serve.log")"
+docker unpause "$victim" >/dev/null 2>&1
+# the breaker gauge: closed after one pause of the two the policy allows, open after the second
+metric() { curl -s "http://127.0.0.1:$PORT/metrics" | sed -n "s/^$1 //p"; }
+b1=$(metric firebreak_breaker_open)
+code=$(post "$(alert "$(uuid)" "$victim")")
+i=0; while [ "$(metric firebreak_breaker_open)" != 1 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+b2=$(metric firebreak_breaker_open)
+if [ "$b1" = 0 ] && [ "$code" = 200 ] && [ "$b2" = 1 ] &&
+        [ "$(metric 'firebreak_actions_total{action="pause",result="done"}')" = 2 ]; then
+        ok "metrics: the breaker is closed after one pause, open after the second (max_disruptive_actions: 2)"
+else bad "breaker gauge" "before $b1 after $b2 ($code)"; fi
 docker unpause "$victim" >/dev/null 2>&1
 saved_dt=$DT
 dockerd_stop

@@ -23,7 +23,7 @@ TEST(ingest_dedup_order) {
         struct fb_buf body, out;
         uint64_t p, d, f;
         size_t n = 99;
-        char id[64];
+        char id[64], source[16];
         struct stat st;
         int64_t seq = 0;
 
@@ -37,7 +37,7 @@ TEST(ingest_dedup_order) {
         CHECK_EQ(fb_store_ingest(s, a, 2, &n), 0);
         CHECK_EQ(n, 0);
         fb_buf_init(&body, 1 << 20);
-        CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), &body), 1);
+        CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body), 1);
         CHECK_STR(id, "a1");
         CHECK_STR(fb_buf_cstr(&body), "{\"x\":1}");
         resp.actions[0] = (struct fb_response_action){ .action = FB_ACTION_PAUSE,
@@ -45,10 +45,11 @@ TEST(ingest_dedup_order) {
                                                        .detail = "paused abc" };
         CHECK_EQ(fb_store_finish(s, "a1", "done", "R", "malicious", "/r/a1.md", &resp), 0);
         seq = 0;
-        CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), &body), 1);
+        CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), source, sizeof(source), &body), 1);
         CHECK_STR(id, "a2");
+        CHECK_STR(source, "stdin");
         /* after a2 nothing is pending */
-        CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), &body), 0);
+        CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body), 0);
         CHECK_EQ(fb_store_counts(s, &p, &d, &f), 0);
         CHECK_EQ(p, 1);
         CHECK_EQ(d, 1);
@@ -74,11 +75,11 @@ TEST(ingest_dedup_order) {
         CHECK_EQ(fb_store_open(path, &s), 0);
         if (s) {
                 seq = 0;
-                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), &body), 1);
+                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body), 1);
                 CHECK_STR(id, "a2");
                 CHECK_EQ(fb_store_finish(s, "a2", "failed", NULL, NULL, NULL, NULL), 0);
                 seq = 0;
-                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), &body), 0);
+                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body), 0);
                 fb_store_close(s);
         }
         fb_buf_free(&body);
@@ -162,7 +163,7 @@ TEST(schema_versions) {
                 int v = 0;
 
                 fb_buf_init(&body, 1 << 20);
-                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), &body), 1);
+                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body), 1);
                 CHECK_STR(id, "old");
                 CHECK_EQ(fb_store_finish(s, "old", "done", NULL, NULL, NULL, NULL), 0);
                 fb_buf_free(&body);

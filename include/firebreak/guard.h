@@ -29,6 +29,9 @@ bool fb_guard_stale(const struct fb_policy *p, const struct fb_alert *a, int64_t
  * (max_disruptive_actions already in the window), returns false and writes why. */
 bool fb_guard_breaker_take(struct fb_guard *g, uint64_t now_s, char *reason, size_t rlen);
 bool fb_guard_breaker_open(const struct fb_guard *g, uint64_t now_s);
+/* Until when (Unix seconds, exclusive) the breaker stays open if no action is taken: 0 when it
+ * is not open, UINT64_MAX when the policy allows no disruptive action at all. */
+uint64_t fb_guard_breaker_open_until(const struct fb_guard *g);
 
 /* The id of the container this process runs in, from /proc/self/cgroup and
  * /proc/self/mountinfo (paths may be given for tests; NULL for the real ones). Returns 0 and a

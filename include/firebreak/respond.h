@@ -3,6 +3,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "firebreak/alert.h"
 #include "firebreak/engine.h"
@@ -40,3 +41,5 @@ int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb
 /* The report of the last fb_respond() is written (or could not be): its notifications, which
  * name it, may go out. */
 void fb_respond_report_done(struct fb_responder *r);
+/* The breaker's state: fb_guard_breaker_open_until() of the responder's guard. */
+uint64_t fb_respond_breaker_open_until(const struct fb_responder *r);

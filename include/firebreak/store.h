@@ -42,11 +42,11 @@ struct fb_store_alert {
  * or -errno. */
 int fb_store_ingest(struct fb_store *s, struct fb_store_alert *a, size_t n, size_t *inserted);
 
-/* The oldest pending alert after *seq (0: from the start): its id and body, copied into the
- * buffers, and its sequence number in *seq. Returns 1 when one was found, 0 when none is
- * pending, or -errno. */
-int fb_store_next_pending(struct fb_store *s, int64_t *seq, char *id, size_t id_len,
-                          struct fb_buf *body);
+/* The oldest pending alert after *seq (0: from the start): its id, source (unless NULL) and
+ * body, copied into the buffers, and its sequence number in *seq. Returns 1 when one was
+ * found, 0 when none is pending, or -errno. */
+int fb_store_next_pending(struct fb_store *s, int64_t *seq, char *id, size_t id_len, char *source,
+                          size_t source_len, struct fb_buf *body);
 
 /* Marks an alert processed, with what the responder did and where its report went, in one
  * transaction; an alert stored with a cursor makes that cursor its source's. status is "done" or "failed" (the alert could not be processed). */
@@ -67,7 +67,8 @@ int fb_store_pending_with_cursor(struct fb_store *s, const char *source);
 int fb_store_get_cursor(struct fb_store *s, const char *source, char *out, size_t len);
 int fb_store_set_cursor(struct fb_store *s, const char *source, const char *cursor);
 
-/* Counts by status. */
+/* Counts by status: a scan of every alert, for the service's start (it keeps counting from
+ * there) and for tools. */
 int fb_store_counts(struct fb_store *s, uint64_t *pending, uint64_t *done, uint64_t *failed);
 
 /* history: one JSON line per alert received at or after since (Unix seconds), oldest first.

@@ -17,12 +17,15 @@
 #include "firebreak/store.h"
 #include "firebreak/triage.h"
 
+/* Counted since the start; the arrays by source: http, stdin/fifo, journal. */
 struct fb_metrics {
-        atomic_ulong received[3]; /* by source: http, stdin/fifo, journal */
+        atomic_ulong received[3];   /* new alerts committed to the store */
+        atomic_ulong duplicates[3]; /* acknowledged, but stored already */
         atomic_ulong rejected[3];
-        atomic_ulong processed, failed;
+        atomic_ulong processed[3], failed[3]; /* recorded by the pipeline's commits */
         atomic_ulong yields; /* pipeline pauses for ingest (serve.c, PIPELINE_SHARE) */
         atomic_ulong actions[_FB_ACTION_MAX][6]; /* by action and result */
+        atomic_ullong breaker_until; /* fb_respond_breaker_open_until() after the last alert */
 };
 
 enum { SRC_HTTP, SRC_STREAM, SRC_JOURNAL };
@@ -57,7 +60,7 @@ struct fb_serve {
         pthread_t committer;
         bool committer_started, stopping;
         int wake_fd; /* eventfd: an alert was committed */
-        sd_event_source *wake_src, *defer_src, *retry_src, *yield_src;
+        sd_event_source *wake_src, *defer_src, *retry_src, *yield_src, *status_src;
         /* the pipeline yields to ingest (serve.c, PIPELINE_SHARE): the time before which it
          * starts no batch, and the ingest rate (alerts/s) measured at rate_at with rate_got
          * alerts received (CLOCK_MONOTONIC, microseconds) */
@@ -73,6 +76,9 @@ struct fb_serve {
         struct fb_response response;
         struct fb_buf body, out;
         struct fb_metrics m;
+        /* the store's counts by status at the start (one scan); m carries them on */
+        uint64_t base_pending, base_done, base_failed;
+        uint64_t status_at; /* when STATUS= was last sent (fb_mono_us) */
         struct fb_http_source *http;
         struct fb_journal_source *journal;
         struct fb_done *done; /* the current batch, recorded at its end */

@@ -40,6 +40,7 @@
 #define PIPELINE_SHARE 4
 #define MAX_YIELD_US 50000u
 #define RATE_WINDOW_US 100000u
+#define STATUS_EVERY_US 1000000u
 
 FB_DEFINE_CLEANUP(struct fb_yaml_doc *, fb_yaml_free)
 
@@ -258,7 +259,9 @@ static void *committer(void *u) {
                         it->a.duplicate = r >= 0 && batch[i].duplicate;
                         it->result = r;
                         if (r >= 0)
-                                atomic_fetch_add(&s->m.received[it->source], 1);
+                                atomic_fetch_add(it->a.duplicate ? &s->m.duplicates[it->source]
+                                                                 : &s->m.received[it->source],
+                                                 1);
                         if (it->done) {
                                 it->next = cbs;
                                 cbs = it;
@@ -387,10 +390,47 @@ static void journal_audit(const struct fb_alert *a, const struct fb_response *re
         }
 }
 
-static void status_line(struct fb_serve *s) {
-        uint64_t p = 0, d = 0, f = 0;
+static unsigned long sum3(atomic_ulong v[3]) {
+        return atomic_load(&v[0]) + atomic_load(&v[1]) + atomic_load(&v[2]);
+}
 
-        fb_store_counts(s->store, &p, &d, &f);
+/* The store's counts by status, from those at the start and what was counted since: no scan
+ * of the store, which grows. Pending can lag a batch behind (the committer counts after its
+ * commit, and the pipeline may process the alerts first): never below 0. */
+static void store_counts(struct fb_serve *s, uint64_t *pending, uint64_t *done, uint64_t *failed) {
+        uint64_t d = sum3(s->m.processed), f = sum3(s->m.failed),
+                 in = s->base_pending + sum3(s->m.received);
+
+        *done = s->base_done + d;
+        *failed = s->base_failed + f;
+        *pending = in > d + f ? in - (d + f) : 0;
+}
+
+static void status_line(struct fb_serve *s, bool force);
+
+static int status_due(sd_event_source *es, uint64_t usec, void *u) {
+        status_line(u, true);
+        return 0;
+}
+
+/* STATUS= for systemctl status: at most one a second (each is a message to the service
+ * manager); one held back goes out when its second is over. force: now (start, reload). */
+static void status_line(struct fb_serve *s, bool force) {
+        uint64_t p, d, f, now = fb_mono_us();
+
+        if (!force && now - s->status_at < STATUS_EVERY_US) {
+                uint64_t wait = s->status_at + STATUS_EVERY_US - now;
+
+                if (!s->status_src)
+                        (void)sd_event_add_time_relative(s->event, &s->status_src, CLOCK_MONOTONIC,
+                                                         wait, 1000, status_due, s);
+                else if (sd_event_source_get_enabled(s->status_src, NULL) == 0 &&
+                         sd_event_source_set_time_relative(s->status_src, wait) >= 0)
+                        (void)sd_event_source_set_enabled(s->status_src, SD_EVENT_ONESHOT);
+                return;
+        }
+        s->status_at = now;
+        store_counts(s, &p, &d, &f);
         sd_notifyf(0, "STATUS=%llu processed, %llu failed, %llu pending%s", (unsigned long long)d,
                    (unsigned long long)f, (unsigned long long)p,
                    s->cfg.dry_run ? " (dry-run)" : "");
@@ -399,6 +439,7 @@ static void status_line(struct fb_serve *s) {
 /* What the store records for a processed alert, kept until the batch commits. */
 struct fb_done {
         char id[FB_ALERT_ID_MAX + 1];
+        int source; /* SRC_* */
         const char *status, *verdict;
         char rule[FB_ALERT_MAX_NAME_LEN + 1];
         char report[2100];
@@ -408,7 +449,7 @@ struct fb_done {
 
 static int record(struct fb_done *d, const char *id, const char *status, const char *rule,
                   const char *verdict, const char *report, const struct fb_response *resp) {
-        snprintf(d->id, sizeof(d->id), "%s", id);
+        snprintf(d->id, sizeof(d->id), "%s", id); /* d->source: set by run_batch() */
         d->status = status;
         d->verdict = verdict;
         snprintf(d->rule, sizeof(d->rule), "%s", rule ? rule : "");
@@ -429,7 +470,6 @@ static int process_one(struct fb_serve *s, const char *id, struct fb_done *d) {
         r = fb_alert_parse(s->alert, s->body.data, s->body.len, &aerr);
         if (r < 0) {
                 log_error("alert %s: stored, but no longer parses: %s", id, aerr.text);
-                atomic_fetch_add(&s->m.failed, 1);
                 return record(d, id, "failed", NULL, NULL, NULL, NULL);
         }
         r = fb_triage(s->kb, s->alert, &s->report);
@@ -458,12 +498,10 @@ static int process_one(struct fb_serve *s, const char *id, struct fb_done *d) {
                                          1);
         if (r < 0) {
                 log_error_errno(r, "alert %s: %m", id);
-                atomic_fetch_add(&s->m.failed, 1);
                 /* recorded as failed, with whatever was done: never silently retried */
                 return record(d, id, "failed", s->alert->rule,
                               fb_verdict_to_string(s->report.verdict), NULL, &s->response);
         }
-        atomic_fetch_add(&s->m.processed, 1);
         return record(d, id, "done", s->alert->rule, fb_verdict_to_string(s->report.verdict),
                       report, &s->response);
 }
@@ -486,7 +524,8 @@ static int resume(sd_event_source *es, uint64_t usec, void *u) {
 static int next_batch(struct fb_serve *s, uint64_t t0) {
         uint64_t t1 = fb_mono_us(), wait;
         unsigned long got =
-                atomic_load(&s->m.received[SRC_HTTP]) + atomic_load(&s->m.received[SRC_STREAM]);
+                atomic_load(&s->m.received[SRC_HTTP]) + atomic_load(&s->m.duplicates[SRC_HTTP]) +
+                atomic_load(&s->m.received[SRC_STREAM]) + atomic_load(&s->m.duplicates[SRC_STREAM]);
         int r;
 
         if (t1 - s->rate_at >= RATE_WINDOW_US) {
@@ -512,9 +551,18 @@ static int next_batch(struct fb_serve *s, uint64_t t0) {
 /* Processes up to BATCH pending alerts, then records them all in one short transaction: the
  * write lock is held for the commit only, never while alerts are processed, so ingest's
  * commits do not wait behind the pipeline. A crash before the commit replays the batch. */
+/* The source an alert was stored with (the store's names) as SRC_*. */
+static int source_index(const char *name) {
+        if (strcmp(name, "http") == 0)
+                return SRC_HTTP;
+        if (strcmp(name, "journal") == 0)
+                return SRC_JOURNAL;
+        return SRC_STREAM;
+}
+
 static int run_batch(sd_event_source *es, void *u) {
         struct fb_serve *s = u;
-        char id[FB_ALERT_ID_MAX + 1];
+        char id[FB_ALERT_ID_MAX + 1], source[16];
         uint64_t t0 = fb_mono_us();
         int64_t seq = 0;
         size_t i, n = 0;
@@ -523,12 +571,14 @@ static int run_batch(sd_event_source *es, void *u) {
         if (t0 < s->resume_us)
                 return 0; /* yielding to ingest: resume() comes back */
         while (n < BATCH && !s->draining) {
-                r = fb_store_next_pending(s->store, &seq, id, sizeof(id), &s->body);
+                r = fb_store_next_pending(s->store, &seq, id, sizeof(id), source, sizeof(source),
+                                          &s->body);
                 if (r <= 0)
                         break;
                 r = process_one(s, id, &s->done[n]);
                 if (r < 0)
                         break;
+                s->done[n].source = source_index(source);
                 n++;
         }
         if (n)
@@ -559,8 +609,15 @@ static int run_batch(sd_event_source *es, void *u) {
                 r = sd_event_source_set_time_relative(s->retry_src, 1000000);
                 return r < 0 ? r : sd_event_source_set_enabled(s->retry_src, SD_EVENT_ONESHOT);
         }
-        status_line(s);
+        /* counted once recorded: a batch that could not be is processed again */
+        for (i = 0; i < n; i++)
+                atomic_fetch_add(strcmp(s->done[i].status, "done") == 0
+                                         ? &s->m.processed[s->done[i].source]
+                                         : &s->m.failed[s->done[i].source],
+                                 1);
+        atomic_store(&s->m.breaker_until, fb_respond_breaker_open_until(s->responder));
         /* more waiting: come back after the other event sources had their turn */
+        status_line(s, false);
         if (n == BATCH && !s->draining)
                 return next_batch(s, t0);
         return sd_event_source_set_enabled(s->defer_src, SD_EVENT_OFF);
@@ -714,45 +771,59 @@ static int on_hup(sd_event_source *es, const struct signalfd_siginfo *si, void *
                 s->policy = p;
                 s->responder = resp;
                 s->cfg = nc;
+                /* a new responder starts with a new breaker */
+                atomic_store(&s->m.breaker_until, fb_respond_breaker_open_until(resp));
                 log_info("reload: policy %s in force (%zu rules)%s", s->cfg.policy, p->n_rules,
                          s->cfg.dry_run ? ", dry-run" : "");
         }
         sd_notify(0, "READY=1");
-        status_line(s);
+        status_line(s, true);
         return 0;
 }
 
 /* ---- metrics ------------------------------------------------------------------------------- */
 
-void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out) {
+static void by_source(struct fb_buf *out, const char *name, const char *help, atomic_ulong v[3]) {
         static const char *const src[] = { "http", "stream", "journal" };
+        size_t i;
+
+        fb_buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
+        for (i = 0; i < 3; i++)
+                fb_buf_printf(out, "%s{source=\"%s\"} %lu\n", name, src[i], atomic_load(&v[i]));
+}
+
+void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out) {
+        uint64_t pending, done, failed, until = atomic_load(&s->m.breaker_until);
+        time_t now = time(NULL);
         size_t i, j;
 
-        fb_buf_puts(out, "# HELP firebreak_alerts_received_total Alerts committed to the store.\n"
-                         "# TYPE firebreak_alerts_received_total counter\n");
-        for (i = 0; i < 3; i++)
-                fb_buf_printf(out, "firebreak_alerts_received_total{source=\"%s\"} %lu\n", src[i],
-                              atomic_load(&s->m.received[i]));
-        fb_buf_puts(out, "# HELP firebreak_alerts_rejected_total Alerts refused as invalid.\n"
-                         "# TYPE firebreak_alerts_rejected_total counter\n");
-        for (i = 0; i < 3; i++)
-                fb_buf_printf(out, "firebreak_alerts_rejected_total{source=\"%s\"} %lu\n", src[i],
-                              atomic_load(&s->m.rejected[i]));
+        by_source(out, "firebreak_alerts_received_total", "New alerts committed to the store.",
+                  s->m.received);
+        by_source(out, "firebreak_alerts_duplicate_total",
+                  "Alerts acknowledged that the store held already (the same id).",
+                  s->m.duplicates);
+        by_source(out, "firebreak_alerts_rejected_total", "Alerts refused as invalid.",
+                  s->m.rejected);
+        by_source(out, "firebreak_alerts_processed_total",
+                  "Alerts through the pipeline, report and actions recorded.", s->m.processed);
+        by_source(out, "firebreak_alerts_failed_total",
+                  "Alerts the pipeline could not finish, recorded as failed.", s->m.failed);
+        store_counts(s, &pending, &done, &failed);
         fb_buf_printf(out,
-                      "# HELP firebreak_alerts_processed_total Alerts through the pipeline.\n"
-                      "# TYPE firebreak_alerts_processed_total counter\n"
-                      "firebreak_alerts_processed_total %lu\n"
-                      "# HELP firebreak_alerts_failed_total Alerts the pipeline could not "
-                      "finish.\n"
-                      "# TYPE firebreak_alerts_failed_total counter\n"
-                      "firebreak_alerts_failed_total %lu\n"
+                      "# HELP firebreak_queue_depth Alerts stored and not yet processed.\n"
+                      "# TYPE firebreak_queue_depth gauge\n"
+                      "firebreak_queue_depth %llu\n"
+                      "# HELP firebreak_breaker_open 1 while the breaker refuses disruptive "
+                      "actions (guards.max_disruptive_actions reached in the window).\n"
+                      "# TYPE firebreak_breaker_open gauge\n"
+                      "firebreak_breaker_open %d\n"
                       "# HELP firebreak_pipeline_yields_total Pauses of the pipeline while "
                       "alerts arrived faster than it processed them.\n"
                       "# TYPE firebreak_pipeline_yields_total counter\n"
                       "firebreak_pipeline_yields_total %lu\n"
                       "# HELP firebreak_actions_total Actions by type and result.\n"
                       "# TYPE firebreak_actions_total counter\n",
-                      atomic_load(&s->m.processed), atomic_load(&s->m.failed),
+                      (unsigned long long)pending, now >= 0 && (uint64_t)now < until,
                       atomic_load(&s->m.yields));
         for (i = 0; i < _FB_ACTION_MAX; i++)
                 for (j = 0; j < 6; j++)
@@ -791,6 +862,8 @@ static int setup(struct fb_serve *s) {
                                        "%s: written by a newer firebreak; refusing to touch "
                                        "it",
                                        path);
+        if (r >= 0)
+                r = fb_store_counts(s->store, &s->base_pending, &s->base_done, &s->base_failed);
         if (r < 0)
                 return log_error_errno(r, "%s: cannot open the store: %m", path);
         r = fb_kb_new_builtin(&s->kb, &yerr, where, sizeof(where));
@@ -832,6 +905,7 @@ static void teardown(struct fb_serve *s) {
         sd_event_source_unref(s->defer_src);
         sd_event_source_unref(s->retry_src);
         sd_event_source_unref(s->yield_src);
+        sd_event_source_unref(s->status_src);
         sd_event_unref(s->event);
         if (s->wake_fd >= 0)
                 close(s->wake_fd);
@@ -914,7 +988,7 @@ int fb_serve_run(const struct fb_serve_config *c) {
         /* what was stored but not processed before the last stop goes first */
         sd_event_source_set_enabled(s.defer_src, SD_EVENT_ONESHOT);
         sd_notify(0, "READY=1");
-        status_line(&s);
+        status_line(&s, true);
         log_info("serving: state %s, reports %s, policy %s%s", s.cfg.state_dir, s.cfg.reports_dir,
                  s.cfg.policy, s.cfg.dry_run ? ", dry-run" : "");
         r = sd_event_loop(s.event);

@@ -181,6 +181,7 @@ static int drain(struct fb_journal_source *js) {
                                 return arm_retry(js, 1000000);
                         }
                         atomic_fetch_add(&s->m.received[SRC_JOURNAL], inserted);
+                        atomic_fetch_add(&s->m.duplicates[SRC_JOURNAL], js->n - inserted);
                         if (inserted)
                                 fb_serve_wake(s);
                 } else if (seen && fb_store_pending_with_cursor(s->store, "journal") == 0 &&

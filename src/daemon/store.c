@@ -186,10 +186,11 @@ int fb_store_open(const char *path, struct fb_store **ret) {
                         "VALUES (?, ?, ?, ?, ?)",
                         -1, &s->ins, NULL));
         if (r >= 0)
-                r = err_of(sqlite3_prepare_v2(s->db,
-                                              "SELECT id, body, seq FROM alerts WHERE status "
-                                              "= 'pending' AND seq > ? ORDER BY seq LIMIT 1",
-                                              -1, &s->next, NULL));
+                r = err_of(
+                        sqlite3_prepare_v2(s->db,
+                                           "SELECT id, body, seq, source FROM alerts WHERE status "
+                                           "= 'pending' AND seq > ? ORDER BY seq LIMIT 1",
+                                           -1, &s->next, NULL));
         if (r >= 0)
                 r = err_of(sqlite3_prepare_v2(s->db,
                                               "UPDATE alerts SET status = ?, processed = ?, "
@@ -254,8 +255,8 @@ int fb_store_ingest(struct fb_store *s, struct fb_store_alert *a, size_t n, size
         return 0;
 }
 
-int fb_store_next_pending(struct fb_store *s, int64_t *seq, char *id, size_t id_len,
-                          struct fb_buf *body) {
+int fb_store_next_pending(struct fb_store *s, int64_t *seq, char *id, size_t id_len, char *source,
+                          size_t source_len, struct fb_buf *body) {
         int rc, r = 0;
 
         sqlite3_bind_int64(s->next, 1, (sqlite3_int64)*seq);
@@ -265,6 +266,11 @@ int fb_store_next_pending(struct fb_store *s, int64_t *seq, char *id, size_t id_
                 const char *i = (const char *)sqlite3_column_text(s->next, 0);
 
                 snprintf(id, id_len, "%s", i ? i : "");
+                if (source) {
+                        const char *src = (const char *)sqlite3_column_text(s->next, 3);
+
+                        snprintf(source, source_len, "%s", src ? src : "");
+                }
                 fb_buf_reset(body);
                 fb_buf_put(body, sqlite3_column_blob(s->next, 1),
                            (size_t)sqlite3_column_bytes(s->next, 1));

@@ -54,6 +54,20 @@ bool fb_guard_breaker_open(const struct fb_guard *g, uint64_t now_s) {
         return in_window(g, now_s) >= g->max;
 }
 
+uint64_t fb_guard_breaker_open_until(const struct fb_guard *g) {
+        uint64_t oldest = UINT64_MAX;
+        size_t i;
+
+        if (g->max == 0)
+                return UINT64_MAX;
+        if (g->n < g->max)
+                return 0;
+        for (i = 0; i < g->n; i++)
+                if (g->times[i] < oldest)
+                        oldest = g->times[i];
+        return oldest + g->window_s;
+}
+
 bool fb_guard_breaker_take(struct fb_guard *g, uint64_t now_s, char *reason, size_t rlen) {
         if (fb_guard_breaker_open(g, now_s)) {
                 snprintf(reason, rlen,

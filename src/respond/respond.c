@@ -321,6 +321,10 @@ static void notify(struct fb_responder *r, const struct fb_alert *a, const struc
                 x->duration_us = fb_mono_us() - t0;
 }
 
+uint64_t fb_respond_breaker_open_until(const struct fb_responder *r) {
+        return fb_guard_breaker_open_until(r->guard);
+}
+
 void fb_respond_report_done(struct fb_responder *r) {
         if (r->notifier)
                 fb_notifier_release(r->notifier);
