@@ -393,6 +393,23 @@ TEST(direct_parse_checks_depth) {
         CHECK_EQ(r, -EINVAL);
         CHECK_CONTAINS(err.text, "nested deeper");
         fb_alert_free(a);
+        /* the limit exactly: the object and 7 arrays pass, 8 arrays do not */
+        a = parse_str("{\"rule\":\"r\",\"priority\":\"Debug\",\"time\":"
+                      "\"2024-10-05T18:29:40Z\",\"x\":[[[[[[[1]]]]]]]}",
+                      &err, &r);
+        CHECK_EQ(r, 0);
+        fb_alert_free(a);
+        a = parse_str("{\"rule\":\"r\",\"priority\":\"Debug\",\"time\":"
+                      "\"2024-10-05T18:29:40Z\",\"x\":[[[[[[[[1]]]]]]]]}",
+                      &err, &r);
+        CHECK_EQ(r, -EINVAL);
+        fb_alert_free(a);
+        /* brackets in strings count for nothing: many of them, and the alert is shallow */
+        a = parse_str("{\"rule\":\"r {{{{[[[[\",\"priority\":\"Debug\",\"time\":"
+                      "\"2024-10-05T18:29:40Z\",\"output\":\"[[[[[{{{{{\\\"}}\"}",
+                      &err, &r);
+        CHECK_EQ(r, 0);
+        fb_alert_free(a);
 }
 
 /* 100,000 alerts through a pipe: the reader's memory must not grow with the stream. */

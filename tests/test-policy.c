@@ -220,6 +220,17 @@ TEST(breaker_and_age) {
         CHECK_EQ(fb_guard_breaker_open_until(g), 1070);
         CHECK(!fb_guard_breaker_take(g, 1062, why, sizeof(why)));
         fb_guard_free(g);
+        /* a new guard seeded with the last actions (newest first) is as open as the old one */
+        {
+                const uint64_t past[] = { 1061, 1010 };
+
+                CHECK_EQ(fb_guard_new(p, &g), 0);
+                fb_guard_breaker_seed(g, past, 2);
+                CHECK_EQ(fb_guard_breaker_open_until(g), 1070);
+                CHECK(!fb_guard_breaker_take(g, 1065, why, sizeof(why)));
+                CHECK(fb_guard_breaker_take(g, 1071, why, sizeof(why)));
+                fb_guard_free(g);
+        }
         a = alert("{\"rule\":\"r\",\"priority\":\"Debug\",\"time\":\"2024-10-05T18:29:40Z\"}");
         CHECK(!fb_guard_stale(p, a, a->time_ns + 299LL * 1000000000, why, sizeof(why)));
         CHECK(fb_guard_stale(p, a, a->time_ns + 301LL * 1000000000, why, sizeof(why)));

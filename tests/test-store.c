@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "firebreak/store.h"
@@ -44,6 +45,16 @@ TEST(ingest_dedup_order) {
                                                        .result = FB_ACT_DONE,
                                                        .detail = "paused abc" };
         CHECK_EQ(fb_store_finish(s, "a1", "done", "R", "malicious", "/r/a1.md", &resp), 0);
+        {
+                uint64_t t[4];
+                size_t k = 9;
+
+                /* the pause just recorded counts for the breaker; none before since */
+                CHECK_EQ(fb_store_recent_disruptive(s, (int64_t)time(NULL) - 60, t, 4, &k), 0);
+                CHECK_EQ(k, 1);
+                CHECK_EQ(fb_store_recent_disruptive(s, (int64_t)time(NULL) + 60, t, 4, &k), 0);
+                CHECK_EQ(k, 0);
+        }
         seq = 0;
         CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), source, sizeof(source), &body), 1);
         CHECK_STR(id, "a2");

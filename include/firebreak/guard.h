@@ -32,6 +32,9 @@ bool fb_guard_breaker_open(const struct fb_guard *g, uint64_t now_s);
 /* Until when (Unix seconds, exclusive) the breaker stays open if no action is taken: 0 when it
  * is not open, UINT64_MAX when the policy allows no disruptive action at all. */
 uint64_t fb_guard_breaker_open_until(const struct fb_guard *g);
+/* Counts disruptive actions taken before this guard existed (by an earlier run of the service,
+ * or before a reload), times in Unix seconds, newest first. */
+void fb_guard_breaker_seed(struct fb_guard *g, const uint64_t *times, size_t n);
 
 /* The id of the container this process runs in, from /proc/self/cgroup and
  * /proc/self/mountinfo (paths may be given for tests; NULL for the real ones). Returns 0 and a

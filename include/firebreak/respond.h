@@ -43,3 +43,5 @@ int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb
 void fb_respond_report_done(struct fb_responder *r);
 /* The breaker's state: fb_guard_breaker_open_until() of the responder's guard. */
 uint64_t fb_respond_breaker_open_until(const struct fb_responder *r);
+/* fb_guard_breaker_seed() of the responder's guard. */
+void fb_respond_breaker_seed(struct fb_responder *r, const uint64_t *times, size_t n);

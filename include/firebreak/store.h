@@ -67,6 +67,12 @@ int fb_store_pending_with_cursor(struct fb_store *s, const char *source);
 int fb_store_get_cursor(struct fb_store *s, const char *source, char *out, size_t len);
 int fb_store_set_cursor(struct fb_store *s, const char *source, const char *cursor);
 
+/* The times (Unix seconds, newest first) of the last disruptive actions recorded at or after
+ * since, at most max of them, that the breaker counted (not refused or skipped): a new
+ * responder's breaker starts from them (fb_respond_breaker_seed()). */
+int fb_store_recent_disruptive(struct fb_store *s, int64_t since, uint64_t *times, size_t max,
+                               size_t *n);
+
 /* Counts by status: a scan of every alert, for the service's start (it keeps counting from
  * there) and for tools. */
 int fb_store_counts(struct fb_store *s, uint64_t *pending, uint64_t *done, uint64_t *failed);

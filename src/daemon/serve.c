@@ -653,8 +653,16 @@ static int load_policy(const char *path, struct fb_policy **ret) {
         return r;
 }
 
-static int make_responder(const struct fb_serve_config *c, struct fb_engine *engine,
-                          struct fb_policy *p, struct fb_responder **ret) {
+/* A responder for the configuration and policy. Its breaker starts from the disruptive
+ * actions the store recorded in the policy's window: neither a restart nor a reload reopens
+ * what the breaker closed. */
+static int make_responder(struct fb_serve *s, const struct fb_serve_config *c,
+                          struct fb_engine *engine, struct fb_policy *p,
+                          struct fb_responder **ret) {
+        uint64_t *times;
+        size_t n = 0;
+        time_t now = time(NULL);
+        int r;
         struct fb_responder_config rc = {
                 .policy = p,
                 .engine = engine,
@@ -665,7 +673,25 @@ static int make_responder(const struct fb_serve_config *c, struct fb_engine *eng
                 .report_ext = c->json ? "json" : "md",
         };
 
-        return fb_responder_new(&rc, ret);
+        r = fb_responder_new(&rc, ret);
+        if (r < 0 || p->max_disruptive_actions == 0)
+                return r;
+        times = calloc(p->max_disruptive_actions, sizeof(*times));
+        if (!times)
+                r = -ENOMEM;
+        else
+                r = fb_store_recent_disruptive(s->store, (int64_t)now - (int64_t)p->window_s, times,
+                                               p->max_disruptive_actions, &n);
+        if (r >= 0)
+                fb_respond_breaker_seed(*ret, times, n);
+        free(times);
+        if (r < 0) {
+                /* never a breaker that forgot: no responder at all */
+                fb_responder_free(*ret);
+                *ret = NULL;
+                return log_error_errno(r, "the breaker's past actions could not be read: %m");
+        }
+        return 0;
 }
 
 static int open_engine(const struct fb_serve_config *c, struct fb_engine **ret) {
@@ -756,7 +782,7 @@ static int on_hup(sd_event_source *es, const struct signalfd_siginfo *si, void *
         if (r >= 0)
                 r = load_policy(nc.policy, &p);
         if (r >= 0)
-                r = make_responder(&nc, engine, p, &resp);
+                r = make_responder(s, &nc, engine, p, &resp);
         if (r < 0) {
                 log_error("reload: keeping the configuration and the policy in force");
                 fb_policy_free(p);
@@ -878,9 +904,10 @@ static int setup(struct fb_serve *s) {
                                      "reported, actions fail");
                 s->engine = NULL;
         }
-        r = make_responder(&s->cfg, s->engine, s->policy, &s->responder);
+        r = make_responder(s, &s->cfg, s->engine, s->policy, &s->responder);
         if (r < 0)
-                return log_error_errno(r, "%s: cannot open the audit log: %m", s->cfg.state_dir);
+                return log_error_errno(r, "%s: cannot start the responder: %m", s->cfg.state_dir);
+        atomic_store(&s->m.breaker_until, fb_respond_breaker_open_until(s->responder));
         r = fb_alert_new(&s->alert);
         if (r < 0)
                 return r;

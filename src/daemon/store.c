@@ -401,6 +401,43 @@ int fb_store_pending_with_cursor(struct fb_store *s, const char *source) {
         return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : err_of(rc);
 }
 
+static bool is_disruptive(const char *name) {
+        for (int a = 0; a < _FB_ACTION_MAX; a++)
+                if (fb_action_is_disruptive((enum fb_action)a) &&
+                    strcmp(name, fb_action_to_string((enum fb_action)a)) == 0)
+                        return true;
+        return false;
+}
+
+int fb_store_recent_disruptive(struct fb_store *s, int64_t since, uint64_t *times, size_t max,
+                               size_t *n) {
+        sqlite3_stmt *st;
+        int rc;
+
+        *n = 0;
+        /* newest first, by rowid: the scan stops at the window's start, not the table's */
+        rc = sqlite3_prepare_v2(s->db,
+                                "SELECT time, action, result FROM actions ORDER BY rowid DESC", -1,
+                                &st, NULL);
+        if (rc != SQLITE_OK)
+                return err_of(rc);
+        while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+                int64_t t = sqlite3_column_int64(st, 0);
+                const char *action = (const char *)sqlite3_column_text(st, 1);
+                const char *result = (const char *)sqlite3_column_text(st, 2);
+
+                if (t < since)
+                        break;
+                /* refused and skipped actions were never taken from the breaker */
+                if (action && result && is_disruptive(action) &&
+                    strcmp(result, fb_act_result_to_string(FB_ACT_REFUSED)) != 0 &&
+                    strcmp(result, fb_act_result_to_string(FB_ACT_SKIPPED)) != 0)
+                        times[(*n)++] = (uint64_t)t;
+        }
+        sqlite3_finalize(st);
+        return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : err_of(rc);
+}
+
 int fb_store_counts(struct fb_store *s, uint64_t *pending, uint64_t *done, uint64_t *failed) {
         sqlite3_stmt *st;
         int rc;

@@ -50,6 +50,14 @@ static size_t in_window(const struct fb_guard *g, uint64_t now_s) {
         return n;
 }
 
+/* the ring keeps the newest max times; the oldest is overwritten */
+static void ring_push(struct fb_guard *g, uint64_t t) {
+        g->times[g->head] = t;
+        g->head = (g->head + 1) % g->max;
+        if (g->n < g->max)
+                g->n++;
+}
+
 bool fb_guard_breaker_open(const struct fb_guard *g, uint64_t now_s) {
         return in_window(g, now_s) >= g->max;
 }
@@ -76,12 +84,13 @@ bool fb_guard_breaker_take(struct fb_guard *g, uint64_t now_s, char *reason, siz
                          g->max, (unsigned long long)g->window_s);
                 return false;
         }
-        /* the ring keeps the newest max times; the oldest is overwritten */
-        g->times[g->head] = now_s;
-        g->head = (g->head + 1) % g->max;
-        if (g->n < g->max)
-                g->n++;
+        ring_push(g, now_s);
         return true;
+}
+
+void fb_guard_breaker_seed(struct fb_guard *g, const uint64_t *times, size_t n) {
+        while (g->max && n > 0)
+                ring_push(g, times[--n]);
 }
 
 bool fb_guard_stale(const struct fb_policy *p, const struct fb_alert *a, int64_t now_ns,

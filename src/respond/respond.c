@@ -321,6 +321,10 @@ static void notify(struct fb_responder *r, const struct fb_alert *a, const struc
                 x->duration_us = fb_mono_us() - t0;
 }
 
+void fb_respond_breaker_seed(struct fb_responder *r, const uint64_t *times, size_t n) {
+        fb_guard_breaker_seed(r->guard, times, n);
+}
+
 uint64_t fb_respond_breaker_open_until(const struct fb_responder *r) {
         return fb_guard_breaker_open_until(r->guard);
 }
