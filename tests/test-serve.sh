@@ -8,6 +8,8 @@ set -u
 FB=${FIREBREAK:-build/firebreak}
 . tests/lib-test.sh
 W=$(mktemp -d /tmp/fb-serve.XXXXXX)
+S=$(mktemp -d /tmp/fb-sock.XXXXXX) # for the unix socket: a directory others may enter
+chmod 755 "$S"
 SPID=
 stop_serve() { # by pid: SIGTERM, then wait
         [ -n "$SPID" ] || return 0
@@ -17,7 +19,7 @@ stop_serve() { # by pid: SIGTERM, then wait
 }
 finish() {
         [ -z "$SPID" ] || kill -9 "$SPID" 2>/dev/null
-        [ -n "${KEEP:-}" ] || rm -rf "$W"
+        [ -n "${KEEP:-}" ] || rm -rf "$W" "$S"
         summary
         exit $?
 }
@@ -198,5 +200,86 @@ print("%d acknowledged, %d stored, all done once" % (len(acked), len(hist)))
 PY
 then ok "kill -9 mid-burst ($acked acknowledged before the kill): after restart each is processed exactly once, none lost"
 else bad "crash safety" "$(cat "$W/burst.out")" "$(tail -5 "$W/serve.log")"; fi
+stop_serve
+
+# a unix socket instead of a token: the peer's uid (SO_PEERCRED) decides, root only by default
+cat > "$W/unix.yaml" <<EOF
+state_dir: $W/ustate
+reports_dir: $W/ureports
+policy: $W/policy.yaml
+dry_run: true
+engine: docker
+docker_socket: $W/no-docker.sock
+sources:
+  http:
+    listen: unix:$S/ingest.sock
+EOF
+ustart() {
+        "$FB" serve -c "$1" >>"$W/userve.log" 2>&1 &
+        SPID=$!
+        i=0
+        until curl -sf --unix-socket "$S/ingest.sock" http://localhost/healthz >/dev/null 2>&1; do
+                i=$((i + 1))
+                if [ $i -gt 100 ] || ! kill -0 "$SPID" 2>/dev/null; then
+                        bad "serve on a unix socket did not start" "$(tail -5 "$W/userve.log")"; SPID=; finish
+                fi
+                sleep 0.05
+        done
+}
+upost() { curl -s -o "$W/body" -w '%{http_code}' --unix-socket "$S/ingest.sock" --data-binary @$A http://localhost/; }
+# configuration errors name the key, the line and the column
+cfgerr() { printf 'sources:\n  http:\n%s\n' "$1" > "$W/bad.yaml"; "$FB" serve -c "$W/bad.yaml" 2>&1; }
+e1=$(cfgerr '    listen: unix:relative/ingest.sock'); e2=$(cfgerr '    listen: 127.0.0.1:9')
+e3=$(cfgerr "    listen: unix:$S/x.sock
+    peer_uids: [root]")
+case "$e1|$e2|$e3" in
+*"bad.yaml:3:5: sources.http.listen: unix: needs an absolute path"*"|"*"bad.yaml:3:5: sources.http needs 'token_file'"*"|"*"bad.yaml:4:17: peer_uids[0]: not a numeric uid"*)
+        ok "configuration: a relative socket path, TCP without a token, a uid by name: each refused with its place" ;;
+*) bad "unix socket configuration errors" "$e1" "$e2" "$e3" ;;
+esac
+: > "$S/ingest.sock" # a regular file where the socket goes is refused, never removed
+"$FB" serve -c "$W/unix.yaml" >"$W/ufail.log" 2>&1 && urc=0 || urc=$?
+if [ $urc = 2 ] && grep -q "ingest.sock: File exists" "$W/ufail.log" && [ -f "$S/ingest.sock" ]; then
+        ok "unix socket: a regular file at its path is refused, and left alone"
+else bad "unix socket over a file" "exit $urc" "$(cat "$W/ufail.log")"; fi
+rm -f "$S/ingest.sock"
+ustart "$W/unix.yaml"
+code=$(upost)
+mode=$(stat -c %a "$S/ingest.sock")
+if [ "$code" = 200 ] && grep -q '"status":"stored"' "$W/body" && [ "$mode" = 660 ]; then
+        ok "unix socket (mode 660): root posts without a token, 200 after the commit"
+else bad "unix socket as root" "$code mode $mode $(cat "$W/body")"; fi
+"$FB" serve -c "$W/unix.yaml" >"$W/ufail.log" 2>&1 && urc=0 || urc=$?
+if [ $urc = 2 ] && grep -q "ingest.sock: Address already in use" "$W/ufail.log" && [ "$(upost)" = 200 ]; then
+        ok "unix socket: a second service on a socket in use refuses to start; the first keeps it"
+else bad "unix socket in use" "exit $urc" "$(cat "$W/ufail.log")"; fi
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+        nobody() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
+        # the file mode keeps others out; opened up to all, the peer check still refuses them
+        nobody curl -s -o /dev/null --unix-socket "$S/ingest.sock" http://localhost/healthz && c0=yes || c0=no
+        chmod 666 "$S/ingest.sock"
+        code=$(nobody curl -s -o - -w '%{http_code}' --unix-socket "$S/ingest.sock" --data-binary @$A http://localhost/)
+        if [ $c0 = no ] && case "$code" in *'uid 65534 may not post alerts here'*403) true ;; *) false ;; esac; then
+                ok "unix socket: another uid cannot connect (660), and with the file opened to all gets 403 from the peer check"
+        else bad "unix socket peer check" "connect as nobody: $c0; post: $code"; fi
+        stop_serve
+        [ ! -e "$S/ingest.sock" ] && ok "unix socket: removed at stop" || bad "socket left after stop"
+        # the same uid, listed in peer_uids, is accepted: the 403 was the peer check's
+        # (the socket is then 0666: a listed uid must be able to connect)
+        printf '    peer_uids: [0, 65534]\n' >> "$W/unix.yaml"
+        ustart "$W/unix.yaml"
+        code=$(nobody curl -s -o /dev/null -w '%{http_code}' --unix-socket "$S/ingest.sock" --data-binary @$A http://localhost/)
+        mode=$(stat -c %a "$S/ingest.sock")
+        [ "$code" = 200 ] && [ "$mode" = 666 ] && ok "unix socket: uid 65534 in peer_uids posts (200; socket 666)" ||
+                bad "peer_uids listed" "$code mode $mode"
+else
+        skip "unix socket peer check: needs root and setpriv to post as another uid"
+fi
+# a socket file left by a killed run is replaced at the next start
+kill -9 "$SPID"; wait "$SPID" 2>/dev/null; SPID=
+[ -S "$S/ingest.sock" ] && left=yes || left=no
+ustart "$W/unix.yaml"
+[ $left = yes ] && [ "$(upost)" = 200 ] && ok "unix socket: the file a killed run left is replaced at the next start" ||
+        bad "stale socket" "left: $left"
 stop_serve
 finish

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include "firebreak/engine.h"
@@ -22,10 +23,13 @@ struct fb_serve_config {
         char docker_socket[1024], containerd_socket[1024];
         /* sources */
         bool stdin_source;
-        char fifo[1024];       /* "" when none */
-        char http_listen[128]; /* "127.0.0.1:8765", "" when none */
-        char http_token_file[1024];
+        char fifo[1024];            /* "" when none */
+        char http_listen[128];      /* "127.0.0.1:8765" or "unix:/run/...", "" when none */
+        char http_token_file[1024]; /* "": none (a unix socket only) */
         size_t http_max_body;
+        /* a unix socket's peers: the uids that may POST (SO_PEERCRED); default root only */
+        uint32_t http_peer_uids[16];
+        size_t n_http_peer_uids;
         bool journal;                /* follow the journal for Falco's syslog alerts */
         char journal_identifier[64]; /* SYSLOG_IDENTIFIER, "falco" */
         char journal_units[8][256];  /* the trusted writers (_SYSTEMD_UNIT) */

@@ -11,6 +11,7 @@
 #include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-journal.h>
 #include <unistd.h>
@@ -78,7 +79,7 @@ void fb_serve_config_defaults(struct fb_serve_config *c) {
                                              "falco-kmod.service", "falco-custom.service",
                                              "falco.service" };
 
-        *c = (struct fb_serve_config){ .http_max_body = 1u << 20 };
+        *c = (struct fb_serve_config){ .http_max_body = 1u << 20, .n_http_peer_uids = 1 };
         snprintf(c->journal_identifier, sizeof(c->journal_identifier), "falco");
         for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
                 snprintf(c->journal_units[i], sizeof(c->journal_units[i]), "%s", units[i]);
@@ -110,7 +111,8 @@ int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *
         };
         static const char *const src_keys[] = { "stdin", "fifo", "http", "journal", NULL };
         static const char *const journal_keys[] = { "units", "identifier", NULL };
-        static const char *const http_keys[] = { "listen", "token_file", "max_body", NULL };
+        static const char *const http_keys[] = { "listen", "token_file", "max_body", "peer_uids",
+                                                 NULL };
         _cleanup_(fb_yaml_freep) struct fb_yaml_doc *doc = NULL;
         const struct fb_yaml_node *root, *src, *http, *jn, *n;
         char tmp[32];
@@ -198,8 +200,33 @@ int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *
                                               FB_ALERT_MAX_BYTES);
                 c->http_max_body = (size_t)v;
         }
+        n = fb_yaml_get(http, "peer_uids");
+        if (n &&
+            (n->kind != FB_YAML_SEQUENCE || n->n == 0 || n->n > FB_ELEMENTSOF(c->http_peer_uids)))
+                return fb_yaml_errorf(err, n, "'peer_uids' must be a list of 1 to %zu uids",
+                                      FB_ELEMENTSOF(c->http_peer_uids));
+        for (size_t i = 0; n && i < n->n; i++) {
+                const struct fb_yaml_node *u = n->items[i];
+                uint64_t v;
+
+                if (u->kind != FB_YAML_SCALAR || fb_parse_uint64(u->value, u->len, &v) < 0 ||
+                    v >= UINT32_MAX)
+                        return fb_yaml_errorf(err, u, "peer_uids[%zu]: not a numeric uid", i);
+                c->http_peer_uids[i] = (uint32_t)v;
+                c->n_http_peer_uids = i + 1;
+        }
         if (!c->http_listen[0])
-                return fb_yaml_errorf(err, http, "sources.http needs 'listen' (address:port)");
+                return fb_yaml_errorf(err, http,
+                                      "sources.http needs 'listen' (address:port or unix:path)");
+        if (strncmp(c->http_listen, "unix:", 5) == 0) {
+                if (c->http_listen[5] != '/' ||
+                    strlen(c->http_listen + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+                        return fb_yaml_errorf(err, http,
+                                              "sources.http.listen: unix: needs an absolute path "
+                                              "of at most %zu bytes",
+                                              sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+                return 0; /* the peer's uid is checked; a token_file adds a token */
+        }
         if (!c->http_token_file[0])
                 return fb_yaml_errorf(err, http,
                                       "sources.http needs 'token_file': HTTP ingest is never "
@@ -718,6 +745,8 @@ static void keep_restart_keys(const struct fb_serve_config *old, struct fb_serve
                 K("sources.http.listen", http_listen),
                 K("sources.http.token_file", http_token_file),
                 K("sources.http.max_body", http_max_body),
+                K("sources.http.peer_uids", http_peer_uids),
+                K("sources.http.peer_uids", n_http_peer_uids),
                 K("sources.journal", journal),
                 K("sources.journal.identifier", journal_identifier),
                 K("sources.journal.units", journal_units),

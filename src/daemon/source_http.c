@@ -14,6 +14,9 @@
 #include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -40,6 +43,11 @@ struct fb_http_source {
         size_t token_len;
         atomic_int waiting; /* suspended requests: all are resumed before the daemon stops */
         size_t max_body;    /* from the configuration at start (a reload does not change it) */
+        /* a unix socket: the peer's uid must be one of these (and a token, if one is set) */
+        bool unix_sock;
+        uint32_t peer_uids[16];
+        size_t n_peer_uids;
+        char path[108]; /* the socket file this run made, removed at stop ("" for none) */
 };
 
 struct req {
@@ -96,6 +104,27 @@ static bool token_ok(const struct fb_http_source *h, const char *auth) {
         return diff == 0;
 }
 
+/* The uid of the process at the other end of a unix socket (SO_PEERCRED: as it was when
+ * it connected, from the kernel, not from anything the peer says); -1 when unknown. */
+static long peer_uid(struct MHD_Connection *c) {
+        const union MHD_ConnectionInfo *ci =
+                MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        struct ucred cr;
+        socklen_t len = sizeof(cr);
+
+        if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0 ||
+            len != sizeof(cr))
+                return -1;
+        return (long)cr.uid;
+}
+
+static bool peer_allowed(const struct fb_http_source *h, long uid) {
+        for (size_t i = 0; uid >= 0 && i < h->n_peer_uids; i++)
+                if ((long)h->peer_uids[i] == uid)
+                        return true;
+        return false;
+}
+
 static void committed(struct ingest_item *it);
 
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
@@ -125,10 +154,22 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                 return json_error(c, MHD_HTTP_NOT_FOUND, "POST alerts to /");
         if (!q) {
                 /* the first call has the headers only: authenticate before reading a byte */
+                if (h->unix_sock) {
+                        char msg[160];
+                        long uid = peer_uid(c);
+
+                        if (!peer_allowed(h, uid)) {
+                                snprintf(msg, sizeof(msg),
+                                         "uid %ld may not post alerts here "
+                                         "(sources.http.peer_uids)",
+                                         uid);
+                                return json_error(c, MHD_HTTP_FORBIDDEN, msg);
+                        }
+                }
                 auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
-                if (!auth)
+                if (h->token_len && !auth)
                         return json_error(c, MHD_HTTP_UNAUTHORIZED, "a bearer token is required");
-                if (!token_ok(h, auth))
+                if (h->token_len && !token_ok(h, auth))
                         return json_error(c, MHD_HTTP_FORBIDDEN, "wrong token");
                 q = calloc(1, sizeof(*q));
                 if (!q)
@@ -215,48 +256,127 @@ static int parse_listen(const char *s, struct sockaddr_in *sa) {
         return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -EINVAL;
 }
 
-int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret) {
-        struct fb_http_source *h = calloc(1, sizeof(*h));
-        struct sockaddr_in sa;
+static int read_token(struct fb_http_source *h, const char *path) {
         char *tok = NULL;
         size_t len = 0;
-        int r, nfds;
+        int r = fb_read_file(path, sizeof(h->token) - 1, &tok, &len);
+
+        if (r < 0)
+                return log_error_errno(r, "%s: the HTTP token: %m", path);
+        while (len > 0 && (tok[len - 1] == '\n' || tok[len - 1] == '\r'))
+                len--;
+        if (len >= 16) {
+                memcpy(h->token, tok, len);
+                h->token_len = len;
+        }
+        explicit_bzero(tok, len);
+        free(tok);
+        if (len < 16) {
+                log_error("%s: the HTTP token must be at least 16 characters", path);
+                return -EINVAL;
+        }
+        return 0;
+}
+
+/* A unix socket of the service's own at path, with mode. A socket file left by an earlier
+ * run is replaced, unless something still answers on it; anything else at the path is
+ * refused. */
+static int listen_unix(const char *path, mode_t mode, int *ret) {
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        size_t len = strlen(path);
+        struct stat st;
+        int fd, r;
+
+        if (len >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        memcpy(sa.sun_path, path, len + 1);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return -errno;
+        if (lstat(path, &st) == 0) {
+                if (!S_ISSOCK(st.st_mode)) {
+                        close(fd);
+                        return -EEXIST;
+                }
+                if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 || errno == EAGAIN) {
+                        close(fd);
+                        return -EADDRINUSE;
+                }
+                close(fd);
+                if (unlink(path) < 0)
+                        return -errno;
+                fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+                if (fd < 0)
+                        return -errno;
+        }
+        if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(path, mode) < 0 ||
+            listen(fd, 256) < 0) {
+                r = -errno;
+                close(fd);
+                return r;
+        }
+        *ret = fd;
+        return 0;
+}
+
+int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret) {
+        struct fb_http_source *h = calloc(1, sizeof(*h));
+        const char *where = s->cfg.http_listen;
+        struct sockaddr_in sa;
+        int r, nfds, fd = -1;
 
         if (!h)
                 return -ENOMEM;
         h->s = s;
         h->max_body = s->cfg.http_max_body;
-        r = fb_read_file(s->cfg.http_token_file, sizeof(h->token) - 1, &tok, &len);
+        h->n_peer_uids = s->cfg.n_http_peer_uids;
+        memcpy(h->peer_uids, s->cfg.http_peer_uids, sizeof(h->peer_uids));
+        r = s->cfg.http_token_file[0] ? read_token(h, s->cfg.http_token_file) : 0;
+        nfds = r < 0 ? 0 : sd_listen_fds(1);
+        if (r < 0)
+                ;
+        else if (nfds >= 1) {
+                /* socket activation (firebreak.socket) hands the listener over */
+                fd = SD_LISTEN_FDS_START;
+                where = "the socket systemd passed";
+                h->unix_sock = sd_is_socket_unix(fd, SOCK_STREAM, 1, NULL, 0) > 0;
+                if (!h->unix_sock && !h->token_len) {
+                        log_error("sources.http: systemd passed a network socket: token_file is "
+                                  "required");
+                        r = -EINVAL;
+                }
+        } else if (strncmp(s->cfg.http_listen, "unix:", 5) == 0) {
+                mode_t mode = 0660;
+
+                /* root only (the default): the file keeps everyone else out as well. Other
+                 * uids listed must be able to connect: then the peer check alone decides, as
+                 * for anyone who can reach a loopback port */
+                for (size_t i = 0; i < h->n_peer_uids; i++)
+                        if (h->peer_uids[i] != 0)
+                                mode = 0666;
+                where = s->cfg.http_listen + 5;
+                h->unix_sock = true;
+                r = listen_unix(where, mode, &fd);
+                if (r < 0)
+                        log_error_errno(r, "sources.http.listen: %s: %m", where);
+                else
+                        snprintf(h->path, sizeof(h->path), "%s", where);
+        } else if (parse_listen(s->cfg.http_listen, &sa) < 0) {
+                log_error("sources.http.listen: '%s' is neither IPv4-address:port nor unix:path",
+                          s->cfg.http_listen);
+                r = -EINVAL;
+        }
         if (r < 0) {
+                explicit_bzero(h->token, sizeof(h->token));
                 free(h);
-                return log_error_errno(r, "%s: the HTTP token: %m", s->cfg.http_token_file);
+                return r;
         }
-        while (len > 0 && (tok[len - 1] == '\n' || tok[len - 1] == '\r'))
-                len--;
-        if (len < 16) {
-                free(tok);
-                free(h);
-                log_error("%s: the HTTP token must be at least 16 characters",
-                          s->cfg.http_token_file);
-                return -EINVAL;
-        }
-        memcpy(h->token, tok, len);
-        h->token_len = len;
-        explicit_bzero(tok, len);
-        free(tok);
-        nfds = sd_listen_fds(1);
-        if (nfds < 1 && parse_listen(s->cfg.http_listen, &sa) < 0) {
-                free(h);
-                log_error("sources.http.listen: '%s' is not IPv4-address:port", s->cfg.http_listen);
-                return -EINVAL;
-        }
-        /* socket activation (firebreak.socket) hands the listener over */
-        if (nfds >= 1)
+        if (fd >= 0)
                 h->d = MHD_start_daemon(
-                        FLAGS, 0, NULL, NULL, handler, h, MHD_OPTION_LISTEN_SOCKET,
-                        SD_LISTEN_FDS_START, MHD_OPTION_NOTIFY_COMPLETED, completed, NULL,
-                        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10, MHD_OPTION_CONNECTION_LIMIT,
-                        (unsigned)256, MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL,
+                        FLAGS, 0, NULL, NULL, handler, h, MHD_OPTION_LISTEN_SOCKET, fd,
+                        MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+                        (unsigned)10, MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
+                        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL,
                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)POOL_BYTES, MHD_OPTION_END);
         else
                 h->d = MHD_start_daemon(
@@ -266,9 +386,13 @@ int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret) {
                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)POOL,
                         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)POOL_BYTES, MHD_OPTION_END);
         if (!h->d) {
+                log_error("sources.http: cannot listen on %s", where);
+                if (h->path[0]) {
+                        close(fd);
+                        unlink(h->path);
+                }
+                explicit_bzero(h->token, sizeof(h->token));
                 free(h);
-                log_error("sources.http: cannot listen on %s",
-                          nfds >= 1 ? "the socket systemd passed" : s->cfg.http_listen);
                 return -EADDRINUSE;
         }
         *ret = h;
@@ -290,6 +414,8 @@ void fb_http_source_stop(struct fb_http_source *h) {
         MHD_stop_daemon(h->d);
         if (fd != MHD_INVALID_SOCKET)
                 close(fd);
+        if (h->path[0])
+                unlink(h->path); /* the socket file this run made */
         explicit_bzero(h->token, sizeof(h->token));
         free(h);
 }
