@@ -202,6 +202,31 @@ then ok "kill -9 mid-burst ($acked acknowledged before the kill): after restart 
 else bad "crash safety" "$(cat "$W/burst.out")" "$(tail -5 "$W/serve.log")"; fi
 stop_serve
 
+# retention: processed alerts older than it go, with their actions and reports; the id is then
+# new again (an alert is a duplicate for as long as it is stored). The policy's breaker window
+# is kept whatever the retention, so this policy's is 1 s.
+printf 'guards: {window: 1s}\nrules:\n  - name: look\n    match: {}\n    actions: [inspect]\n' > "$W/rpolicy.yaml"
+sed -e "s|^policy: .*|policy: $W/rpolicy.yaml|" -e "s|^state_dir: .*|state_dir: $W/rstate|" \
+        -e "s|^reports_dir: .*|reports_dir: $W/rreports|" "$W/fb.yaml" > "$W/rfb.yaml"
+echo 'retention: 2s' >> "$W/rfb.yaml"
+mv "$W/fb.yaml" "$W/fb.yaml.main"; cp "$W/rfb.yaml" "$W/fb.yaml"
+start_serve
+code=$(post @$A)
+ID=60df1444-1e4a-43f1-bcaa-67f76c3b5294
+i=0; while [ ! -s "$W/rreports/$ID.md" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+[ -s "$W/rreports/$ID.md" ] && had=yes || had=no
+i=0; while "$FB" history -c "$W/fb.yaml" | grep -q "$ID" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+pruned=$(metric firebreak_alerts_pruned_total)
+if [ "$code" = 200 ] && [ $had = yes ] && ! "$FB" history -c "$W/fb.yaml" | grep -q "$ID" &&
+        [ ! -e "$W/rreports/$ID.md" ] && [ "$pruned" = 1 ] && grep -q 'retention: deleted 1 alerts' "$W/serve.log"; then
+        ok "retention 2s: the processed alert, its actions and its report are deleted (pruned_total 1)"
+else bad "retention" "code $code report $had pruned $pruned" "$(tail -3 "$W/serve.log")"; fi
+code=$(post @$A)
+grep -q '"status":"stored"' "$W/body" && ok "retention: the same alert after it is new again (stored, not a duplicate)" ||
+        bad "retention: dedup window" "$code $(cat "$W/body")"
+stop_serve
+mv "$W/fb.yaml.main" "$W/fb.yaml"
+
 # a unix socket instead of a token: the peer's uid (SO_PEERCRED) decides, root only by default
 cat > "$W/unix.yaml" <<EOF
 state_dir: $W/ustate

@@ -80,6 +80,27 @@ TEST(ingest_dedup_order) {
         CHECK_EQ(fb_store_history(s, 0, &out), 0);
         CHECK_CONTAINS(fb_buf_cstr(&out), "{\"id\":\"a1\"");
         CHECK_CONTAINS(fb_buf_cstr(&out), "{\"id\":\"a2\"");
+        /* retention: nothing received before an hour ago; then a1 (done) with its pause and
+         * its report path, never a2 (pending) */
+        {
+                uint64_t pd = 9, pf = 9;
+
+                fb_buf_reset(&out);
+                CHECK_EQ(fb_store_prune(s, (int64_t)time(NULL) - 3600, 10, &out, &pd, &pf), 0);
+                CHECK_EQ(pd + pf, 0);
+                CHECK_EQ(fb_store_prune(s, (int64_t)time(NULL) + 10, 10, &out, &pd, &pf), 0);
+                CHECK_EQ(pd, 1);
+                CHECK_EQ(pf, 0);
+                CHECK_STR(fb_buf_cstr(&out), "/r/a1.md");
+                fb_buf_reset(&out);
+                CHECK_EQ(fb_store_show(s, "a1", &out), -ENOENT);
+                CHECK_EQ(fb_store_counts(s, &p, &d, &f), 0);
+                CHECK_EQ(p, 1);
+                CHECK_EQ(d, 0);
+                /* the id is new again */
+                CHECK_EQ(fb_store_ingest(s, a, 1, &n), 0);
+                CHECK_EQ(n, 1);
+        }
         fb_store_close(s);
         /* reopened: everything persisted, the pending one still pending */
         s = NULL;
@@ -90,7 +111,9 @@ TEST(ingest_dedup_order) {
                 CHECK_STR(id, "a2");
                 CHECK_EQ(fb_store_finish(s, "a2", "failed", NULL, NULL, NULL, NULL), 0);
                 seq = 0;
-                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body), 0);
+                /* a1 again, stored anew after retention deleted it */
+                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body), 1);
+                CHECK_STR(id, "a1");
                 fb_store_close(s);
         }
         fb_buf_free(&body);

@@ -19,6 +19,9 @@ struct fb_serve_config {
         bool json;              /* report format */
         char policy[1024];
         bool dry_run;
+        /* processed alerts older than this are deleted, with their actions and reports; 0:
+         * kept for ever. An alert id is known as a duplicate as long as it is stored. */
+        uint64_t retention_s;
         enum fb_engine_kind engine;
         char docker_socket[1024], containerd_socket[1024];
         /* sources */

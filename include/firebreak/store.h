@@ -67,6 +67,13 @@ int fb_store_pending_with_cursor(struct fb_store *s, const char *source);
 int fb_store_get_cursor(struct fb_store *s, const char *source, char *out, size_t len);
 int fb_store_set_cursor(struct fb_store *s, const char *source, const char *cursor);
 
+/* Retention: deletes up to max processed alerts (done or failed, never pending) received
+ * before `before` (Unix seconds), oldest first, with their actions, in one transaction.
+ * Appends the paths of their reports to reports (each with its NUL; NULL: not wanted) and
+ * counts them by status. */
+int fb_store_prune(struct fb_store *s, int64_t before, size_t max, struct fb_buf *reports,
+                   uint64_t *done, uint64_t *failed);
+
 /* The times (Unix seconds, newest first) of the last disruptive actions recorded at or after
  * since, at most max of them, that the breaker counted (not refused or skipped): a new
  * responder's breaker starts from them (fb_respond_breaker_seed()). */

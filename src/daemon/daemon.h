@@ -24,6 +24,7 @@ struct fb_metrics {
         atomic_ulong rejected[3];
         atomic_ulong processed[3], failed[3]; /* recorded by the pipeline's commits */
         atomic_ulong yields; /* pipeline pauses for ingest (serve.c, PIPELINE_SHARE) */
+        atomic_ulong pruned_done, pruned_failed; /* deleted by retention */
         atomic_ulong actions[_FB_ACTION_MAX][6]; /* by action and result */
         atomic_ullong breaker_until; /* fb_respond_breaker_open_until() after the last alert */
 };
@@ -60,7 +61,7 @@ struct fb_serve {
         pthread_t committer;
         bool committer_started, stopping;
         int wake_fd; /* eventfd: an alert was committed */
-        sd_event_source *wake_src, *defer_src, *retry_src, *yield_src, *status_src;
+        sd_event_source *wake_src, *defer_src, *retry_src, *yield_src, *status_src, *prune_src;
         /* the pipeline yields to ingest (serve.c, PIPELINE_SHARE): the time before which it
          * starts no batch, and the ingest rate (alerts/s) measured at rate_at with rate_got
          * alerts received (CLOCK_MONOTONIC, microseconds) */

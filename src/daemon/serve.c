@@ -60,6 +60,27 @@ static int str_key(const struct fb_yaml_node *m, const char *key, char *out, siz
         return 0;
 }
 
+/* "0" (for ever) or a count of s, m, h or d, up to ten years. */
+static int parse_retention(const char *v, size_t len, uint64_t *ret) {
+        static const struct {
+                char unit;
+                uint64_t s;
+        } units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
+        uint64_t n;
+
+        if (len == 1 && v[0] == '0') {
+                *ret = 0;
+                return 0;
+        }
+        for (size_t i = 0; len >= 2 && i < FB_ELEMENTSOF(units); i++)
+                if (v[len - 1] == units[i].unit && fb_parse_uint64(v, len - 1, &n) >= 0 && n > 0 &&
+                    n <= 3650 * 86400 / units[i].s) {
+                        *ret = n * units[i].s;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
 static int bool_key(const struct fb_yaml_node *m, const char *key, bool *out,
                     struct fb_yaml_error *err) {
         const struct fb_yaml_node *n = fb_yaml_get(m, key);
@@ -79,7 +100,9 @@ void fb_serve_config_defaults(struct fb_serve_config *c) {
                                              "falco-kmod.service", "falco-custom.service",
                                              "falco.service" };
 
-        *c = (struct fb_serve_config){ .http_max_body = 1u << 20, .n_http_peer_uids = 1 };
+        *c = (struct fb_serve_config){ .http_max_body = 1u << 20,
+                                       .n_http_peer_uids = 1,
+                                       .retention_s = 30 * 86400 };
         snprintf(c->journal_identifier, sizeof(c->journal_identifier), "falco");
         for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
                 snprintf(c->journal_units[i], sizeof(c->journal_units[i]), "%s", units[i]);
@@ -106,8 +129,8 @@ int fb_serve_config_load(const char *path, struct fb_serve_config *c, struct fb_
 int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *c,
                           struct fb_yaml_error *err) {
         static const char *const keys[] = {
-                "state_dir",     "reports_dir",       "format",  "policy", "dry_run", "engine",
-                "docker_socket", "containerd_socket", "sources", NULL
+                "state_dir",     "reports_dir",       "format",  "policy",    "dry_run", "engine",
+                "docker_socket", "containerd_socket", "sources", "retention", NULL
         };
         static const char *const src_keys[] = { "stdin", "fifo", "http", "journal", NULL };
         static const char *const journal_keys[] = { "units", "identifier", NULL };
@@ -132,6 +155,12 @@ int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *
             (r = str_key(root, "containerd_socket", c->containerd_socket,
                          sizeof(c->containerd_socket), err)) < 0)
                 return r;
+        n = fb_yaml_get(root, "retention");
+        if (n &&
+            (n->kind != FB_YAML_SCALAR || parse_retention(n->value, n->len, &c->retention_s) < 0))
+                return fb_yaml_errorf(err, n,
+                                      "'retention' must be 0 (for ever) or a duration such as "
+                                      "30d (s, m, h, d; at most 3650d)");
         tmp[0] = '\0';
         if ((r = str_key(root, "format", tmp, sizeof(tmp), err)) < 0)
                 return r;
@@ -426,10 +455,11 @@ static unsigned long sum3(atomic_ulong v[3]) {
  * commit, and the pipeline may process the alerts first): never below 0. */
 static void store_counts(struct fb_serve *s, uint64_t *pending, uint64_t *done, uint64_t *failed) {
         uint64_t d = sum3(s->m.processed), f = sum3(s->m.failed),
-                 in = s->base_pending + sum3(s->m.received);
+                 in = s->base_pending + sum3(s->m.received), pd = atomic_load(&s->m.pruned_done),
+                 pf = atomic_load(&s->m.pruned_failed);
 
-        *done = s->base_done + d;
-        *failed = s->base_failed + f;
+        *done = s->base_done + d > pd ? s->base_done + d - pd : 0;
+        *failed = s->base_failed + f > pf ? s->base_failed + f - pf : 0;
         *pending = in > d + f ? in - (d + f) : 0;
 }
 
@@ -836,6 +866,51 @@ static int on_hup(sd_event_source *es, const struct signalfd_siginfo *si, void *
         return 0;
 }
 
+/* ---- retention ----------------------------------------------------------------------------- */
+
+#define PRUNE_CHUNK 500 /* alerts per transaction: ingest waits for one chunk at most */
+
+/* Deletes a chunk of alerts past retention, and their reports; comes back at once while there
+ * is more, else after a tenth of the retention (at least 1 s, at most an hour). Never what the
+ * breaker still counts: the cutoff is the older of retention and the policy's window. */
+static int prune(sd_event_source *es, uint64_t usec, void *u) {
+        struct fb_serve *s = u;
+        uint64_t keep = s->cfg.retention_s, done = 0, failed = 0, next;
+        struct fb_buf paths;
+        int r;
+
+        if (keep == 0) { /* for ever, until a reload says otherwise */
+                r = sd_event_source_set_time_relative(es, 3600 * 1000000ULL);
+                return r < 0 ? r : sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
+        }
+        if (s->policy->window_s > keep)
+                keep = s->policy->window_s;
+        fb_buf_init(&paths, (size_t)PRUNE_CHUNK * 1200);
+        pthread_mutex_lock(&s->write_lock);
+        r = fb_store_prune(s->store, (int64_t)time(NULL) - (int64_t)keep, PRUNE_CHUNK, &paths,
+                           &done, &failed);
+        pthread_mutex_unlock(&s->write_lock);
+        if (r < 0)
+                log_error_errno(r, "retention: the store could not delete old alerts: %m");
+        /* the rows are gone: a report that cannot be removed now stays (and is said) */
+        for (size_t off = 0; paths.data && off < paths.len; off += strlen(paths.data + off) + 1)
+                if (unlink(paths.data + off) < 0 && errno != ENOENT)
+                        log_warning("retention: %s: %m", paths.data + off);
+        fb_buf_free(&paths);
+        atomic_fetch_add(&s->m.pruned_done, done);
+        atomic_fetch_add(&s->m.pruned_failed, failed);
+        if (done + failed)
+                log_info("retention: deleted %llu alerts older than %llu s",
+                         (unsigned long long)(done + failed), (unsigned long long)keep);
+        next = done + failed == PRUNE_CHUNK ? 10000 : s->cfg.retention_s * 100000;
+        if (next > 3600 * 1000000ULL)
+                next = 3600 * 1000000ULL;
+        if (next < 1000000 && done + failed < PRUNE_CHUNK)
+                next = 1000000;
+        r = sd_event_source_set_time_relative(es, next);
+        return r < 0 ? r : sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
+}
+
 /* ---- metrics ------------------------------------------------------------------------------- */
 
 static void by_source(struct fb_buf *out, const char *name, const char *help, atomic_ulong v[3]) {
@@ -863,6 +938,12 @@ void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out) {
                   "Alerts through the pipeline, report and actions recorded.", s->m.processed);
         by_source(out, "firebreak_alerts_failed_total",
                   "Alerts the pipeline could not finish, recorded as failed.", s->m.failed);
+        fb_buf_printf(out,
+                      "# HELP firebreak_alerts_pruned_total Processed alerts deleted by "
+                      "retention.\n"
+                      "# TYPE firebreak_alerts_pruned_total counter\n"
+                      "firebreak_alerts_pruned_total %lu\n",
+                      atomic_load(&s->m.pruned_done) + atomic_load(&s->m.pruned_failed));
         store_counts(s, &pending, &done, &failed);
         fb_buf_printf(out,
                       "# HELP firebreak_queue_depth Alerts stored and not yet processed.\n"
@@ -962,6 +1043,7 @@ static void teardown(struct fb_serve *s) {
         sd_event_source_unref(s->retry_src);
         sd_event_source_unref(s->yield_src);
         sd_event_source_unref(s->status_src);
+        sd_event_source_unref(s->prune_src);
         sd_event_unref(s->event);
         if (s->wake_fd >= 0)
                 close(s->wake_fd);
@@ -1018,6 +1100,9 @@ int fb_serve_run(const struct fb_serve_config *c) {
                 r = sd_event_add_signal(s.event, NULL, SIGHUP, on_hup, &s);
         if (r >= 0)
                 r = sd_event_set_watchdog(s.event, true);
+        if (r >= 0) /* the first pass a second after the start, not before READY */
+                r = sd_event_add_time_relative(s.event, &s.prune_src, CLOCK_MONOTONIC, 1000000,
+                                               100000, prune, &s);
         if (r >= 0 && s.cfg.stdin_source)
                 r = fb_stream_source_add(&s, STDIN_FILENO);
         if (r >= 0 && s.cfg.fifo[0]) {

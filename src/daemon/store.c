@@ -401,6 +401,56 @@ int fb_store_pending_with_cursor(struct fb_store *s, const char *source) {
         return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : err_of(rc);
 }
 
+int fb_store_prune(struct fb_store *s, int64_t before, size_t max, struct fb_buf *reports,
+                   uint64_t *done, uint64_t *failed) {
+        /* the same rows for each statement: one transaction, a total order */
+        static const char *const pick = "SELECT seq FROM alerts WHERE received < ?1 AND status "
+                                        "!= 'pending' ORDER BY received, seq LIMIT ?2";
+        char sql[3][512];
+        sqlite3_stmt *st[3] = { NULL, NULL, NULL };
+        int r, rc = SQLITE_OK, i;
+
+        *done = *failed = 0;
+        snprintf(sql[0], sizeof(sql[0]), "SELECT status, report FROM alerts WHERE seq IN (%s)",
+                 pick);
+        snprintf(sql[1], sizeof(sql[1]),
+                 "DELETE FROM actions WHERE alert_id IN (SELECT id FROM alerts WHERE seq IN "
+                 "(%s))",
+                 pick);
+        snprintf(sql[2], sizeof(sql[2]), "DELETE FROM alerts WHERE seq IN (%s)", pick);
+        r = exec(s, "BEGIN IMMEDIATE");
+        for (i = 0; r >= 0 && i < 3; i++) {
+                rc = sqlite3_prepare_v2(s->db, sql[i], -1, &st[i], NULL);
+                if (rc == SQLITE_OK) {
+                        sqlite3_bind_int64(st[i], 1, (sqlite3_int64)before);
+                        sqlite3_bind_int64(st[i], 2, (sqlite3_int64)max);
+                }
+                while (rc == SQLITE_OK && (rc = sqlite3_step(st[i])) == SQLITE_ROW) {
+                        const char *status = (const char *)sqlite3_column_text(st[i], 0);
+                        const char *report = (const char *)sqlite3_column_text(st[i], 1);
+
+                        if (status && strcmp(status, "done") == 0)
+                                (*done)++;
+                        else
+                                (*failed)++;
+                        if (report && reports) /* each path with its NUL */
+                                fb_buf_put(reports, report, strlen(report) + 1);
+                }
+                r = rc == SQLITE_DONE ? 0 : err_of(rc);
+                rc = SQLITE_OK;
+        }
+        for (i = 0; i < 3; i++)
+                sqlite3_finalize(st[i]);
+        if (r >= 0)
+                r = exec(s, "COMMIT");
+        if (r < 0) {
+                exec(s, "ROLLBACK");
+                *done = *failed = 0;
+                return r;
+        }
+        return 0;
+}
+
 static bool is_disruptive(const char *name) {
         for (int a = 0; a < _FB_ACTION_MAX; a++)
                 if (fb_action_is_disruptive((enum fb_action)a) &&
