@@ -743,6 +743,19 @@ static int parse_framed(struct fb_alert *a, const char *data, size_t len,
         return r;
 }
 
+/* Can the text nest deeper than FB_ALERT_MAX_DEPTH? Not with that many brackets or fewer, in
+ * strings or not: an alert has three, and memchr counts them faster than json_depth() walks. */
+static bool may_nest_deep(const char *data, size_t len) {
+        const char *end = data + len;
+        unsigned n = 0;
+
+        for (const char *b = "{["; *b; b++)
+                for (const char *p = data; (p = memchr(p, *b, (size_t)(end - p))) != NULL; p++)
+                        if (++n > FB_ALERT_MAX_DEPTH)
+                                return true;
+        return false;
+}
+
 /* Nesting depth of JSON text, counting brackets outside strings. */
 static unsigned json_depth(const char *data, size_t len) {
         unsigned depth = 0, max = 0;
@@ -766,19 +779,6 @@ static unsigned json_depth(const char *data, size_t len) {
                         depth--;
         }
         return max;
-}
-
-/* Can the text nest deeper than FB_ALERT_MAX_DEPTH? Not with that many brackets or fewer, in
- * strings or not: an alert has three, and memchr counts them faster than json_depth() walks. */
-static bool may_nest_deep(const char *data, size_t len) {
-        const char *end = data + len;
-        unsigned n = 0;
-
-        for (const char *b = "{["; *b; b++)
-                for (const char *p = data; (p = memchr(p, *b, (size_t)(end - p))) != NULL; p++)
-                        if (++n > FB_ALERT_MAX_DEPTH)
-                                return true;
-        return false;
 }
 
 int fb_alert_parse(struct fb_alert *a, const char *data, size_t len, struct fb_alert_error *err) {
@@ -1009,7 +1009,7 @@ static int parse_line(struct fb_alert_reader *r, const char *line, size_t len,
         root = load_tree(r->alert, line, len, &jerr, &in_arena);
         if (!root)
                 return 0;
-        if (tree_deeper(root, 1, FB_ALERT_MAX_DEPTH)) {
+        if (may_nest_deep(line, len) && tree_deeper(root, 1, FB_ALERT_MAX_DEPTH)) {
                 json_decref(root);
                 return 0;
         }
