@@ -1009,7 +1009,7 @@ static int parse_line(struct fb_alert_reader *r, const char *line, size_t len,
         root = load_tree(r->alert, line, len, &jerr, &in_arena);
         if (!root)
                 return 0;
-        if (may_nest_deep(line, len) && tree_deeper(root, 1, FB_ALERT_MAX_DEPTH)) {
+        if (tree_deeper(root, 1, FB_ALERT_MAX_DEPTH)) {
                 json_decref(root);
                 return 0;
         }
