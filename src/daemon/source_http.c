@@ -333,9 +333,7 @@ int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret) {
         memcpy(h->peer_uids, s->cfg.http_peer_uids, sizeof(h->peer_uids));
         r = s->cfg.http_token_file[0] ? read_token(h, s->cfg.http_token_file) : 0;
         nfds = r < 0 ? 0 : sd_listen_fds(1);
-        if (r < 0)
-                ;
-        else if (nfds >= 1) {
+        if (r >= 0 && nfds >= 1) {
                 /* socket activation (firebreak.socket) hands the listener over */
                 fd = SD_LISTEN_FDS_START;
                 where = "the socket systemd passed";
@@ -345,7 +343,7 @@ int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret) {
                                   "required");
                         r = -EINVAL;
                 }
-        } else if (strncmp(s->cfg.http_listen, "unix:", 5) == 0) {
+        } else if (r >= 0 && strncmp(s->cfg.http_listen, "unix:", 5) == 0) {
                 mode_t mode = 0660;
 
                 /* root only (the default): the file keeps everyone else out as well. Other
@@ -361,7 +359,7 @@ int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret) {
                         log_error_errno(r, "sources.http.listen: %s: %m", where);
                 else
                         snprintf(h->path, sizeof(h->path), "%s", where);
-        } else if (parse_listen(s->cfg.http_listen, &sa) < 0) {
+        } else if (r >= 0 && parse_listen(s->cfg.http_listen, &sa) < 0) {
                 log_error("sources.http.listen: '%s' is neither IPv4-address:port nor unix:path",
                           s->cfg.http_listen);
                 r = -EINVAL;
