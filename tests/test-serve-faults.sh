@@ -41,13 +41,16 @@ sources:
     listen: 127.0.0.1:$PORT
     token_file: $W/token
 EOF
-"$FB" serve -c "$W/fb.yaml" > "$W/serve.log" 2>&1 &
-SPID=$!
-i=0
-until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
-        i=$((i + 1)); [ $i -gt 100 ] && { bad "serve did not start" "$(cat "$W/serve.log")"; finish; }
-        sleep 0.05
-done
+start_serve() { # and wait until it answers
+        "$FB" serve -c "$W/fb.yaml" >> "$W/serve.log" 2>&1 &
+        SPID=$!
+        i=0
+        until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
+                i=$((i + 1)); [ $i -gt 100 ] && { bad "serve did not start" "$(tail -5 "$W/serve.log")"; finish; }
+                sleep 0.05
+        done
+}
+start_serve
 # alert UUID CONTAINER: an alert for that container, fresh
 alert() {
         printf '{"uuid":"%s","rule":"Fileless execution via memfd_create","priority":"Critical","source":"syscall","time":"%s","output_fields":{"container.id":"%s","proc.name":"3"}}' \
@@ -76,13 +79,7 @@ docker unpause "$victim" >/dev/null 2>&1
 # a restart does not reopen the breaker: it starts from the pauses the store recorded, so a
 # third alert's pause is skipped (without that, a crash or restart would allow 2 more)
 kill "$SPID"; wait "$SPID"; SPID=
-"$FB" serve -c "$W/fb.yaml" >> "$W/serve.log" 2>&1 &
-SPID=$!
-i=0
-until curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; do
-        i=$((i + 1)); [ $i -gt 100 ] && { bad "serve did not restart" "$(tail -5 "$W/serve.log")"; finish; }
-        sleep 0.05
-done
+start_serve
 b3=$(metric firebreak_breaker_open)
 u1=$(uuid)
 code=$(post "$(alert "$u1" "$victim")")

@@ -228,17 +228,9 @@ stop_serve
 mv "$W/fb.yaml.main" "$W/fb.yaml"
 
 # a unix socket instead of a token: the peer's uid (SO_PEERCRED) decides, root only by default
-cat > "$W/unix.yaml" <<EOF
-state_dir: $W/ustate
-reports_dir: $W/ureports
-policy: $W/policy.yaml
-dry_run: true
-engine: docker
-docker_socket: $W/no-docker.sock
-sources:
-  http:
-    listen: unix:$S/ingest.sock
-EOF
+sed -e "s|^state_dir: .*|state_dir: $W/ustate|" -e "s|^reports_dir: .*|reports_dir: $W/ureports|" \
+        -e "s|listen: .*|listen: unix:$S/ingest.sock|" -e '/fifo:/d' -e '/token_file:/d' \
+        "$W/fb.yaml" > "$W/unix.yaml"
 ustart() {
         "$FB" serve -c "$1" >>"$W/userve.log" 2>&1 &
         SPID=$!
