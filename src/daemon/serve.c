@@ -892,6 +892,10 @@ static int prune(sd_event_source *es, uint64_t usec, void *u) {
         pthread_mutex_unlock(&s->write_lock);
         if (r < 0)
                 log_error_errno(r, "retention: the store could not delete old alerts: %m");
+        if (fb_buf_error(&paths) < 0) /* out of memory: the rows went, some reports stay */
+                log_warning("retention: not every report path could be kept; some reports of "
+                            "deleted alerts stay in %s",
+                            s->cfg.reports_dir);
         /* the rows are gone: a report that cannot be removed now stays (and is said) */
         for (size_t off = 0; paths.data && off < paths.len; off += strlen(paths.data + off) + 1)
                 if (unlink(paths.data + off) < 0 && errno != ENOENT)
