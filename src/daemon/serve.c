@@ -605,9 +605,6 @@ static int next_batch(struct fb_serve *s, uint64_t t0) {
         return r < 0 ? r : sd_event_source_set_enabled(s->yield_src, SD_EVENT_ONESHOT);
 }
 
-/* Processes up to BATCH pending alerts, then records them all in one short transaction: the
- * write lock is held for the commit only, never while alerts are processed, so ingest's
- * commits do not wait behind the pipeline. A crash before the commit replays the batch. */
 /* The source an alert was stored with (the store's names) as SRC_*. */
 static int source_index(const char *name) {
         if (strcmp(name, "http") == 0)
@@ -616,6 +613,10 @@ static int source_index(const char *name) {
                 return SRC_JOURNAL;
         return SRC_STREAM;
 }
+
+/* Processes up to BATCH pending alerts, then records them all in one short transaction: the
+ * write lock is held for the commit only, never while alerts are processed, so ingest's
+ * commits do not wait behind the pipeline. A crash before the commit replays the batch. */
 
 static int run_batch(sd_event_source *es, void *u) {
         struct fb_serve *s = u;
