@@ -109,5 +109,7 @@ void fb_policy_free(struct fb_policy *p);
 size_t fb_policy_match(const struct fb_policy *p, const struct fb_alert *a,
                        const struct fb_policy_rule **ret, size_t max);
 
-/* "10m" -> 600. Units s, m, h, d; at most 30 days. Returns 0 or -EINVAL. */
+/* "10m" -> 600. Units s, m, h, d; at most 30 days (_max: at most max_s seconds). Returns 0 or
+ * -EINVAL. */
 int fb_parse_duration(const char *s, uint64_t *ret);
+int fb_parse_duration_max(const char *s, uint64_t max_s, uint64_t *ret);

@@ -70,9 +70,12 @@ int fb_store_set_cursor(struct fb_store *s, const char *source, const char *curs
 /* Retention: deletes up to max processed alerts (done or failed, never pending) received
  * before `before` (Unix seconds), oldest first, with their actions, in one transaction.
  * Appends the paths of their reports to reports (each with its NUL; NULL: not wanted) and
- * counts them by status. */
+ * puts how many went in *n. */
 int fb_store_prune(struct fb_store *s, int64_t before, size_t max, struct fb_buf *reports,
-                   uint64_t *done, uint64_t *failed);
+                   uint64_t *n);
+
+/* Alerts pending, by the status index (not a scan of the store): the service's start. */
+int fb_store_count_pending(struct fb_store *s, uint64_t *n);
 
 /* The times (Unix seconds, newest first) of the last disruptive actions recorded at or after
  * since, at most max of them, that the breaker counted (not refused or skipped): a new
@@ -80,8 +83,7 @@ int fb_store_prune(struct fb_store *s, int64_t before, size_t max, struct fb_buf
 int fb_store_recent_disruptive(struct fb_store *s, int64_t since, uint64_t *times, size_t max,
                                size_t *n);
 
-/* Counts by status: a scan of every alert, for the service's start (it keeps counting from
- * there) and for tools. */
+/* Counts by status: a scan of every alert, for tools. */
 int fb_store_counts(struct fb_store *s, uint64_t *pending, uint64_t *done, uint64_t *failed);
 
 /* history: one JSON line per alert received at or after since (Unix seconds), oldest first.

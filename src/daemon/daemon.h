@@ -24,7 +24,7 @@ struct fb_metrics {
         atomic_ulong rejected[3];
         atomic_ulong processed[3], failed[3]; /* recorded by the pipeline's commits */
         atomic_ulong yields; /* pipeline pauses for ingest (serve.c, PIPELINE_SHARE) */
-        atomic_ulong pruned_done, pruned_failed; /* deleted by retention */
+        atomic_ulong pruned; /* deleted by retention */
         atomic_ulong actions[_FB_ACTION_MAX][6]; /* by action and result */
         atomic_ullong breaker_until; /* fb_respond_breaker_open_until() after the last alert */
 };
@@ -77,9 +77,8 @@ struct fb_serve {
         struct fb_response response;
         struct fb_buf body, out;
         struct fb_metrics m;
-        /* the store's counts by status at the start (one scan); m carries them on */
-        uint64_t base_pending, base_done, base_failed;
-        uint64_t status_at; /* when STATUS= was last sent (fb_mono_us) */
+        uint64_t base_pending; /* pending in the store at the start; m carries it on */
+        uint64_t status_at;    /* when STATUS= was last sent (fb_mono_us) */
         struct fb_http_source *http;
         struct fb_journal_source *journal;
         struct fb_done *done; /* the current batch, recorded at its end */

@@ -60,25 +60,13 @@ static int str_key(const struct fb_yaml_node *m, const char *key, char *out, siz
         return 0;
 }
 
-/* "0" (for ever) or a count of s, m, h or d, up to ten years. */
-static int parse_retention(const char *v, size_t len, uint64_t *ret) {
-        static const struct {
-                char unit;
-                uint64_t s;
-        } units[] = { { 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 } };
-        uint64_t n;
-
-        if (len == 1 && v[0] == '0') {
+/* "0" (for ever) or a duration of s, m, h or d, up to ten years. */
+static int parse_retention(const char *v, uint64_t *ret) {
+        if (strcmp(v, "0") == 0) {
                 *ret = 0;
                 return 0;
         }
-        for (size_t i = 0; len >= 2 && i < FB_ELEMENTSOF(units); i++)
-                if (v[len - 1] == units[i].unit && fb_parse_uint64(v, len - 1, &n) >= 0 && n > 0 &&
-                    n <= 3650 * 86400 / units[i].s) {
-                        *ret = n * units[i].s;
-                        return 0;
-                }
-        return -EINVAL;
+        return fb_parse_duration_max(v, 3650 * 86400, ret);
 }
 
 static int bool_key(const struct fb_yaml_node *m, const char *key, bool *out,
@@ -156,8 +144,7 @@ int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *
                          sizeof(c->containerd_socket), err)) < 0)
                 return r;
         n = fb_yaml_get(root, "retention");
-        if (n &&
-            (n->kind != FB_YAML_SCALAR || parse_retention(n->value, n->len, &c->retention_s) < 0))
+        if (n && (n->kind != FB_YAML_SCALAR || parse_retention(n->value, &c->retention_s) < 0))
                 return fb_yaml_errorf(err, n,
                                       "'retention' must be 0 (for ever) or a duration such as "
                                       "30d (s, m, h, d; at most 3650d)");
@@ -450,17 +437,14 @@ static unsigned long sum3(atomic_ulong v[3]) {
         return atomic_load(&v[0]) + atomic_load(&v[1]) + atomic_load(&v[2]);
 }
 
-/* The store's counts by status, from those at the start and what was counted since: no scan
- * of the store, which grows. Pending can lag a batch behind (the committer counts after its
+/* Alerts stored and not yet processed, from those at the start and what was counted since:
+ * no scan of the store, which grows. It can lag a batch behind (the committer counts after its
  * commit, and the pipeline may process the alerts first): never below 0. */
-static void store_counts(struct fb_serve *s, uint64_t *pending, uint64_t *done, uint64_t *failed) {
-        uint64_t d = sum3(s->m.processed), f = sum3(s->m.failed),
-                 in = s->base_pending + sum3(s->m.received), pd = atomic_load(&s->m.pruned_done),
-                 pf = atomic_load(&s->m.pruned_failed);
+static uint64_t queue_depth(struct fb_serve *s) {
+        uint64_t out = sum3(s->m.processed) + sum3(s->m.failed),
+                 in = s->base_pending + sum3(s->m.received);
 
-        *done = s->base_done + d > pd ? s->base_done + d - pd : 0;
-        *failed = s->base_failed + f > pf ? s->base_failed + f - pf : 0;
-        *pending = in > d + f ? in - (d + f) : 0;
+        return in > out ? in - out : 0;
 }
 
 static void status_line(struct fb_serve *s, bool force);
@@ -473,7 +457,7 @@ static int status_due(sd_event_source *es, uint64_t usec, void *u) {
 /* STATUS= for systemctl status: at most one a second (each is a message to the service
  * manager); one held back goes out when its second is over. force: now (start, reload). */
 static void status_line(struct fb_serve *s, bool force) {
-        uint64_t p, d, f, now = fb_mono_us();
+        uint64_t now = fb_mono_us();
 
         if (!force && now - s->status_at < STATUS_EVERY_US) {
                 uint64_t wait = s->status_at + STATUS_EVERY_US - now;
@@ -487,9 +471,8 @@ static void status_line(struct fb_serve *s, bool force) {
                 return;
         }
         s->status_at = now;
-        store_counts(s, &p, &d, &f);
-        sd_notifyf(0, "STATUS=%llu processed, %llu failed, %llu pending%s", (unsigned long long)d,
-                   (unsigned long long)f, (unsigned long long)p,
+        sd_notifyf(0, "STATUS=%lu processed, %lu failed since the start, %llu pending%s",
+                   sum3(s->m.processed), sum3(s->m.failed), (unsigned long long)queue_depth(s),
                    s->cfg.dry_run ? " (dry-run)" : "");
 }
 
@@ -876,7 +859,7 @@ static int on_hup(sd_event_source *es, const struct signalfd_siginfo *si, void *
  * breaker still counts: the cutoff is the older of retention and the policy's window. */
 static int prune(sd_event_source *es, uint64_t usec, void *u) {
         struct fb_serve *s = u;
-        uint64_t keep = s->cfg.retention_s, done = 0, failed = 0, next;
+        uint64_t keep = s->cfg.retention_s, n = 0, next;
         struct fb_buf paths;
         int r;
 
@@ -888,8 +871,7 @@ static int prune(sd_event_source *es, uint64_t usec, void *u) {
                 keep = s->policy->window_s;
         fb_buf_init(&paths, (size_t)PRUNE_CHUNK * 1200);
         pthread_mutex_lock(&s->write_lock);
-        r = fb_store_prune(s->store, (int64_t)time(NULL) - (int64_t)keep, PRUNE_CHUNK, &paths,
-                           &done, &failed);
+        r = fb_store_prune(s->store, (int64_t)time(NULL) - (int64_t)keep, PRUNE_CHUNK, &paths, &n);
         pthread_mutex_unlock(&s->write_lock);
         if (r < 0)
                 log_error_errno(r, "retention: the store could not delete old alerts: %m");
@@ -902,15 +884,14 @@ static int prune(sd_event_source *es, uint64_t usec, void *u) {
                 if (unlink(paths.data + off) < 0 && errno != ENOENT)
                         log_warning("retention: %s: %m", paths.data + off);
         fb_buf_free(&paths);
-        atomic_fetch_add(&s->m.pruned_done, done);
-        atomic_fetch_add(&s->m.pruned_failed, failed);
-        if (done + failed)
-                log_info("retention: deleted %llu alerts older than %llu s",
-                         (unsigned long long)(done + failed), (unsigned long long)keep);
-        next = done + failed == PRUNE_CHUNK ? 10000 : s->cfg.retention_s * 100000;
+        atomic_fetch_add(&s->m.pruned, n);
+        if (n)
+                log_info("retention: deleted %llu alerts older than %llu s", (unsigned long long)n,
+                         (unsigned long long)keep);
+        next = n == PRUNE_CHUNK ? 10000 : s->cfg.retention_s * 100000;
         if (next > 3600 * 1000000ULL)
                 next = 3600 * 1000000ULL;
-        if (next < 1000000 && done + failed < PRUNE_CHUNK)
+        if (next < 1000000 && n < PRUNE_CHUNK)
                 next = 1000000;
         r = sd_event_source_set_time_relative(es, next);
         return r < 0 ? r : sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
@@ -928,7 +909,7 @@ static void by_source(struct fb_buf *out, const char *name, const char *help, at
 }
 
 void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out) {
-        uint64_t pending, done, failed, until = atomic_load(&s->m.breaker_until);
+        uint64_t until = atomic_load(&s->m.breaker_until);
         time_t now = time(NULL);
         size_t i, j;
 
@@ -948,8 +929,7 @@ void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out) {
                       "retention.\n"
                       "# TYPE firebreak_alerts_pruned_total counter\n"
                       "firebreak_alerts_pruned_total %lu\n",
-                      atomic_load(&s->m.pruned_done) + atomic_load(&s->m.pruned_failed));
-        store_counts(s, &pending, &done, &failed);
+                      atomic_load(&s->m.pruned));
         fb_buf_printf(out,
                       "# HELP firebreak_queue_depth Alerts stored and not yet processed.\n"
                       "# TYPE firebreak_queue_depth gauge\n"
@@ -964,7 +944,7 @@ void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out) {
                       "firebreak_pipeline_yields_total %lu\n"
                       "# HELP firebreak_actions_total Actions by type and result.\n"
                       "# TYPE firebreak_actions_total counter\n",
-                      (unsigned long long)pending, now >= 0 && (uint64_t)now < until,
+                      (unsigned long long)queue_depth(s), now >= 0 && (uint64_t)now < until,
                       atomic_load(&s->m.yields));
         for (i = 0; i < _FB_ACTION_MAX; i++)
                 for (j = 0; j < 6; j++)
@@ -1004,7 +984,7 @@ static int setup(struct fb_serve *s) {
                                        "it",
                                        path);
         if (r >= 0)
-                r = fb_store_counts(s->store, &s->base_pending, &s->base_done, &s->base_failed);
+                r = fb_store_count_pending(s->store, &s->base_pending);
         if (r < 0)
                 return log_error_errno(r, "%s: cannot open the store: %m", path);
         r = fb_kb_new_builtin(&s->kb, &yerr, where, sizeof(where));

@@ -402,7 +402,7 @@ int fb_store_pending_with_cursor(struct fb_store *s, const char *source) {
 }
 
 int fb_store_prune(struct fb_store *s, int64_t before, size_t max, struct fb_buf *reports,
-                   uint64_t *done, uint64_t *failed) {
+                   uint64_t *n) {
         /* the same rows for each statement: one transaction, a total order */
         static const char *const pick = "SELECT seq FROM alerts WHERE received < ?1 AND status "
                                         "!= 'pending' ORDER BY received, seq LIMIT ?2";
@@ -410,9 +410,8 @@ int fb_store_prune(struct fb_store *s, int64_t before, size_t max, struct fb_buf
         sqlite3_stmt *st[3] = { NULL, NULL, NULL };
         int r, rc = SQLITE_OK, i;
 
-        *done = *failed = 0;
-        snprintf(sql[0], sizeof(sql[0]), "SELECT status, report FROM alerts WHERE seq IN (%s)",
-                 pick);
+        *n = 0;
+        snprintf(sql[0], sizeof(sql[0]), "SELECT report FROM alerts WHERE seq IN (%s)", pick);
         snprintf(sql[1], sizeof(sql[1]),
                  "DELETE FROM actions WHERE alert_id IN (SELECT id FROM alerts WHERE seq IN "
                  "(%s))",
@@ -426,13 +425,9 @@ int fb_store_prune(struct fb_store *s, int64_t before, size_t max, struct fb_buf
                         sqlite3_bind_int64(st[i], 2, (sqlite3_int64)max);
                 }
                 while (rc == SQLITE_OK && (rc = sqlite3_step(st[i])) == SQLITE_ROW) {
-                        const char *status = (const char *)sqlite3_column_text(st[i], 0);
-                        const char *report = (const char *)sqlite3_column_text(st[i], 1);
+                        const char *report = (const char *)sqlite3_column_text(st[i], 0);
 
-                        if (status && strcmp(status, "done") == 0)
-                                (*done)++;
-                        else
-                                (*failed)++;
+                        (*n)++;
                         if (report && reports) /* each path with its NUL */
                                 fb_buf_put(reports, report, strlen(report) + 1);
                 }
@@ -445,10 +440,23 @@ int fb_store_prune(struct fb_store *s, int64_t before, size_t max, struct fb_buf
                 r = exec(s, "COMMIT");
         if (r < 0) {
                 exec(s, "ROLLBACK");
-                *done = *failed = 0;
+                *n = 0;
                 return r;
         }
         return 0;
+}
+
+int fb_store_count_pending(struct fb_store *s, uint64_t *n) {
+        sqlite3_stmt *st;
+        int rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM alerts WHERE status = 'pending'",
+                                    -1, &st, NULL);
+
+        if (rc != SQLITE_OK)
+                return err_of(rc);
+        rc = sqlite3_step(st);
+        *n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
+        sqlite3_finalize(st);
+        return rc == SQLITE_ROW ? 0 : err_of(rc);
 }
 
 static bool is_disruptive(const char *name) {

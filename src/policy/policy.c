@@ -33,6 +33,10 @@ bool fb_action_is_disruptive(enum fb_action a) {
 }
 
 int fb_parse_duration(const char *s, uint64_t *ret) {
+        return fb_parse_duration_max(s, 30 * 86400, ret);
+}
+
+int fb_parse_duration_max(const char *s, uint64_t max_s, uint64_t *ret) {
         size_t len = strlen(s);
         uint64_t v, mult;
 
@@ -54,7 +58,7 @@ int fb_parse_duration(const char *s, uint64_t *ret) {
         default:
                 return -EINVAL;
         }
-        if (fb_parse_uint64(s, len - 1, &v) < 0 || v == 0 || v > 30 * 86400 / mult)
+        if (fb_parse_uint64(s, len - 1, &v) < 0 || v == 0 || v > max_s / mult)
                 return -EINVAL;
         *ret = v * mult;
         return 0;
