@@ -76,16 +76,25 @@ static int exec(struct fb_store *s, const char *sql) {
         return err_of(sqlite3_exec(s->db, sql, NULL, NULL, NULL));
 }
 
-static int schema_version(struct fb_store *s, int *ret) {
+/* The one integer a query returns (its first row's first column). */
+static int query_int64(struct fb_store *s, const char *sql, int64_t *ret) {
         sqlite3_stmt *st;
-        int rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL);
+        int rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
 
         if (rc != SQLITE_OK)
                 return err_of(rc);
         rc = sqlite3_step(st);
-        *ret = rc == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+        *ret = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
         sqlite3_finalize(st);
         return rc == SQLITE_ROW ? 0 : err_of(rc);
+}
+
+static int schema_version(struct fb_store *s, int *ret) {
+        int64_t v = 0;
+        int r = query_int64(s, "PRAGMA user_version", &v);
+
+        *ret = (int)v;
+        return r;
 }
 
 static int migrate(struct fb_store *s) {
@@ -447,16 +456,11 @@ int fb_store_prune(struct fb_store *s, int64_t before, size_t max, struct fb_buf
 }
 
 int fb_store_count_pending(struct fb_store *s, uint64_t *n) {
-        sqlite3_stmt *st;
-        int rc = sqlite3_prepare_v2(s->db, "SELECT count(*) FROM alerts WHERE status = 'pending'",
-                                    -1, &st, NULL);
+        int64_t v = 0;
+        int r = query_int64(s, "SELECT count(*) FROM alerts WHERE status = 'pending'", &v);
 
-        if (rc != SQLITE_OK)
-                return err_of(rc);
-        rc = sqlite3_step(st);
-        *n = rc == SQLITE_ROW ? (uint64_t)sqlite3_column_int64(st, 0) : 0;
-        sqlite3_finalize(st);
-        return rc == SQLITE_ROW ? 0 : err_of(rc);
+        *n = (uint64_t)v;
+        return r;
 }
 
 static bool is_disruptive(const char *name) {
