@@ -49,6 +49,26 @@ static struct fb_kb *kb;
 static char *stream;
 static size_t stream_len, n_alerts;
 
+/* The machine's CPU time so far, from /proc/stat's first line: *steal is what the hypervisor
+ * gave to other guests, *total everything. The share stolen during a run says how far a figure
+ * can be trusted on a shared machine (this one has seen a third of its time stolen). */
+static void cpu_times(unsigned long long *steal, unsigned long long *total) {
+        unsigned long long v[8] = { 0 };
+        FILE *f = fopen("/proc/stat", "re");
+        int i;
+
+        *steal = *total = 0;
+        if (!f)
+                return;
+        if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]) == 8) {
+                for (i = 0; i < 8; i++)
+                        *total += v[i];
+                *steal = v[7];
+        }
+        fclose(f);
+}
+
 static double now(void) {
         struct timespec ts;
 
@@ -372,6 +392,7 @@ int main(int argc, char **argv) {
         struct fb_yaml_error err;
         char where[256], *alert = NULL, *line;
         double t[_MODES][REPS], ratio[_MODES][REPS], med[_MODES];
+        unsigned long long steal0, total0, steal1, total1;
         size_t len, i, line_len, n = argc > 3 ? strtoul(argv[3], NULL, 10) : 20000;
         int m, k, only = -1;
         cpu_set_t one;
@@ -436,6 +457,7 @@ int main(int argc, char **argv) {
                "CPU 0\n",
                n, line_len - 1, argv[2], BLOCK, REPS);
         run(TRIAGE_MD); /* warm up caches and the allocator */
+        cpu_times(&steal0, &total0);
         for (k = 0; k < REPS; k++) {
                 double tk[_MODES];
 
@@ -457,6 +479,10 @@ int main(int argc, char **argv) {
                        mode_names[m], (double)n / med[m], med[m] * 1e6 / (double)n,
                        ratio[m][REPS / 2], ratio[m][0], ratio[m][REPS - 1],
                        (double)n / t[m][REPS - 1], (double)n / t[m][0]);
+        cpu_times(&steal1, &total1);
+        if (total1 > total0)
+                printf("  CPU time stolen by the hypervisor during the runs: %.0f%%\n",
+                       100.0 * (double)(steal1 - steal0) / (double)(total1 - total0));
         free(stream);
         free(line);
         free(alert);
