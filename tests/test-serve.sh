@@ -65,6 +65,34 @@ pending_zero() { # waits for the pipeline to empty the queue
         return 1
 }
 A=tests/data/alerts/memfd-modest_brahmagupta.json
+# serve --check: what a start would refuse, found without starting anything (the token file is
+# mode 644 here: a warning, not an error)
+chmod 644 "$W/token"
+"$FB" serve --check -c "$W/fb.yaml" >"$W/check.out" 2>"$W/check.err" && rc=0 || rc=$?
+if [ $rc = 0 ] && grep -q "fb.yaml: valid; the service would run in dry-run mode (dry_run: true)" "$W/check.out" &&
+        grep -q "policy $W/policy.yaml: mode enforce; 4 rules" "$W/check.out" &&
+        grep -q "http 127.0.0.1:$PORT (bearer token, 32 characters); fifo $W/alerts.fifo" "$W/check.out" &&
+        grep -q "readable by others than its owner (mode 0644)" "$W/check.err" && [ ! -e "$W/state" ] &&
+        ! curl -s "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
+        ok "serve --check: a valid configuration summarised, the token's mode warned of; nothing created or bound"
+else bad "serve --check on a valid configuration" "exit $rc" "$(cat "$W/check.out" "$W/check.err")"; fi
+sed -e "s|policy: .*|policy: $PWD/tests/data/policy-invalid/bad-action.yaml|" \
+        -e "s|token_file: .*|token_file: $W/no-such-token|" -e "s|fifo: .*|fifo: $W/fb.yaml|" \
+        "$W/fb.yaml" > "$W/check.yaml"
+"$FB" serve --check -c "$W/check.yaml" >"$W/check.out" 2>"$W/check.err" && rc=0 || rc=$?
+if [ $rc = 2 ] && [ ! -s "$W/check.out" ] &&
+        grep -q "bad-action.yaml:4:15: unknown action" "$W/check.err" &&
+        grep -q "no-such-token: the HTTP token: No such file or directory" "$W/check.err" &&
+        grep -q "sources.fifo: $W/fb.yaml: not a FIFO" "$W/check.err"; then
+        ok "serve --check: a broken policy, a missing token file and a FIFO that is a file: all three named, exit 2"
+else bad "serve --check on a broken setup" "exit $rc" "$(cat "$W/check.out" "$W/check.err")"; fi
+sed -e "s|listen: .*|listen: localhost:$PORT|" "$W/fb.yaml" > "$W/check.yaml"
+e1=$("$FB" serve --check -c "$W/check.yaml" 2>&1); e2=$("$FB" serve -c "$W/check.yaml" 2>&1)
+case "$e1|$e2" in
+*"check.yaml:10:13: sources.http.listen: 'localhost:$PORT' is neither IPv4-address:port"*"|"*"check.yaml:10:13: sources.http.listen"*)
+        ok "a listen address that is not IPv4:port: refused with its line and column, by --check and at start" ;;
+*) bad "listen: localhost" "$e1" "$e2" ;;
+esac
 start_serve
 code=$(post @$A)
 if [ "$code" = 200 ] && grep -q '"status":"stored"' "$W/body"; then ok "POST: 200 after the commit, stored"

@@ -47,6 +47,15 @@ void fb_serve_config_defaults(struct fb_serve_config *c);
 int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *c,
                           struct fb_yaml_error *err);
 
+struct fb_policy;
+/* `serve --check`: what a start would refuse, found without starting anything: the policy the
+ * configuration names loads, the HTTP token file reads and is long enough, the FIFO is a FIFO.
+ * Binds nothing, opens no store, creates nothing. Each problem is logged with its file (and
+ * line and column). Returns 0 with *policy (fb_policy_free() it) and *token_len (0: no token
+ * file), or -EINVAL after logging every problem found. */
+int fb_serve_config_verify(const struct fb_serve_config *c, struct fb_policy **policy,
+                           size_t *token_len);
+
 /* Runs until SIGTERM or SIGINT. SIGHUP rereads the configuration and the policy it names, and
  * puts them in force together, or neither: the reports, format, dry-run, policy and engine
  * keys take effect at once; a changed state_dir or source is logged and waits for a restart.

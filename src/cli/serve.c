@@ -17,7 +17,7 @@
 #define DEFAULT_CONFIG FB_SYSCONFDIR "/firebreak/firebreak.yaml"
 
 static void usage(FILE *f) {
-        fprintf(f, "Usage: firebreak serve [--config FILE] [--dry-run] [--stdin]\n"
+        fprintf(f, "Usage: firebreak serve [--config FILE] [--dry-run] [--stdin] [--check]\n"
                    "       firebreak history [--config FILE] [--since SECONDS-AGO]\n"
                    "       firebreak show [--config FILE] ID\n"
                    "\n"
@@ -37,6 +37,9 @@ static void usage(FILE *f) {
                    "Options:\n"
                    "  -c, --config FILE   default " DEFAULT_CONFIG " (when present)\n"
                    "  -n, --dry-run       decide and record, touch nothing\n"
+                   "      --check         serve: check the configuration, the policy it names,\n"
+                   "                      the token file and the FIFO, print what would run,\n"
+                   "                      and exit (0 valid, 2 not); starts nothing\n"
                    "      --stdin         also read JSON lines from standard input\n"
                    "      --since SECONDS history: only alerts received that many seconds ago or\n"
                    "                      later\n"
@@ -44,6 +47,75 @@ static void usage(FILE *f) {
                    "\n"
                    "Exit status: 0 stopped cleanly, or found; 1 no such alert; 2 usage or\n"
                    "configuration error; 3 the store could not be read.\n");
+}
+
+/* serve --check: the configuration loaded; the rest checked and summarised. */
+static int check(const char *path, const struct fb_serve_config *c, bool dry) {
+        static const char *const engines[] = { "auto", "docker", "containerd" };
+        struct fb_policy *p;
+        size_t token_len, i;
+        const char *sep = "";
+
+        if (fb_serve_config_verify(c, &p, &token_len) < 0)
+                return FB_EXIT_USAGE;
+        printf("%s: valid; the service would run in %s mode", path,
+               dry || c->dry_run || p->dry_run ? "dry-run" : "enforce");
+        if (dry || c->dry_run || p->dry_run)
+                printf(" (%s)", dry          ? "--dry-run"
+                                : c->dry_run ? "dry_run: true"
+                                             : "the policy's mode");
+        printf("\n  state %s; reports %s (%s); ", c->state_dir, c->reports_dir,
+               c->json ? "json" : "md");
+        if (!c->retention_s)
+                printf("processed alerts kept for ever\n");
+        else if (c->retention_s % 86400 == 0)
+                printf("processed alerts kept %llu d\n",
+                       (unsigned long long)c->retention_s / 86400);
+        else
+                printf("processed alerts kept %llu s\n", (unsigned long long)c->retention_s);
+        printf("  policy %s: mode %s; %zu rules; breaker %u disruptive actions per %llu s\n",
+               c->policy, p->dry_run ? "dry-run" : "enforce", p->n_rules, p->max_disruptive_actions,
+               (unsigned long long)p->window_s);
+        printf("  engine %s", (unsigned)c->engine < 3 ? engines[c->engine] : "?");
+        if (c->engine != FB_ENGINE_CONTAINERD)
+                printf(", docker %s", c->docker_socket[0] ? c->docker_socket
+                                                          : "(DOCKER_HOST, else /run/docker.sock)");
+        if (c->engine != FB_ENGINE_DOCKER)
+                printf(", containerd %s", c->containerd_socket[0]
+                                                  ? c->containerd_socket
+                                                  : "/run/containerd/containerd.sock");
+        printf(" (not contacted by --check)");
+        printf("\n  sources:");
+        if (c->journal) {
+                printf(" journal (%s from", c->journal_identifier);
+                for (i = 0; i < c->n_journal_units; i++)
+                        printf("%s %s", i ? "," : "", c->journal_units[i]);
+                printf(")");
+                sep = ";";
+        }
+        if (c->http_listen[0]) {
+                printf("%s http %s", sep, c->http_listen);
+                if (token_len)
+                        printf(" (bearer token, %zu characters)", token_len);
+                if (strncmp(c->http_listen, "unix:", 5) == 0) {
+                        printf(" (peer uids:");
+                        for (i = 0; i < c->n_http_peer_uids; i++)
+                                printf(" %u", c->http_peer_uids[i]);
+                        printf("%s)", c->n_http_peer_uids ? "" : " 0");
+                }
+                sep = ";";
+        }
+        if (c->fifo[0]) {
+                printf("%s fifo %s", sep, c->fifo);
+                sep = ";";
+        }
+        if (c->stdin_source) {
+                printf("%s stdin", sep);
+                sep = ";";
+        }
+        printf("%s\n", sep[0] ? "" : " none: only alerts already stored would be processed");
+        fb_policy_free(p);
+        return FB_EXIT_OK;
 }
 
 static int load(const char *path, bool given, struct fb_serve_config *c) {
@@ -61,12 +133,13 @@ static int load(const char *path, bool given, struct fb_serve_config *c) {
 }
 
 int fb_verb_serve(int argc, char **argv) {
-        enum { O_STDIN = 256, O_SINCE };
+        enum { O_STDIN = 256, O_SINCE, O_CHECK };
         static const struct option opts[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "dry-run", no_argument, NULL, 'n' },
                 { "stdin", no_argument, NULL, O_STDIN },
                 { "since", required_argument, NULL, O_SINCE },
+                { "check", no_argument, NULL, O_CHECK },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -74,7 +147,7 @@ int fb_verb_serve(int argc, char **argv) {
         struct fb_serve_config c;
         struct fb_store *st = NULL;
         struct fb_buf out;
-        bool given = false, dry = false, in = false;
+        bool given = false, dry = false, in = false, chk = false;
         uint64_t since = 0;
         char path[1100];
         int opt, r;
@@ -90,6 +163,9 @@ int fb_verb_serve(int argc, char **argv) {
                         break;
                 case O_STDIN:
                         in = true;
+                        break;
+                case O_CHECK:
+                        chk = true;
                         break;
                 case O_SINCE:
                         if (fb_parse_uint64(optarg, strlen(optarg), &since) < 0) {
@@ -112,9 +188,13 @@ int fb_verb_serve(int argc, char **argv) {
                         usage(stderr);
                         return FB_EXIT_USAGE;
                 }
+                c.stdin_source |= in;
+                if (chk)
+                        return check(given || access(config, F_OK) == 0 ? config
+                                                                        : "(no file: the defaults)",
+                                     &c, dry);
                 c.dry_run |= dry;
                 c.force_dry_run = dry;
-                c.stdin_source |= in;
                 if (given || access(config, F_OK) == 0)
                         snprintf(c.path, sizeof(c.path), "%s", config);
                 return fb_serve_run(&c);

@@ -1,6 +1,7 @@
 /* daemon.h: what serve and its sources share (private to src/daemon). */
 #pragma once
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -103,6 +104,14 @@ void fb_serve_wake(struct fb_serve *s);
 
 /* Prometheus text of s->m and the store's counts. */
 void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out);
+
+/* sources.http.listen when it is not unix:path: a numeric IPv4 address and a port (1 to
+ * 65535). Returns 0 with *sa, or -EINVAL. */
+int fb_serve_parse_listen(const char *s, struct sockaddr_in *sa);
+/* The HTTP bearer token from path, without a trailing newline, into out (cap bytes, the
+ * token is at most cap - 1): at least 16 characters. Logs why not, naming the file. Returns
+ * the token's length, -EINVAL (too short) or -errno. */
+int fb_serve_read_token(const char *path, char *out, size_t cap);
 
 struct fb_http_source;
 int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret);

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "firebreak/serve.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -126,6 +127,7 @@ int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *
                                                  NULL };
         _cleanup_(fb_yaml_freep) struct fb_yaml_doc *doc = NULL;
         const struct fb_yaml_node *root, *src, *http, *jn, *n;
+        struct sockaddr_in sa;
         char tmp[32];
         int r;
 
@@ -243,11 +245,52 @@ int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *
                                               sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
                 return 0; /* the peer's uid is checked; a token_file adds a token */
         }
+        if (fb_serve_parse_listen(c->http_listen, &sa) < 0)
+                return fb_yaml_errorf(err, fb_yaml_get(http, "listen"),
+                                      "sources.http.listen: '%s' is neither IPv4-address:port "
+                                      "(port 1 to 65535) nor unix:path",
+                                      c->http_listen);
         if (!c->http_token_file[0])
                 return fb_yaml_errorf(err, http,
                                       "sources.http needs 'token_file': HTTP ingest is never "
                                       "open to anyone who can reach the port");
         return 0;
+}
+
+int fb_serve_parse_listen(const char *s, struct sockaddr_in *sa) {
+        char host[64];
+        const char *colon = strrchr(s, ':');
+        uint64_t port;
+
+        if (!colon || (size_t)(colon - s) >= sizeof(host) ||
+            fb_parse_uint64(colon + 1, strlen(colon + 1), &port) < 0 || port == 0 || port > 65535)
+                return -EINVAL;
+        memcpy(host, s, (size_t)(colon - s));
+        host[colon - s] = '\0';
+        *sa = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+        return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -EINVAL;
+}
+
+int fb_serve_read_token(const char *path, char *out, size_t cap) {
+        char *tok = NULL;
+        size_t len = 0;
+        int r = fb_read_file(path, cap - 1, &tok, &len);
+
+        if (r < 0)
+                return log_error_errno(r, "%s: the HTTP token: %m", path);
+        while (len > 0 && (tok[len - 1] == '\n' || tok[len - 1] == '\r'))
+                len--;
+        if (len >= 16) {
+                memcpy(out, tok, len);
+                out[len] = '\0';
+        }
+        explicit_bzero(tok, len);
+        free(tok);
+        if (len < 16) {
+                log_error("%s: the HTTP token must be at least 16 characters", path);
+                return -EINVAL;
+        }
+        return (int)len;
 }
 
 /* ---- ingest -------------------------------------------------------------------------------- */
@@ -692,6 +735,45 @@ static int load_policy(const char *path, struct fb_policy **ret) {
         else if (r < 0)
                 log_error_errno(r, "%s: %m", path);
         return r;
+}
+
+int fb_serve_config_verify(const struct fb_serve_config *c, struct fb_policy **policy,
+                           size_t *token_len) {
+        char token[512];
+        struct stat st;
+        bool ok = true;
+        int r;
+
+        *token_len = 0;
+        if (load_policy(c->policy, policy) < 0) {
+                *policy = NULL;
+                ok = false;
+        }
+        if (c->http_token_file[0]) {
+                r = fb_serve_read_token(c->http_token_file, token, sizeof(token));
+                explicit_bzero(token, sizeof(token));
+                if (r < 0)
+                        ok = false;
+                else
+                        *token_len = (size_t)r;
+                if (r >= 0 && stat(c->http_token_file, &st) == 0 && (st.st_mode & 0077))
+                        log_warning("%s: the HTTP token is readable by others than its owner "
+                                    "(mode %04o): chmod 600 it",
+                                    c->http_token_file, (unsigned)(st.st_mode & 07777));
+        }
+        if (c->fifo[0] && stat(c->fifo, &st) < 0) {
+                log_error_errno(-errno, "sources.fifo: %s: %m", c->fifo);
+                ok = false;
+        } else if (c->fifo[0] && !S_ISFIFO(st.st_mode)) {
+                log_error("sources.fifo: %s: not a FIFO (mkfifo makes one)", c->fifo);
+                ok = false;
+        }
+        if (!ok) {
+                fb_policy_free(*policy);
+                *policy = NULL;
+                return -EINVAL;
+        }
+        return 0;
 }
 
 /* A responder for the configuration and policy. Its breaker starts from the disruptive

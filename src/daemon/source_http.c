@@ -242,39 +242,12 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
         }
 }
 
-static int parse_listen(const char *s, struct sockaddr_in *sa) {
-        char host[64];
-        const char *colon = strrchr(s, ':');
-        uint64_t port;
-
-        if (!colon || (size_t)(colon - s) >= sizeof(host) ||
-            fb_parse_uint64(colon + 1, strlen(colon + 1), &port) < 0 || port == 0 || port > 65535)
-                return -EINVAL;
-        memcpy(host, s, (size_t)(colon - s));
-        host[colon - s] = '\0';
-        *sa = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-        return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -EINVAL;
-}
-
 static int read_token(struct fb_http_source *h, const char *path) {
-        char *tok = NULL;
-        size_t len = 0;
-        int r = fb_read_file(path, sizeof(h->token) - 1, &tok, &len);
+        int r = fb_serve_read_token(path, h->token, sizeof(h->token));
 
         if (r < 0)
-                return log_error_errno(r, "%s: the HTTP token: %m", path);
-        while (len > 0 && (tok[len - 1] == '\n' || tok[len - 1] == '\r'))
-                len--;
-        if (len >= 16) {
-                memcpy(h->token, tok, len);
-                h->token_len = len;
-        }
-        explicit_bzero(tok, len);
-        free(tok);
-        if (len < 16) {
-                log_error("%s: the HTTP token must be at least 16 characters", path);
-                return -EINVAL;
-        }
+                return r;
+        h->token_len = (size_t)r;
         return 0;
 }
 
@@ -359,7 +332,7 @@ int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret) {
                         log_error_errno(r, "sources.http.listen: %s: %m", where);
                 else
                         snprintf(h->path, sizeof(h->path), "%s", where);
-        } else if (r >= 0 && parse_listen(s->cfg.http_listen, &sa) < 0) {
+        } else if (r >= 0 && fb_serve_parse_listen(s->cfg.http_listen, &sa) < 0) {
                 log_error("sources.http.listen: '%s' is neither IPv4-address:port nor unix:path",
                           s->cfg.http_listen);
                 r = -EINVAL;
