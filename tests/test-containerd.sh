@@ -140,8 +140,8 @@ if [ $rc -eq 4 ] && grep -qi 'timed out' "$W/o"; then
         ok "containerd frozen mid-request: the deadline ends the call (exit 4, timed out)"
 else bad "frozen containerd" "exit $rc" "$(cat "$W/o")"; fi
 "$FB" container --engine containerd --containerd-socket "$W/gone.sock" inspect "$(short "$v")" > "$W/o" 2>&1; rc=$?
-if [ $rc -eq 4 ] && grep -q 'cannot reach containerd: Connection refused' "$W/o"; then
-        ok "no containerd at the socket: connection refused (exit 4)"
+if [ $rc -eq 4 ] && grep -q "cannot reach containerd at $W/gone.sock: Connection refused" "$W/o"; then
+        ok "no containerd at the socket: connection refused, the socket named (exit 4)"
 else bad "no containerd" "exit $rc" "$(cat "$W/o")"; fi
 CPID=
 finish

@@ -70,7 +70,8 @@ saved_sock="$DT/docker.sock"
 dockerd_stop
 err=$(mktemp)
 "$FB" container --docker-socket "$saved_sock" inspect "$short" 2>"$err" >/dev/null; rc=$?
-if [ $rc -eq 4 ] && grep -q "cannot reach Docker or containerd: Connection refused" "$err"; then ok "engine stopped: exit 4, clear message"
+if [ $rc -eq 4 ] && grep -q "cannot reach Docker at $saved_sock or containerd at .*: Connection refused" "$err"; then
+        ok "engine stopped: exit 4, a clear message naming the sockets tried"
 else bad "engine stopped" "exit $rc: $(cat "$err")"; fi
 rm -f "$err"
 finish

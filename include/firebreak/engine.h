@@ -74,6 +74,10 @@ int fb_engine_open_containerd(const struct fb_engine_config *cfg, struct fb_engi
 int fb_engine_open(const struct fb_engine_config *cfg, enum fb_engine_kind kind,
                    struct fb_engine **ret);
 void fb_engine_free(struct fb_engine *e);
+/* What fb_engine_open() would try, for messages: "Docker at /run/docker.sock", "containerd at
+ * PATH", or both joined by " or " for AUTO. */
+void fb_engine_describe(const struct fb_engine_config *cfg, enum fb_engine_kind kind, char *out,
+                        size_t n);
 
 /* "docker"; the socket path; the negotiated API version ("1.41"). */
 const char *fb_engine_name(const struct fb_engine *e);

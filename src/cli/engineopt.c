@@ -31,10 +31,11 @@ int fb_cli_open_engine(const struct fb_engine_config *cfg, enum fb_engine_kind k
                 log_error(kind == FB_ENGINE_CONTAINERD
                                   ? "CONTAINERD_NAMESPACE holds a name that is not a namespace"
                                   : "DOCKER_HOST must be a unix:// address");
-        else if (r < 0)
-                log_error_errno(r, "cannot reach %s: %m",
-                                kind == FB_ENGINE_DOCKER       ? "the Docker engine"
-                                : kind == FB_ENGINE_CONTAINERD ? "containerd"
-                                                               : "Docker or containerd");
+        else if (r < 0) {
+                char what[2300];
+
+                fb_engine_describe(cfg, kind, what, sizeof(what));
+                log_error_errno(r, "cannot reach %s: %m", what);
+        }
         return r;
 }

@@ -168,7 +168,10 @@ int fb_verb_harden(int argc, char **argv) {
         }
         r = fb_engine_open_docker(&ecfg, &c.engine);
         if (r < 0) {
-                log_error_errno(r, "cannot reach the Docker engine: %m");
+                char what[2300];
+
+                fb_engine_describe(&ecfg, FB_ENGINE_DOCKER, what, sizeof(what));
+                log_error_errno(r, "cannot reach %s: %m", what);
                 return r == -EINVAL ? FB_EXIT_USAGE : FB_EXIT_ENGINE;
         }
         if (strcmp(verb, "plan") == 0)

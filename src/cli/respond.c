@@ -123,8 +123,11 @@ int fb_verb_respond(int argc, char **argv) {
                         return FB_EXIT_USAGE;
                 }
                 /* alerts are still reported; each action says the engine was unreachable */
-                log_warning_errno(r, "cannot reach the container engine: %m; alerts are "
-                                     "reported, actions fail");
+                char what[2300];
+
+                fb_engine_describe(&ecfg, kind, what, sizeof(what));
+                log_warning_errno(r, "cannot reach %s: %m; alerts are reported, actions fail",
+                                  what);
         }
         rcfg.report_dir = c.outdir;
         rcfg.report_ext = c.json ? "json" : "md";

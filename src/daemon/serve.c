@@ -817,13 +817,20 @@ static int make_responder(struct fb_serve *s, const struct fb_serve_config *c,
         return 0;
 }
 
+/* Logs why not, naming the sockets tried. */
 static int open_engine(const struct fb_serve_config *c, struct fb_engine **ret) {
         struct fb_engine_config ecfg = {
                 .docker_socket = c->docker_socket[0] ? c->docker_socket : NULL,
                 .containerd_socket = c->containerd_socket[0] ? c->containerd_socket : NULL,
         };
+        char what[2300];
+        int r = fb_engine_open(&ecfg, c->engine, ret);
 
-        return fb_engine_open(&ecfg, c->engine, ret);
+        if (r < 0) {
+                fb_engine_describe(&ecfg, c->engine, what, sizeof(what));
+                log_warning_errno(r, "no container engine answers (%s): %m", what);
+        }
+        return r;
 }
 
 /* What a reload cannot change in a running service: kept as it is, and said. */
@@ -1077,8 +1084,8 @@ static int setup(struct fb_serve *s) {
                 return r;
         r = open_engine(&s->cfg, &s->engine);
         if (r < 0) {
-                log_warning_errno(r, "no container engine answers: %m; alerts are stored and "
-                                     "reported, actions fail");
+                log_warning("alerts are stored and reported; actions fail until an engine "
+                            "answers");
                 s->engine = NULL;
         }
         r = make_responder(s, &s->cfg, s->engine, s->policy, &s->responder);

@@ -508,9 +508,7 @@ static const struct fb_engine_ops containerd_ops = {
         .free = ctd_free,
 };
 
-/* --containerd-socket, else CONTAINERD_ADDRESS (a path, or unix://path as ctr takes it), else
- * /run/containerd/containerd.sock. */
-static void socket_path(const struct fb_engine_config *cfg, char *out, size_t n) {
+void fb_containerd_socket_path(const struct fb_engine_config *cfg, char *out, size_t n) {
         const char *a = getenv("CONTAINERD_ADDRESS");
 
         if (cfg && cfg->containerd_socket)
@@ -563,7 +561,7 @@ int fb_engine_open_containerd(const struct fb_engine_config *cfg, struct fb_engi
         e->ops = &containerd_ops;
         e->backend = c;
         fb_buf_init(&c->out, FB_GRPC_MAX_MESSAGE);
-        socket_path(cfg, e->endpoint, sizeof(e->endpoint));
+        fb_containerd_socket_path(cfg, e->endpoint, sizeof(e->endpoint));
         r = namespaces(cfg, c);
         if (r >= 0)
                 r = fb_grpc_new(e->endpoint, cfg && cfg->timeout_ms ? cfg->timeout_ms : 5000,

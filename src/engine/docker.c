@@ -449,8 +449,7 @@ static const struct fb_engine_ops docker_ops = {
         .free = docker_free,
 };
 
-/* --docker-socket, else DOCKER_HOST (unix:// only), else /run/docker.sock. */
-static int socket_path(const struct fb_engine_config *cfg, char *out, size_t n) {
+int fb_docker_socket_path(const struct fb_engine_config *cfg, char *out, size_t n) {
         const char *host = getenv("DOCKER_HOST");
 
         if (cfg && cfg->docker_socket)
@@ -480,7 +479,7 @@ int fb_engine_open_docker(const struct fb_engine_config *cfg, struct fb_engine *
         }
         e->ops = &docker_ops;
         e->backend = d;
-        r = socket_path(cfg, e->endpoint, sizeof(e->endpoint));
+        r = fb_docker_socket_path(cfg, e->endpoint, sizeof(e->endpoint));
         if (r >= 0)
                 r = fb_http_new(e->endpoint, cfg && cfg->timeout_ms ? cfg->timeout_ms : 5000,
                                 &d->http);

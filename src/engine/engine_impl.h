@@ -32,5 +32,11 @@ struct fb_engine {
         void *backend;
 };
 
+/* The socket a backend is reached at: --docker-socket, else DOCKER_HOST (unix:// only: else
+ * -EINVAL), else /run/docker.sock; --containerd-socket, else CONTAINERD_ADDRESS (a path, or
+ * unix://path as ctr takes it), else /run/containerd/containerd.sock. */
+int fb_docker_socket_path(const struct fb_engine_config *cfg, char *out, size_t n);
+void fb_containerd_socket_path(const struct fb_engine_config *cfg, char *out, size_t n);
+
 /* Records the engine's message for the last failed call (truncated). */
 void fb_engine_set_error(struct fb_engine *e, const char *msg, size_t len);

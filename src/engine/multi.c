@@ -180,6 +180,18 @@ static const struct fb_engine_ops multi_ops = {
         .free = multi_free,
 };
 
+void fb_engine_describe(const struct fb_engine_config *cfg, enum fb_engine_kind kind, char *out,
+                        size_t n) {
+        char d[1100] = "", c[1100] = "";
+
+        if (kind != FB_ENGINE_CONTAINERD)
+                (void)fb_docker_socket_path(cfg, d, sizeof(d)); /* -EINVAL: left "" */
+        if (kind != FB_ENGINE_DOCKER)
+                fb_containerd_socket_path(cfg, c, sizeof(c));
+        snprintf(out, n, "%s%s%s%s%s", d[0] ? "Docker at " : "", d, d[0] && c[0] ? " or " : "",
+                 c[0] ? "containerd at " : "", c);
+}
+
 int fb_engine_open(const struct fb_engine_config *cfg, enum fb_engine_kind kind,
                    struct fb_engine **ret) {
         struct fb_engine *e, *d = NULL, *c = NULL;
