@@ -33,6 +33,9 @@ contains "markdown report" "$T/out" "# Alert Analysis Report"
 expect "stdin" 0 sh -c "\"$FB\" triage < $A"
 contains "stdin report" "$T/out" "60df1444-1e4a-43f1-bcaa-67f76c3b5294"
 expect "dash is stdin" 0 sh -c "cat $A | \"$FB\" triage -"
+printf ' \n\n' > "$T/empty.json"
+expect "a file with no alert in it: exit 0" 0 "$FB" triage "$T/empty.json"
+contains "... and said, not silence" "$T/err" "$T/empty.json: no alerts in it"
 
 expect "json lines out" 0 "$FB" triage --format json tests/data/alerts/stable-rules.jsonl
 n=$(wc -l < "$T/out")

@@ -82,6 +82,7 @@ static int triage_input(struct fb_cli_reports *c, const char *path) {
         _cleanup_close_ int fd = -1;
         struct fb_alert_reader *rd = NULL;
         const char *shown = strcmp(path, "-") == 0 ? "<stdin>" : path;
+        size_t seen;
         int r;
 
         fd = fb_open_input(path);
@@ -92,13 +93,17 @@ static int triage_input(struct fb_cli_reports *c, const char *path) {
         r = fb_alert_reader_new(fd, &rd);
         if (r < 0)
                 return log_error_errno(r, "%s: %m", shown);
-        for (;;) {
+        for (seen = 0;; seen++) {
                 const struct fb_alert *a;
                 struct fb_alert_error err;
 
                 r = fb_alert_reader_next(rd, &a, &err);
-                if (r == 0)
+                if (r == 0) {
+                        /* an empty file, or only whitespace: say so rather than nothing */
+                        if (seen == 0)
+                                log_warning("%s: no alerts in it", shown);
                         break;
+                }
                 if (r == -EINVAL) {
                         c->n_bad++;
                         log_error("%s: alert %zu (line %lu, column %lu): %s", shown, err.index,
