@@ -187,6 +187,21 @@ if sdx systemctl reload firebreak.service && [ "$(sdx systemctl is-active firebr
         sdx journalctl -u firebreak.service -o cat --no-pager | grep -q "reload: policy .* in force"; then
         ok "systemctl reload re-reads the policy (SIGHUP, RELOADING=1, READY=1): still active"
 else bad "reload" "$(sdx journalctl -u firebreak --no-pager -o cat | tail -3)"; fi
+# a broken policy: ExecReload runs `serve --check` first, so the reload itself fails (no
+# SIGHUP is sent), the journal says why, and the service keeps the policy it has
+sdx cp /etc/firebreak/policy.yaml /etc/firebreak/policy.good
+printf 'rules:\n  - name: a\n    match: {}\n    actions: [quarantine]\n' | put /etc/firebreak/policy.yaml
+sdx systemctl reload firebreak.service >"$W/reload.log" 2>&1 && rrc=0 || rrc=$?
+sleep 0.5
+if [ $rrc != 0 ] && [ "$(sdx systemctl is-active firebreak.service)" = active ] &&
+        sdx journalctl -u firebreak.service -o cat --no-pager | grep -q "policy.yaml:4:15: unknown action" &&
+        ! sdx journalctl -u firebreak.service -o cat --no-pager | grep -q "reload: keeping"; then
+        ok "systemctl reload with a broken policy fails (serve --check before SIGHUP), names the error; still active"
+else bad "reload with a broken policy" "systemctl reload exit $rrc" "$(cat "$W/reload.log")" \
+        "$(sdx journalctl -u firebreak --no-pager -o cat | tail -4)"; fi
+sdx mv /etc/firebreak/policy.good /etc/firebreak/policy.yaml
+if sdx systemctl reload firebreak.service; then ok "... and once the policy is fixed, the reload goes through"
+else bad "reload after the fix" "$(sdx journalctl -u firebreak --no-pager -o cat | tail -4)"; fi
 
 # ---- the dry-run audit unit ----------------------------------------------------------------
 sdx systemctl start firebreak-audit.service
