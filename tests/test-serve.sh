@@ -207,6 +207,12 @@ acked=$(wc -l < "$W/acked")
 start_serve
 pending_zero || bad "the queue did not drain after the restart"
 "$FB" history -c "$W/fb.yaml" > "$W/history"
+nd=$("$FB" history -c "$W/fb.yaml" --status done | grep -c '"status":"done"')
+nn=$("$FB" history -c "$W/fb.yaml" --status done | grep -vc '"status":"done"')
+np=$("$FB" history -c "$W/fb.yaml" --status pending | wc -l)
+if [ "$nd" -gt 0 ] && [ "$nd" = "$(grep -c '"status":"done"' "$W/history")" ] && [ "$nn" = 0 ] && [ "$np" = 0 ]; then
+        ok "history --status done: the $nd done alerts and nothing else; --status pending: none once drained"
+else bad "history --status" "done $nd (others $nn), pending $np"; fi
 if python3 - "$W/history" "$W/acked" "$W/reports" "$W/state/state.db" <<'PY'
 import json, os, sqlite3, sys
 hist = [json.loads(l) for l in open(sys.argv[1])]

@@ -77,9 +77,19 @@ TEST(ingest_dedup_order) {
         fb_buf_reset(&out);
         CHECK_EQ(fb_store_show(s, "nope", &out), -ENOENT);
         fb_buf_reset(&out);
-        CHECK_EQ(fb_store_history(s, 0, &out), 0);
+        CHECK_EQ(fb_store_history(s, 0, NULL, &out), 0);
         CHECK_CONTAINS(fb_buf_cstr(&out), "{\"id\":\"a1\"");
         CHECK_CONTAINS(fb_buf_cstr(&out), "{\"id\":\"a2\"");
+        /* by status: a1 is done, a2 pending */
+        fb_buf_reset(&out);
+        CHECK_EQ(fb_store_history(s, 0, "pending", &out), 0);
+        CHECK(strstr(fb_buf_cstr(&out), "{\"id\":\"a2\"") && !strstr(fb_buf_cstr(&out), "a1"));
+        fb_buf_reset(&out);
+        CHECK_EQ(fb_store_history(s, 0, "done", &out), 0);
+        CHECK(strstr(fb_buf_cstr(&out), "{\"id\":\"a1\"") && !strstr(fb_buf_cstr(&out), "a2"));
+        fb_buf_reset(&out);
+        CHECK_EQ(fb_store_history(s, 0, "failed", &out), 0);
+        CHECK_EQ(out.len, 0);
         /* retention: nothing received before an hour ago; then a1 (done) with its pause and
          * its report path, never a2 (pending) */
         {

@@ -86,7 +86,8 @@ int fb_store_recent_disruptive(struct fb_store *s, int64_t since, uint64_t *time
 /* Counts by status: a scan of every alert, for tools. */
 int fb_store_counts(struct fb_store *s, uint64_t *pending, uint64_t *done, uint64_t *failed);
 
-/* history: one JSON line per alert received at or after since (Unix seconds), oldest first.
+/* history: one JSON line per alert received at or after since (Unix seconds), oldest first;
+ * status: only alerts with that status ("pending", "done", "failed"), NULL for all.
  * show: one alert with its body and actions as a JSON object; -ENOENT when unknown. */
-int fb_store_history(struct fb_store *s, int64_t since, struct fb_buf *out);
+int fb_store_history(struct fb_store *s, int64_t since, const char *status, struct fb_buf *out);
 int fb_store_show(struct fb_store *s, const char *id, struct fb_buf *out);

@@ -18,7 +18,7 @@
 
 static void usage(FILE *f) {
         fprintf(f, "Usage: firebreak serve [--config FILE] [--dry-run] [--stdin] [--check]\n"
-                   "       firebreak history [--config FILE] [--since SECONDS-AGO]\n"
+                   "       firebreak history [--config FILE] [--since SECONDS-AGO] [--status S]\n"
                    "       firebreak show [--config FILE] ID\n"
                    "\n"
                    "serve    the response service: sources (the journal, HTTP, a FIFO, standard\n"
@@ -43,6 +43,7 @@ static void usage(FILE *f) {
                    "      --stdin         also read JSON lines from standard input\n"
                    "      --since SECONDS history: only alerts received that many seconds ago or\n"
                    "                      later\n"
+                   "      --status S      history: only alerts that are pending, done or failed\n"
                    "  -h, --help          show this help\n"
                    "\n"
                    "Exit status: 0 stopped cleanly, or found; 1 no such alert; 2 usage or\n"
@@ -133,17 +134,18 @@ static int load(const char *path, bool given, struct fb_serve_config *c) {
 }
 
 int fb_verb_serve(int argc, char **argv) {
-        enum { O_STDIN = 256, O_SINCE, O_CHECK };
+        enum { O_STDIN = 256, O_SINCE, O_CHECK, O_STATUS };
         static const struct option opts[] = {
                 { "config", required_argument, NULL, 'c' },
                 { "dry-run", no_argument, NULL, 'n' },
                 { "stdin", no_argument, NULL, O_STDIN },
                 { "since", required_argument, NULL, O_SINCE },
                 { "check", no_argument, NULL, O_CHECK },
+                { "status", required_argument, NULL, O_STATUS },
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
-        const char *config = DEFAULT_CONFIG, *verb = argv[0];
+        const char *config = DEFAULT_CONFIG, *verb = argv[0], *status = NULL;
         struct fb_serve_config c;
         struct fb_store *st = NULL;
         struct fb_buf out;
@@ -166,6 +168,14 @@ int fb_verb_serve(int argc, char **argv) {
                         break;
                 case O_CHECK:
                         chk = true;
+                        break;
+                case O_STATUS:
+                        if (strcmp(optarg, "pending") != 0 && strcmp(optarg, "done") != 0 &&
+                            strcmp(optarg, "failed") != 0) {
+                                log_error("--status takes pending, done or failed");
+                                return FB_EXIT_USAGE;
+                        }
+                        status = optarg;
                         break;
                 case O_SINCE:
                         if (fb_parse_uint64(optarg, strlen(optarg), &since) < 0) {
@@ -217,7 +227,8 @@ int fb_verb_serve(int argc, char **argv) {
         if (strcmp(verb, "show") == 0)
                 r = fb_store_show(st, argv[optind], &out);
         else
-                r = fb_store_history(st, since ? (int64_t)time(NULL) - (int64_t)since : 0, &out);
+                r = fb_store_history(st, since ? (int64_t)time(NULL) - (int64_t)since : 0, status,
+                                     &out);
         fb_store_close(st);
         if (r == -ENOENT) {
                 fb_buf_free(&out);

@@ -553,18 +553,21 @@ static void alert_row(struct fb_buf *out, sqlite3_stmt *st) {
         jcol(out, st, 7);
 }
 
-int fb_store_history(struct fb_store *s, int64_t since, struct fb_buf *out) {
+int fb_store_history(struct fb_store *s, int64_t since, const char *status, struct fb_buf *out) {
         sqlite3_stmt *st;
         int rc;
 
         rc = sqlite3_prepare_v2(s->db,
                                 "SELECT " ALERT_COLUMNS ", "
                                 "(SELECT count(*) FROM actions WHERE alert_id = alerts.id) "
-                                "FROM alerts WHERE received >= ? ORDER BY seq",
+                                "FROM alerts WHERE received >= ?1 AND (?2 IS NULL OR status = ?2) "
+                                "ORDER BY seq",
                                 -1, &st, NULL);
         if (rc != SQLITE_OK)
                 return err_of(rc);
         sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+        if (status)
+                sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 alert_row(out, st);
                 fb_buf_printf(out, ",\"actions\":%lld}\n", (long long)sqlite3_column_int64(st, 8));
