@@ -38,6 +38,7 @@ enum fb_engine_kind {
 
 /* "auto", "docker", "containerd" -> kind. Returns 0 or -EINVAL. */
 int fb_engine_kind_from_string(const char *s, enum fb_engine_kind *ret);
+const char *fb_engine_kind_to_string(enum fb_engine_kind k);
 
 /* What inspection tells about a container. Strings come from the engine, which takes them
  * from whoever created the container: treat them as untrusted (escape before display). */

@@ -52,7 +52,6 @@ static void usage(FILE *f) {
 
 /* serve --check: the configuration loaded; the rest checked and summarised. */
 static int check(const char *path, const struct fb_serve_config *c, bool dry) {
-        static const char *const engines[] = { "auto", "docker", "containerd" };
         struct fb_policy *p;
         size_t token_len, i;
         const char *sep = "";
@@ -77,7 +76,7 @@ static int check(const char *path, const struct fb_serve_config *c, bool dry) {
         printf("  policy %s: mode %s; %zu rules; breaker %u disruptive actions per %llu s\n",
                c->policy, p->dry_run ? "dry-run" : "enforce", p->n_rules, p->max_disruptive_actions,
                (unsigned long long)p->window_s);
-        printf("  engine %s", (unsigned)c->engine < 3 ? engines[c->engine] : "?");
+        printf("  engine %s", fb_engine_kind_to_string(c->engine));
         if (c->engine != FB_ENGINE_CONTAINERD)
                 printf(", docker %s", c->docker_socket[0] ? c->docker_socket
                                                           : "(DOCKER_HOST, else /run/docker.sock)");

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "engine_impl.h"
+#include "firebreak/cleanup.h"
 #include "firebreak/strutil.h"
 
 void fb_engine_set_error(struct fb_engine *e, const char *msg, size_t len) {
@@ -37,16 +38,25 @@ const char *fb_engine_name(const struct fb_engine *e) {
         return e->name[0] ? e->name : e->ops->name;
 }
 
+static const char *const kind_names[] = {
+        [FB_ENGINE_AUTO] = "auto",
+        [FB_ENGINE_DOCKER] = "docker",
+        [FB_ENGINE_CONTAINERD] = "containerd",
+};
+
 int fb_engine_kind_from_string(const char *s, enum fb_engine_kind *ret) {
-        if (strcmp(s, "auto") == 0)
-                *ret = FB_ENGINE_AUTO;
-        else if (strcmp(s, "docker") == 0)
-                *ret = FB_ENGINE_DOCKER;
-        else if (strcmp(s, "containerd") == 0)
-                *ret = FB_ENGINE_CONTAINERD;
-        else
-                return -EINVAL;
-        return 0;
+        size_t i;
+
+        for (i = 0; i < FB_ELEMENTSOF(kind_names); i++)
+                if (strcmp(s, kind_names[i]) == 0) {
+                        *ret = (enum fb_engine_kind)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
+const char *fb_engine_kind_to_string(enum fb_engine_kind k) {
+        return (unsigned)k < FB_ELEMENTSOF(kind_names) ? kind_names[k] : "?";
 }
 
 const char *fb_engine_endpoint(const struct fb_engine *e) {
