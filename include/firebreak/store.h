@@ -83,9 +83,6 @@ int fb_store_count_pending(struct fb_store *s, uint64_t *n);
 int fb_store_recent_disruptive(struct fb_store *s, int64_t since, uint64_t *times, size_t max,
                                size_t *n);
 
-/* Counts by status: a scan of every alert, for tools. */
-int fb_store_counts(struct fb_store *s, uint64_t *pending, uint64_t *done, uint64_t *failed);
-
 /* history: one JSON line per alert received at or after since (Unix seconds), oldest first;
  * status: only alerts with that status ("pending", "done", "failed"), NULL for all.
  * show: one alert with its body and actions as a JSON object; -ENOENT when unknown. */

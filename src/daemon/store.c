@@ -500,30 +500,6 @@ int fb_store_recent_disruptive(struct fb_store *s, int64_t since, uint64_t *time
         return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : err_of(rc);
 }
 
-int fb_store_counts(struct fb_store *s, uint64_t *pending, uint64_t *done, uint64_t *failed) {
-        sqlite3_stmt *st;
-        int rc;
-
-        *pending = *done = *failed = 0;
-        rc = sqlite3_prepare_v2(s->db, "SELECT status, count(*) FROM alerts GROUP BY status", -1,
-                                &st, NULL);
-        if (rc != SQLITE_OK)
-                return err_of(rc);
-        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-                const char *k = (const char *)sqlite3_column_text(st, 0);
-                uint64_t v = (uint64_t)sqlite3_column_int64(st, 1);
-
-                if (k && strcmp(k, "pending") == 0)
-                        *pending = v;
-                else if (k && strcmp(k, "done") == 0)
-                        *done = v;
-                else
-                        *failed += v;
-        }
-        sqlite3_finalize(st);
-        return rc == SQLITE_DONE ? 0 : err_of(rc);
-}
-
 static void jcol(struct fb_buf *b, sqlite3_stmt *st, int col) {
         const char *v = (const char *)sqlite3_column_text(st, col);
 
