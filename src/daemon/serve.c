@@ -643,7 +643,6 @@ static int source_index(const char *name) {
 /* Processes up to BATCH pending alerts, then records them all in one short transaction: the
  * write lock is held for the commit only, never while alerts are processed, so ingest's
  * commits do not wait behind the pipeline. A crash before the commit replays the batch. */
-
 static int run_batch(sd_event_source *es, void *u) {
         struct fb_serve *s = u;
         char id[FB_ALERT_ID_MAX + 1], source[16];
@@ -737,6 +736,22 @@ static int load_policy(const char *path, struct fb_policy **ret) {
         return r;
 }
 
+/* sources.fifo opened as the service reads it (read-write: no EOF when a writer goes).
+ * Returns the fd, or -errno after saying why. */
+static int open_fifo(const char *path) {
+        int fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+        struct stat st;
+
+        if (fd < 0)
+                return log_error_errno(-errno, "sources.fifo: %s: %m", path);
+        if (fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
+                close(fd);
+                log_error("sources.fifo: %s: not a FIFO (mkfifo makes one)", path);
+                return -EINVAL;
+        }
+        return fd;
+}
+
 int fb_serve_config_verify(const struct fb_serve_config *c, struct fb_policy **policy,
                            size_t *token_len) {
         char token[512];
@@ -761,12 +776,12 @@ int fb_serve_config_verify(const struct fb_serve_config *c, struct fb_policy **p
                                     "(mode %04o): chmod 600 it",
                                     c->http_token_file, (unsigned)(st.st_mode & 07777));
         }
-        if (c->fifo[0] && stat(c->fifo, &st) < 0) {
-                log_error_errno(-errno, "sources.fifo: %s: %m", c->fifo);
-                ok = false;
-        } else if (c->fifo[0] && !S_ISFIFO(st.st_mode)) {
-                log_error("sources.fifo: %s: not a FIFO (mkfifo makes one)", c->fifo);
-                ok = false;
+        if (c->fifo[0]) {
+                r = open_fifo(c->fifo);
+                if (r >= 0)
+                        close(r);
+                else
+                        ok = false;
         }
         if (!ok) {
                 fb_policy_free(*policy);
@@ -1180,16 +1195,9 @@ int fb_serve_run(const struct fb_serve_config *c) {
         if (r >= 0 && s.cfg.stdin_source)
                 r = fb_stream_source_add(&s, STDIN_FILENO);
         if (r >= 0 && s.cfg.fifo[0]) {
-                int fd = open(s.cfg.fifo, O_RDWR | O_NONBLOCK | O_CLOEXEC); /* RDWR: no EOF */
-                struct stat st;
-
-                if (fd < 0 || fstat(fd, &st) < 0 || !S_ISFIFO(st.st_mode)) {
-                        r = fd < 0 ? -errno : -EINVAL;
-                        log_error_errno(r, "%s: not a FIFO firebreak can read: %m", s.cfg.fifo);
-                        if (fd >= 0)
-                                close(fd);
-                } else
-                        r = fb_stream_source_add(&s, fd);
+                r = open_fifo(s.cfg.fifo);
+                if (r >= 0)
+                        r = fb_stream_source_add(&s, r);
         }
         if (r >= 0 && s.cfg.http_listen[0])
                 r = fb_http_source_start(&s, &s.http);
