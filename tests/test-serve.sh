@@ -194,12 +194,18 @@ if [ "${q2:-0}" -gt 0 ] && [ "$q3" = 0 ]; then
 else bad "queue depth gauge" "during=$q2 after=$q3"; fi
 stop_serve
 
-# kill -9 in the middle of a burst; restart; every acknowledged alert exactly once
+# kill -9 in the middle of a burst; restart; every acknowledged alert exactly once. Halfway, an
+# operator opens the store and closes it again (as `sqlite3 state.db` would): that must not take
+# the WAL from the service, or what it acknowledges after is lost with the kill.
 start_serve
 : > "$W/acked"
 python3 tests/http-burst.py "$PORT" "$W/token" 10000 "$W/acked" 4 > "$W/burst.out" 2>&1 &
 BPID=$!
 i=0
+while [ "$(wc -l < "$W/acked" 2>/dev/null || echo 0)" -lt 1000 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
+python3 -c 'import sqlite3, sys; db = sqlite3.connect(sys.argv[1]); db.execute("SELECT count(*) FROM alerts").fetchone(); db.close()' "$W/state/state.db"
+if [ -e "$W/state/state.db-wal" ]; then ok "another process opened and closed the store: the service's WAL is still there"
+else bad "another process's close deleted the service's WAL"; fi
 while [ "$(wc -l < "$W/acked" 2>/dev/null || echo 0)" -lt 2000 ] && [ $i -lt 600 ]; do sleep 0.05; i=$((i + 1)); done
 kill -9 "$SPID"; wait "$SPID" 2>/dev/null; SPID=
 wait "$BPID"

@@ -1,10 +1,12 @@
 /* test-store: the service's SQLite store on real files: dedup by id, order, exactly-once
- * finish with actions, cursors, history/show, persistence across opens, schema versions. */
+ * finish with actions, cursors, history/show, persistence across opens, schema versions, a
+ * symbolic link refused, and the WAL kept when another process closes the store. */
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -255,6 +257,79 @@ TEST(schema_versions) {
         unlink(p2);
         /* a directory cannot hold a store */
         CHECK(fb_store_open(dir, &s) < 0);
+        /* nor a symbolic link, to a store or to nothing yet: the service does not follow one
+         * planted in its state directory */
+        {
+                char link[300];
+
+                snprintf(link, sizeof(link), "%s/link.db", dir);
+                CHECK_EQ(symlink(path, link), 0);
+                CHECK(fb_store_open(link, &s) < 0);
+                unlink(link);
+                snprintf(p2, sizeof(p2), "%s/nothing.db", dir);
+                CHECK_EQ(symlink(p2, link), 0);
+                CHECK(fb_store_open(link, &s) < 0);
+                CHECK(access(p2, F_OK) < 0);
+                unlink(link);
+        }
+}
+
+/* The service opens the store twice (its pipeline and its ingest). Another process that opens
+ * and closes the database while the service runs (an operator's `sqlite3 state.db`, a backup
+ * script) must not take the service's WAL from under it: an alert acknowledged after that must
+ * still be there when the service died without closing (kill -9). Here the service is a child
+ * process, and this process is the other one. */
+TEST(wal_survives_another_process) {
+        char p[300], wal[310];
+        struct fb_store_alert a1 = { "w1", "http", "{\"x\":1}", 7, NULL, false };
+        struct fb_store_alert a2 = { "w2", "http", "{\"x\":2}", 7, NULL, false };
+        int up[2], go[2], status = -1;
+        sqlite3 *db = NULL;
+        sqlite3_stmt *st = NULL;
+        char c = 0;
+        pid_t pid;
+
+        snprintf(p, sizeof(p), "%s/wal.db", dir);
+        snprintf(wal, sizeof(wal), "%s-wal", p);
+        CHECK_EQ(pipe(up), 0);
+        CHECK_EQ(pipe(go), 0);
+        pid = fork();
+        if (pid == 0) {
+                struct fb_store *pipeline = NULL, *ingest = NULL;
+
+                if (fb_store_open(p, &pipeline) < 0 || fb_store_open(p, &ingest) < 0 ||
+                    fb_store_ingest(ingest, &a1, 1, NULL) < 0 || write(up[1], "u", 1) != 1 ||
+                    read(go[0], &c, 1) != 1 || fb_store_ingest(ingest, &a2, 1, NULL) < 0)
+                        _exit(1);
+                _exit(0); /* killed: nothing closed, nothing checkpointed */
+        }
+        CHECK(pid > 0);
+        if (pid <= 0)
+                return;
+        CHECK_EQ(read(up[0], &c, 1), 1);
+        /* another process reads the store and closes it */
+        CHECK_EQ(sqlite3_open_v2(p, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+        CHECK_EQ(sqlite3_exec(db, "SELECT count(*) FROM alerts", NULL, NULL, NULL), SQLITE_OK);
+        CHECK_EQ(sqlite3_close(db), SQLITE_OK);
+        CHECK_EQ(access(wal, F_OK), 0);
+        CHECK_EQ(write(go[1], "g", 1), 1);
+        CHECK_EQ(waitpid(pid, &status, 0), pid);
+        CHECK_EQ(status, 0);
+        /* both alerts survived the service's death */
+        CHECK_EQ(sqlite3_open_v2(p, &db, SQLITE_OPEN_READWRITE, NULL), SQLITE_OK);
+        CHECK_EQ(sqlite3_prepare_v2(db, "SELECT count(*) FROM alerts", -1, &st, NULL), SQLITE_OK);
+        CHECK_EQ(sqlite3_step(st), SQLITE_ROW);
+        CHECK_EQ(sqlite3_column_int(st, 0), 2);
+        sqlite3_finalize(st);
+        sqlite3_close(db);
+        close(up[0]);
+        close(up[1]);
+        close(go[0]);
+        close(go[1]);
+        unlink(p);
+        unlink(wal);
+        snprintf(wal, sizeof(wal), "%s-shm", p);
+        unlink(wal);
 }
 
 int main(void) {
@@ -266,6 +341,7 @@ int main(void) {
         RUN(ingest_dedup_order);
         RUN(journal_cursor_follows_processing);
         RUN(schema_versions);
+        RUN(wal_survives_another_process);
         r = t_summary();
         unlink(path);
         snprintf(path, sizeof(path), "%s/state.db-wal", dir);

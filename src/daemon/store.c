@@ -168,15 +168,26 @@ int fb_store_open(const char *path, struct fb_store **ret) {
 
         if (!s)
                 return -ENOMEM;
-        /* created private before SQLite opens it: alert bodies are sensitive */
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0) {
+        /* Created private before SQLite opens it: alert bodies are sensitive. Only a new file
+         * is opened (and closed) here. POSIX locks belong to the process, not to a descriptor:
+         * closing any descriptor of a file drops every lock the process holds on it. The
+         * service opens the store twice, and when the second open closed a descriptor here,
+         * the first connection lost its shared lock. Another process that then opened and
+         * closed the store (`sqlite3 state.db`) took the exclusive lock, checkpointed and
+         * deleted the WAL the service was still writing into, and what the service
+         * acknowledged after that was gone at its next start. SQLITE_OPEN_NOFOLLOW keeps a
+         * symbolic link refused. */
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0 && errno != EEXIST) {
                 r = -errno;
                 free(s);
                 return r;
         }
-        close(fd);
-        rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+        if (fd >= 0)
+                close(fd);
+        rc = sqlite3_open_v2(path, &s->db,
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_NOFOLLOW,
+                             NULL);
         r = err_of(rc);
         if (r >= 0) {
                 sqlite3_busy_timeout(s->db, 5000);
