@@ -2,8 +2,9 @@
 # test-serve: `firebreak serve` with a real SQLite store, HTTP ingest (curl, wrk and a load
 # client) and a FIFO: acknowledgement only after commit, dedup, auth, bad bodies, reports,
 # history and show, metrics, SIGHUP with a broken policy, SIGTERM, a flood under which the
-# pipeline yields to ingest, and kill -9 in the middle of a 10,000-alert burst: after a restart
-# every acknowledged alert is processed exactly once.
+# pipeline yields to ingest, and kill -9 in the middle of a 10,000-alert burst (with another
+# process opening and closing the store): after a restart every acknowledged alert is processed
+# exactly once. FIFO lines keep their order, and a full FIFO does not keep SIGTERM waiting.
 set -u
 FB=${FIREBREAK:-build/firebreak}
 . tests/lib-test.sh
@@ -241,6 +242,49 @@ PY
 then ok "kill -9 mid-burst ($acked acknowledged before the kill): after restart each is processed exactly once, none lost"
 else bad "crash safety" "$(cat "$W/burst.out")" "$(tail -5 "$W/serve.log")"; fi
 stop_serve
+
+# the FIFO: the lines of a write are committed together, stored in their order, and a bad line
+# among them is named by its number; a writer that keeps the FIFO full does not keep the service
+# from its signals: SIGTERM is answered while it writes
+start_serve
+python3 - "$A" > "$W/fifo-lines" <<'PY'
+import json, sys
+a = json.load(open(sys.argv[1]))
+for i in range(300):
+    if i == 150:
+        print('{"rule": 3}')  # line 151
+    a["uuid"] = "f1f00000-0000-4000-8000-%012x" % i
+    print(json.dumps(a, separators=(",", ":")))
+PY
+cat "$W/fifo-lines" > "$W/alerts.fifo"
+pending_zero || bad "the FIFO's alerts were not processed"
+"$FB" history -c "$W/fb.yaml" > "$W/history"
+if python3 - "$W/history" <<'PY'
+import json, sys
+ids = [h["id"] for h in map(json.loads, open(sys.argv[1])) if h["id"].startswith("f1f00000-")]
+want = ["f1f00000-0000-4000-8000-%012x" % i for i in range(300)]
+assert ids == want, "%d stored, first out of order at %s" % (len(ids), next((i for i, (x, y) in enumerate(zip(ids, want)) if x != y), None))
+PY
+then
+        if grep -q "stream line 151: rejected" "$W/serve.log"; then
+                ok "FIFO: 300 alerts in one write stored in their order; the bad line named (line 151)"
+        else bad "FIFO bad line" "$(grep 'stream line' "$W/serve.log" | tail -3)"; fi
+else bad "FIFO order" "$(tail -3 "$W/serve.log")"; fi
+alive() { [ -e "/proc/$1" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
+yes "$(sed -n 1p "$W/fifo-lines")" > "$W/alerts.fifo" &
+YPID=$!
+sleep 1
+kill "$SPID"
+i=0
+while alive "$SPID" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if alive "$SPID"; then
+        bad "SIGTERM while a writer keeps the FIFO full: still running after 10 s"
+        kill -9 "$SPID"
+else ok "SIGTERM while a writer keeps the FIFO full: the service stops (after $((i * 100)) ms at most)"; fi
+wait "$SPID" 2>/dev/null; SPID=
+kill "$YPID" 2>/dev/null; wait "$YPID" 2>/dev/null
+# what the writer left in the FIFO goes with it
+rm -f "$W/alerts.fifo"; mkfifo "$W/alerts.fifo"
 
 # retention: processed alerts older than it go, with their actions and reports; the id is then
 # new again (an alert is a duplicate for as long as it is stored). The policy's breaker window

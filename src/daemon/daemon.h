@@ -40,7 +40,7 @@ struct ingest_item {
         char id[FB_ALERT_ID_MAX + 1];
         int source;
         int result; /* 1 while queued, then 0 or -errno, with a.duplicate */
-        /* NULL: the caller waits (fb_serve_ingest); else called on the committer's thread once
+        /* NULL: the caller waits (fb_serve_commit); else called on the committer's thread once
          * the result is set, after which the committer does not touch the item again */
         void (*done)(struct ingest_item *it);
         struct ingest_item *next;
@@ -86,11 +86,6 @@ struct fb_serve {
         bool draining;
 };
 
-/* Validates one alert (JSON), commits it and wakes the pipeline. Thread-safe. Returns 0 and
- * *dup (already stored), -EINVAL with err (the alert is bad), or -errno (the store failed). */
-int fb_serve_ingest(struct fb_serve *s, int source, const char *data, size_t len, char *id,
-                    size_t id_len, bool *dup, char *err, size_t err_len);
-
 /* Validates one alert (JSON) for the source and puts its id in id; -EINVAL with err, counted
  * as rejected, when it is not an alert. For sources that commit on their own (the journal). */
 int fb_serve_check(struct fb_serve *s, int source, const char *data, size_t len, char *id,
@@ -99,6 +94,12 @@ int fb_serve_check(struct fb_serve *s, int source, const char *data, size_t len,
  * until the result is known) for the next group commit. */
 void fb_serve_enqueue(struct fb_serve *s, int source, const char *data, size_t len,
                       struct ingest_item *it);
+/* Sets up an item for fb_serve_commit(): it->id from fb_serve_check(); data stays valid until
+ * fb_serve_commit() returns. */
+void fb_serve_item(struct ingest_item *it, int source, const char *data, size_t len);
+/* Queues n items in their order for the next group commit and waits for it: each item's result
+ * is then 0 (a.duplicate says whether it was stored already) or -errno. Thread-safe. */
+void fb_serve_commit(struct fb_serve *s, struct ingest_item *items, size_t n);
 /* Tells the pipeline that alerts were committed. */
 void fb_serve_wake(struct fb_serve *s);
 

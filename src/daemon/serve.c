@@ -312,11 +312,14 @@ static void *committer(void *u) {
                         pthread_cond_wait(&s->ingest_cond, &s->ingest_lock);
                 if (!s->queue)
                         break;
-                q = s->queue;
+                /* taken oldest first: alerts are stored, and so processed, in arrival order */
+                for (q = NULL, it = s->queue; it; it = next, n++) {
+                        next = it->next;
+                        it->next = q;
+                        q = it;
+                }
                 s->queue = NULL;
                 pthread_mutex_unlock(&s->ingest_lock);
-                for (it = q; it; it = it->next)
-                        n++;
                 if (n > cap) {
                         struct fb_store_alert *b = realloc(batch, n * sizeof(*b));
 
@@ -414,8 +417,7 @@ void fb_serve_wake(struct fb_serve *s) {
         (void)!write(s->wake_fd, &one, sizeof(one)); /* EAGAIN: a wake-up is pending already */
 }
 
-void fb_serve_enqueue(struct fb_serve *s, int source, const char *data, size_t len,
-                      struct ingest_item *it) {
+void fb_serve_item(struct ingest_item *it, int source, const char *data, size_t len) {
         static const char *const names[] = { "http", "stdin", "journal" };
 
         it->a = (struct fb_store_alert){
@@ -423,6 +425,12 @@ void fb_serve_enqueue(struct fb_serve *s, int source, const char *data, size_t l
         };
         it->source = source;
         it->result = 1;
+}
+
+/* The queue is newest first; the committer turns it around. */
+void fb_serve_enqueue(struct fb_serve *s, int source, const char *data, size_t len,
+                      struct ingest_item *it) {
+        fb_serve_item(it, source, data, len);
         pthread_mutex_lock(&s->ingest_lock);
         it->next = s->queue;
         s->queue = it;
@@ -430,29 +438,20 @@ void fb_serve_enqueue(struct fb_serve *s, int source, const char *data, size_t l
         pthread_mutex_unlock(&s->ingest_lock);
 }
 
-int fb_serve_ingest(struct fb_serve *s, int source, const char *data, size_t len, char *id,
-                    size_t id_len, bool *dup, char *err, size_t err_len) {
-        struct ingest_item it = { .done = NULL };
-        int r;
+void fb_serve_commit(struct fb_serve *s, struct ingest_item *items, size_t n) {
+        size_t i;
 
-        r = fb_serve_check(s, source, data, len, it.id, sizeof(it.id), err, err_len);
-        if (r < 0)
-                return r;
-        snprintf(id, id_len, "%s", it.id);
-        /* the item lives on this stack until the committer has set its result, and this
-         * function does not return before that */
-        // cppcheck-suppress autoVariables
-        fb_serve_enqueue(s, source, data, len, &it);
         pthread_mutex_lock(&s->ingest_lock);
-        while (it.result == 1)
-                pthread_cond_wait(&s->ingest_done, &s->ingest_lock);
-        pthread_mutex_unlock(&s->ingest_lock);
-        if (it.result < 0) {
-                snprintf(err, err_len, "the store could not commit it: %s", strerror(-it.result));
-                return it.result;
+        for (i = 0; i < n; i++) {
+                items[i].done = NULL;
+                items[i].next = s->queue;
+                s->queue = &items[i];
         }
-        *dup = it.a.duplicate;
-        return 0;
+        pthread_cond_signal(&s->ingest_cond);
+        for (i = 0; i < n; i++)
+                while (items[i].result == 1)
+                        pthread_cond_wait(&s->ingest_done, &s->ingest_lock);
+        pthread_mutex_unlock(&s->ingest_lock);
 }
 
 /* ---- pipeline ------------------------------------------------------------------------------ */

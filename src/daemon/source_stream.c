@@ -1,6 +1,6 @@
 /* source_stream.c: JSON lines from standard input or a FIFO (Falco's program_output and
  * file_output). Each complete line is one alert; a line longer than FB_ALERT_MAX_BYTES is
- * dropped up to its end, with one error. */
+ * dropped up to its end, with one error. The lines of a read are committed together. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -10,17 +10,37 @@
 #include "daemon.h"
 #include "firebreak/log.h"
 
+/* Lines per commit: a burst pays one fsync per STREAM_BATCH alerts, not one per alert. */
+#define STREAM_BATCH 64
+
 struct stream {
         struct fb_serve *s;
         char *buf;
         size_t len;
         bool skipping; /* inside an overlong line */
         unsigned long line;
+        struct ingest_item items[STREAM_BATCH]; /* their bodies point into buf */
+        unsigned long item_line[STREAM_BATCH];
+        size_t n;
 };
 
+/* Commits the alerts taken so far in one transaction. */
+static void commit(struct stream *st) {
+        size_t i;
+
+        if (st->n == 0)
+                return;
+        fb_serve_commit(st->s, st->items, st->n);
+        for (i = 0; i < st->n; i++)
+                if (st->items[i].result < 0)
+                        log_error("stream line %lu: the store could not commit it: %s",
+                                  st->item_line[i], strerror(-st->items[i].result));
+        st->n = 0;
+}
+
 static void one_line(struct stream *st, const char *p, size_t n) {
-        char id[FB_ALERT_ID_MAX + 1], err[300];
-        bool dup;
+        struct ingest_item *it = &st->items[st->n];
+        char err[300];
         int r;
 
         st->line++;
@@ -28,39 +48,49 @@ static void one_line(struct stream *st, const char *p, size_t n) {
                 n--;
         if (n == 0)
                 return;
-        r = fb_serve_ingest(st->s, SRC_STREAM, p, n, id, sizeof(id), &dup, err, sizeof(err));
-        if (r == -EINVAL)
+        r = fb_serve_check(st->s, SRC_STREAM, p, n, it->id, sizeof(it->id), err, sizeof(err));
+        if (r == -EINVAL) {
                 log_error("stream line %lu: rejected: %s", st->line, err);
-        else if (r < 0)
-                log_error("stream line %lu: %s", st->line, err);
+                return;
+        }
+        if (r < 0) {
+                log_error("stream line %lu: %s", st->line, strerror(-r));
+                return;
+        }
+        fb_serve_item(it, SRC_STREAM, p, n);
+        st->item_line[st->n++] = st->line;
+        if (st->n == STREAM_BATCH)
+                commit(st);
 }
 
+/* One read a turn, its complete lines committed before the buffer moves: a writer that keeps
+ * the FIFO full does not hold the event loop (signals, the pipeline, the watchdog). */
 static int on_input(sd_event_source *es, int fd, uint32_t revents, void *u) {
         struct stream *st = u;
+        size_t off = 0;
         ssize_t k;
+        char *nl;
 
-        for (;;) {
-                char *nl;
-
+        do
                 k = read(fd, st->buf + st->len, FB_ALERT_MAX_BYTES + 1 - st->len);
-                if (k < 0 && errno == EINTR)
-                        continue;
-                if (k < 0 && errno == EAGAIN)
-                        return 0;
-                if (k <= 0)
-                        break;
+        while (k < 0 && errno == EINTR);
+        if (k < 0 && errno == EAGAIN)
+                return 0;
+        if (k > 0) {
                 st->len += (size_t)k;
-                while ((nl = memchr(st->buf, '\n', st->len))) {
-                        size_t n = (size_t)(nl - st->buf);
+                while ((nl = memchr(st->buf + off, '\n', st->len - off))) {
+                        size_t n = (size_t)(nl - (st->buf + off));
 
                         if (!st->skipping)
-                                one_line(st, st->buf, n);
+                                one_line(st, st->buf + off, n);
                         else
                                 st->line++;
                         st->skipping = false;
-                        memmove(st->buf, nl + 1, st->len - n - 1);
-                        st->len -= n + 1;
+                        off += n + 1;
                 }
+                commit(st);
+                memmove(st->buf, st->buf + off, st->len - off);
+                st->len -= off;
                 if (st->len > FB_ALERT_MAX_BYTES) {
                         if (!st->skipping)
                                 log_error("stream line %lu: longer than %u bytes: dropped",
@@ -68,10 +98,12 @@ static int on_input(sd_event_source *es, int fd, uint32_t revents, void *u) {
                         st->skipping = true;
                         st->len = 0;
                 }
+                return 0;
         }
         /* end of input (stdin closed): a last line without newline still counts */
         if (st->len && !st->skipping)
                 one_line(st, st->buf, st->len);
+        commit(st);
         st->len = 0;
         if (k < 0)
                 log_error("stream: read: %s", strerror(errno));
