@@ -4,7 +4,8 @@
 # history and show, metrics, SIGHUP with a broken policy, SIGTERM, a flood under which the
 # pipeline yields to ingest, and kill -9 in the middle of a 10,000-alert burst (with another
 # process opening and closing the store): after a restart every acknowledged alert is processed
-# exactly once. FIFO lines keep their order, and a full FIFO does not keep SIGTERM waiting.
+# exactly once. FIFO lines keep their order, and a full FIFO does not keep SIGTERM waiting;
+# --stdin reads a pipe or a file.
 set -u
 FB=${FIREBREAK:-build/firebreak}
 . tests/lib-test.sh
@@ -285,6 +286,36 @@ wait "$SPID" 2>/dev/null; SPID=
 kill "$YPID" 2>/dev/null; wait "$YPID" 2>/dev/null
 # what the writer left in the FIFO goes with it
 rm -f "$W/alerts.fifo"; mkfifo "$W/alerts.fifo"
+
+# serve --stdin: from a pipe (Falco's program_output), and from a file, which epoll cannot
+# watch and which is read a turn at a time to its end
+cat > "$W/stdin.yaml" <<EOF
+state_dir: $W/stdin-state
+reports_dir: $W/stdin-reports
+policy: $W/policy.yaml
+dry_run: true
+engine: docker
+docker_socket: $W/no-docker.sock
+EOF
+n=$(grep -c . tests/data/alerts/stable-rules.jsonl)
+for how in pipe file; do
+        rm -rf "$W/stdin-state" "$W/stdin-reports"
+        if [ $how = pipe ]; then
+                cat tests/data/alerts/stable-rules.jsonl | "$FB" serve -c "$W/stdin.yaml" --stdin >> "$W/stdin.log" 2>&1 &
+        else
+                "$FB" serve -c "$W/stdin.yaml" --stdin < tests/data/alerts/stable-rules.jsonl >> "$W/stdin.log" 2>&1 &
+        fi
+        SPID=$!
+        i=0; d=0
+        while [ $i -lt 100 ] && alive "$SPID"; do
+                d=$("$FB" history -c "$W/stdin.yaml" --status done 2>/dev/null | wc -l)
+                [ "$d" = "$n" ] && break
+                sleep 0.1; i=$((i + 1))
+        done
+        [ "$d" = "$n" ] && ok "serve --stdin from a $how: the $n alerts stored and processed" ||
+                bad "serve --stdin from a $how" "$d of $n done" "$(tail -3 "$W/stdin.log")"
+        stop_serve
+done
 
 # retention: processed alerts older than it go, with their actions and reports; the id is then
 # new again (an alert is a duplicate for as long as it is stored). The policy's breaker window

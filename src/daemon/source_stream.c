@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -15,6 +16,7 @@
 
 struct stream {
         struct fb_serve *s;
+        int fd;
         char *buf;
         size_t len;
         bool skipping; /* inside an overlong line */
@@ -65,8 +67,8 @@ static void one_line(struct stream *st, const char *p, size_t n) {
 
 /* One read a turn, its complete lines committed before the buffer moves: a writer that keeps
  * the FIFO full does not hold the event loop (signals, the pipeline, the watchdog). */
-static int on_input(sd_event_source *es, int fd, uint32_t revents, void *u) {
-        struct stream *st = u;
+static int take(sd_event_source *es, struct stream *st) {
+        int fd = st->fd;
         size_t off = 0;
         ssize_t k;
         char *nl;
@@ -110,6 +112,14 @@ static int on_input(sd_event_source *es, int fd, uint32_t revents, void *u) {
         return sd_event_source_set_enabled(es, SD_EVENT_OFF);
 }
 
+static int on_input(sd_event_source *es, int fd, uint32_t revents, void *u) {
+        return take(es, u);
+}
+
+static int on_turn(sd_event_source *es, void *u) {
+        return take(es, u);
+}
+
 static void free_stream(void *u) {
         struct stream *st = u;
 
@@ -120,6 +130,7 @@ static void free_stream(void *u) {
 int fb_stream_source_add(struct fb_serve *s, int fd) {
         struct stream *st = calloc(1, sizeof(*st));
         sd_event_source *es = NULL;
+        struct stat sb;
         int r, fl;
 
         if (!st || !(st->buf = malloc(FB_ALERT_MAX_BYTES + 1))) {
@@ -127,10 +138,15 @@ int fb_stream_source_add(struct fb_serve *s, int fd) {
                 return -ENOMEM;
         }
         st->s = s;
+        st->fd = fd;
         fl = fcntl(fd, F_GETFL);
         if (fl >= 0)
                 fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-        r = sd_event_add_io(s->event, &es, fd, EPOLLIN, on_input, st);
+        /* a file (serve --stdin < alerts.jsonl) cannot be polled: it is read a turn at a time
+         * until its end */
+        r = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)
+                    ? sd_event_add_defer(s->event, &es, on_turn, st)
+                    : sd_event_add_io(s->event, &es, fd, EPOLLIN, on_input, st);
         if (r < 0) {
                 free(st->buf);
                 free(st);
