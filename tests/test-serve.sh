@@ -5,7 +5,7 @@
 # pipeline yields to ingest, and kill -9 in the middle of a 10,000-alert burst (with another
 # process opening and closing the store): after a restart every acknowledged alert is processed
 # exactly once. FIFO lines keep their order, and a full FIFO does not keep SIGTERM waiting;
-# --stdin reads a pipe or a file.
+# --stdin reads a pipe or a file; a second service on the same state directory is refused.
 set -u
 FB=${FIREBREAK:-build/firebreak}
 . tests/lib-test.sh
@@ -56,6 +56,7 @@ start_serve() {
                 sleep 0.05
         done
 }
+alive() { [ -e "/proc/$1" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; } # not a zombie
 post() { curl -s -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer $T" --data-binary "$@" "http://127.0.0.1:$PORT/"; }
 pending_zero() { # waits for the pipeline to empty the queue
         i=0
@@ -117,6 +118,22 @@ pending_zero
 if [ -s "$W/reports/60df1444-1e4a-43f1-bcaa-67f76c3b5294.md" ] && [ -s "$W/reports/11111111-2222-4333-8444-555555555555.md" ]; then
         ok "reports written for the HTTP and the FIFO alert"
 else bad "reports" "$(ls "$W/reports" 2>&1)" "$(tail -5 "$W/serve.log")"; fi
+# a second service on the same state directory is refused (another port, no FIFO): the two
+# would process the same pending alerts, each action twice, each with a breaker of its own
+sed -e "s|listen: 127.0.0.1:$PORT|listen: 127.0.0.1:$((PORT + 1))|" -e '/fifo:/d' "$W/fb.yaml" > "$W/second.yaml"
+"$FB" serve -c "$W/second.yaml" > "$W/second.log" 2>&1 &
+P2=$!
+i=0
+while alive "$P2" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+if alive "$P2"; then
+        bad "a second service on the same state directory: still running after 5 s"
+        kill "$P2"; wait "$P2" 2>/dev/null
+else
+        wait "$P2"; rc=$?
+        if [ $rc = 2 ] && grep -q "$W/state is in use by another firebreak serve (pid $SPID)" "$W/second.log"; then
+                ok "a second service on the same state directory: refused, naming the first one's pid"
+        else bad "second service" "exit $rc" "$(cat "$W/second.log")"; fi
+fi
 "$FB" show -c "$W/fb.yaml" 60df1444-1e4a-43f1-bcaa-67f76c3b5294 > "$W/show.json"; rc=$?
 if [ $rc -eq 0 ] && python3 - "$W/show.json" <<'PY'
 import json, sys
@@ -271,7 +288,6 @@ then
                 ok "FIFO: 300 alerts in one write stored in their order; the bad line named (line 151)"
         else bad "FIFO bad line" "$(grep 'stream line' "$W/serve.log" | tail -3)"; fi
 else bad "FIFO order" "$(tail -3 "$W/serve.log")"; fi
-alive() { [ -e "/proc/$1" ] && ! grep -q '^[0-9]* (.*) Z' "/proc/$1/stat" 2>/dev/null; }
 yes "$(sed -n 1p "$W/fifo-lines")" > "$W/alerts.fifo" &
 YPID=$!
 sleep 1
@@ -381,7 +397,9 @@ mode=$(stat -c %a "$S/ingest.sock")
 if [ "$code" = 200 ] && grep -q '"status":"stored"' "$W/body" && [ "$mode" = 660 ]; then
         ok "unix socket (mode 660): root posts without a token, 200 after the commit"
 else bad "unix socket as root" "$code mode $mode $(cat "$W/body")"; fi
-"$FB" serve -c "$W/unix.yaml" >"$W/ufail.log" 2>&1 && urc=0 || urc=$?
+# (a state directory of its own: the first one's is locked)
+sed -e "s|^state_dir: .*|state_dir: $W/ustate2|" "$W/unix.yaml" > "$W/unix2.yaml"
+"$FB" serve -c "$W/unix2.yaml" >"$W/ufail.log" 2>&1 && urc=0 || urc=$?
 if [ $urc = 2 ] && grep -q "ingest.sock: Address already in use" "$W/ufail.log" && [ "$(upost)" = 200 ]; then
         ok "unix socket: a second service on a socket in use refuses to start; the first keeps it"
 else bad "unix socket in use" "exit $urc" "$(cat "$W/ufail.log")"; fi

@@ -62,6 +62,7 @@ struct fb_serve {
         pthread_t committer;
         bool committer_started, stopping;
         int wake_fd; /* eventfd: an alert was committed */
+        int lock_fd; /* state_dir/serve.lock, flock()ed while the service runs */
         sd_event_source *wake_src, *defer_src, *retry_src, *yield_src, *status_src, *prune_src;
         /* the pipeline yields to ingest (serve.c, PIPELINE_SHARE): the time before which it
          * starts no batch, and the ingest rate (alerts/s) measured at rate_at with rate_got

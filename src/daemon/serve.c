@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -1062,6 +1063,41 @@ void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out) {
 
 /* ---- run ----------------------------------------------------------------------------------- */
 
+/* One service per state directory: two would process the same pending alerts (every action
+ * twice, each with a breaker of its own). flock(), not fcntl(): the lock belongs to this open
+ * file, and no close elsewhere in the process can drop it (see fb_store_open()). */
+static int lock_state_dir(struct fb_serve *s) {
+        char path[1100], pid[24];
+        ssize_t n;
+        size_t i;
+        int fd, e;
+
+        snprintf(path, sizeof(path), "%s/serve.lock", s->cfg.state_dir);
+        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return log_error_errno(-errno, "%s: %m", path);
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                e = errno;
+                n = pread(fd, pid, sizeof(pid) - 1, 0);
+                close(fd);
+                if (e != EWOULDBLOCK)
+                        return log_error_errno(-e, "%s: %m", path);
+                /* the pid the other service wrote, if the file holds just that */
+                for (i = 0; n > 0 && i < (size_t)n && pid[i] >= '0' && pid[i] <= '9'; i++)
+                        ;
+                pid[i] = '\0';
+                log_error("%s is in use by another firebreak serve%s%s%s: one service per "
+                          "state directory",
+                          s->cfg.state_dir, i ? " (pid " : "", pid, i ? ")" : "");
+                return -EBUSY;
+        }
+        n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
+                log_warning_errno(-errno, "%s: cannot write the pid: %m", path);
+        s->lock_fd = fd;
+        return 0;
+}
+
 static int setup(struct fb_serve *s) {
         struct fb_yaml_error yerr;
         char path[1100], where[256];
@@ -1072,6 +1108,9 @@ static int setup(struct fb_serve *s) {
                 r = fb_mkdir_p(s->cfg.reports_dir, 0750);
         if (r < 0)
                 return log_error_errno(r, "%s: %m", s->cfg.state_dir);
+        r = lock_state_dir(s);
+        if (r < 0)
+                return r;
         snprintf(path, sizeof(path), "%s/state.db", s->cfg.state_dir);
         r = fb_store_open(path, &s->store);
         /* the pipeline's commits need no fsync of their own (store.h); the ingest connection
@@ -1146,6 +1185,8 @@ static void teardown(struct fb_serve *s) {
         free(s->done);
         fb_store_close(s->ingest);
         fb_store_close(s->store);
+        if (s->lock_fd >= 0)
+                close(s->lock_fd); /* the file stays: removing it would race a new start */
         pthread_cond_destroy(&s->ingest_cond);
         pthread_cond_destroy(&s->ingest_done);
         pthread_mutex_destroy(&s->ingest_lock);
@@ -1153,7 +1194,7 @@ static void teardown(struct fb_serve *s) {
 }
 
 int fb_serve_run(const struct fb_serve_config *c) {
-        struct fb_serve s = { .cfg = *c, .wake_fd = -1 };
+        struct fb_serve s = { .cfg = *c, .wake_fd = -1, .lock_fd = -1 };
         sigset_t ss;
         int r, rc = 0;
 
