@@ -53,6 +53,14 @@ contains "error line format" "$T/err" "mixed.jsonl: alert 3 (line 3, column 1): 
 n=$(wc -l < "$T/err")
 if [ "$n" -eq 1 ]; then ok "one error line per bad alert"; else bad "one error line" "got $n"; fi
 
+# Falco's text output (json_output: false) is named as such; other text is not
+printf '18:31:02.120004111: Critical Fileless execution via memfd_create | container_id=69484342a56c\n' > "$T/text.log"
+expect "Falco's text output: exit 1" 1 "$FB" triage "$T/text.log"
+contains "... with the setting that makes JSON" "$T/err" "text.log: alert 1 (line 1, column 1): unexpected text outside an alert (expected '{' or '['): Falco's text output? Falco writes JSON with json_output: true"
+printf 'hello\n' > "$T/hello.txt"
+expect "other text: exit 1" 1 "$FB" triage "$T/hello.txt"
+if grep -q "json_output" "$T/err"; then bad "other text: no Falco hint" "$(cat "$T/err")"; else ok "other text: no Falco hint"; fi
+
 expect "missing file gives exit 1" 1 "$FB" triage /nonexistent/alerts.json "$A"
 contains "missing file named" "$T/err" "/nonexistent/alerts.json: No such file or directory"
 contains "the readable file is still reported" "$T/out" "# Alert Analysis Report"

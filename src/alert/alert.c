@@ -1174,9 +1174,15 @@ int fb_alert_reader_next(struct fb_alert_reader *r, const struct fb_alert **ret,
                                 r->f_line = r->line;
                                 r->f_col = (unsigned long)(at - r->line_start + 1);
                                 r->state = S_SKIP;
-                                result = frame_error(r, err,
-                                                     "unexpected text outside an alert (expected "
-                                                     "'{' or '[')");
+                                /* Falco's text output starts with the time */
+                                result = frame_error(
+                                        r, err,
+                                        c >= '0' && c <= '9'
+                                                ? "unexpected text outside an alert (expected "
+                                                  "'{' or '['): Falco's text output? Falco "
+                                                  "writes JSON with json_output: true"
+                                                : "unexpected text outside an alert (expected "
+                                                  "'{' or '[')");
                                 break;
                         case S_SKIP:
                                 if (c == '\n')
