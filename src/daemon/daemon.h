@@ -83,6 +83,7 @@ struct fb_serve {
         uint64_t status_at;    /* when STATUS= was last sent (fb_mono_us) */
         struct fb_http_source *http;
         struct fb_journal_source *journal;
+        struct fb_stream_source *stdin_src, *fifo_src;
         struct fb_done *done; /* the current batch, recorded at its end */
         bool draining;
 };
@@ -119,7 +120,11 @@ struct fb_http_source;
 int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret);
 void fb_http_source_stop(struct fb_http_source *h);
 
-int fb_stream_source_add(struct fb_serve *s, int fd);
+/* Reads fd (standard input or the FIFO, closed at stop unless it is standard input) on a
+ * thread of its own. */
+struct fb_stream_source;
+int fb_stream_source_start(struct fb_serve *s, int fd, struct fb_stream_source **ret);
+void fb_stream_source_stop(struct fb_stream_source *st);
 
 struct fb_journal_source;
 int fb_journal_source_start(struct fb_serve *s, struct fb_journal_source **ret);

@@ -1158,6 +1158,8 @@ static int setup(struct fb_serve *s) {
 static void teardown(struct fb_serve *s) {
         fb_http_source_stop(s->http); /* no more ingest callers */
         fb_journal_source_stop(s->journal);
+        fb_stream_source_stop(s->stdin_src);
+        fb_stream_source_stop(s->fifo_src);
         if (s->committer_started) {
                 pthread_mutex_lock(&s->ingest_lock);
                 s->stopping = true;
@@ -1233,11 +1235,11 @@ int fb_serve_run(const struct fb_serve_config *c) {
                 r = sd_event_add_time_relative(s.event, &s.prune_src, CLOCK_MONOTONIC, 1000000,
                                                100000, prune, &s);
         if (r >= 0 && s.cfg.stdin_source)
-                r = fb_stream_source_add(&s, STDIN_FILENO);
+                r = fb_stream_source_start(&s, STDIN_FILENO, &s.stdin_src);
         if (r >= 0 && s.cfg.fifo[0]) {
-                r = open_fifo(s.cfg.fifo);
-                if (r >= 0)
-                        r = fb_stream_source_add(&s, r);
+                int fd = open_fifo(s.cfg.fifo);
+
+                r = fd < 0 ? fd : fb_stream_source_start(&s, fd, &s.fifo_src);
         }
         if (r >= 0 && s.cfg.http_listen[0])
                 r = fb_http_source_start(&s, &s.http);

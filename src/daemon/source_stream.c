@@ -1,11 +1,14 @@
 /* source_stream.c: JSON lines from standard input or a FIFO (Falco's program_output and
  * file_output). Each complete line is one alert; a line longer than FB_ALERT_MAX_BYTES is
- * dropped up to its end, with one error. The lines of a read are committed together. */
+ * dropped up to its end, with one error. Each stream is read on a thread of its own, so that
+ * the event loop (signals, the pipeline, the watchdog) never waits on it and the pipeline's
+ * yielding to ingest applies to it as to HTTP; the lines of a read are committed together. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "daemon.h"
@@ -14,9 +17,12 @@
 /* Lines per commit: a burst pays one fsync per STREAM_BATCH alerts, not one per alert. */
 #define STREAM_BATCH 64
 
-struct stream {
+struct fb_stream_source {
         struct fb_serve *s;
         int fd;
+        int stop_fd; /* eventfd: fb_stream_source_stop() */
+        pthread_t thread;
+        bool started;
         char *buf;
         size_t len;
         bool skipping; /* inside an overlong line */
@@ -27,7 +33,7 @@ struct stream {
 };
 
 /* Commits the alerts taken so far in one transaction. */
-static void commit(struct stream *st) {
+static void commit(struct fb_stream_source *st) {
         size_t i;
 
         if (st->n == 0)
@@ -40,7 +46,7 @@ static void commit(struct stream *st) {
         st->n = 0;
 }
 
-static void one_line(struct stream *st, const char *p, size_t n) {
+static void one_line(struct fb_stream_source *st, const char *p, size_t n) {
         struct ingest_item *it = &st->items[st->n];
         char err[300];
         int r;
@@ -65,96 +71,113 @@ static void one_line(struct stream *st, const char *p, size_t n) {
                 commit(st);
 }
 
-/* One read a turn, its complete lines committed before the buffer moves: a writer that keeps
- * the FIFO full does not hold the event loop (signals, the pipeline, the watchdog). */
-static int take(sd_event_source *es, struct stream *st) {
-        int fd = st->fd;
+/* The complete lines of what was read, committed before the buffer moves. */
+static void take_lines(struct fb_stream_source *st) {
         size_t off = 0;
-        ssize_t k;
         char *nl;
 
-        do
-                k = read(fd, st->buf + st->len, FB_ALERT_MAX_BYTES + 1 - st->len);
-        while (k < 0 && errno == EINTR);
-        if (k < 0 && errno == EAGAIN)
-                return 0;
-        if (k > 0) {
-                st->len += (size_t)k;
-                while ((nl = memchr(st->buf + off, '\n', st->len - off))) {
-                        size_t n = (size_t)(nl - (st->buf + off));
+        while ((nl = memchr(st->buf + off, '\n', st->len - off))) {
+                size_t n = (size_t)(nl - (st->buf + off));
 
-                        if (!st->skipping)
-                                one_line(st, st->buf + off, n);
-                        else
-                                st->line++;
-                        st->skipping = false;
-                        off += n + 1;
-                }
-                commit(st);
-                memmove(st->buf, st->buf + off, st->len - off);
-                st->len -= off;
-                if (st->len > FB_ALERT_MAX_BYTES) {
-                        if (!st->skipping)
-                                log_error("stream line %lu: longer than %u bytes: dropped",
-                                          st->line + 1, FB_ALERT_MAX_BYTES);
-                        st->skipping = true;
-                        st->len = 0;
-                }
-                return 0;
+                if (!st->skipping)
+                        one_line(st, st->buf + off, n);
+                else
+                        st->line++;
+                st->skipping = false;
+                off += n + 1;
         }
-        /* end of input (stdin closed): a last line without newline still counts */
+        commit(st);
+        memmove(st->buf, st->buf + off, st->len - off);
+        st->len -= off;
+        if (st->len > FB_ALERT_MAX_BYTES) {
+                if (!st->skipping)
+                        log_error("stream line %lu: longer than %u bytes: dropped", st->line + 1,
+                                  FB_ALERT_MAX_BYTES);
+                st->skipping = true;
+                st->len = 0;
+        }
+}
+
+/* Reads until the end of the input (stdin closed; a FIFO opened read-write has none) or until
+ * stopped. A file (serve --stdin < alerts.jsonl) polls readable to its end. */
+static void *reader(void *u) {
+        struct fb_stream_source *st = u;
+        ssize_t k = 0;
+
+        for (;;) {
+                struct pollfd p[2] = { { .fd = st->fd, .events = POLLIN },
+                                       { .fd = st->stop_fd, .events = POLLIN } };
+
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        k = -1;
+                        break;
+                }
+                if (p[1].revents)
+                        return NULL;
+                k = read(st->fd, st->buf + st->len, FB_ALERT_MAX_BYTES + 1 - st->len);
+                if (k < 0 && (errno == EINTR || errno == EAGAIN))
+                        continue;
+                if (k <= 0)
+                        break;
+                st->len += (size_t)k;
+                take_lines(st);
+        }
+        if (k < 0)
+                log_error("stream: read: %s", strerror(errno));
+        /* the end of the input: a last line without newline still counts */
         if (st->len && !st->skipping)
                 one_line(st, st->buf, st->len);
         commit(st);
         st->len = 0;
-        if (k < 0)
-                log_error("stream: read: %s", strerror(errno));
-        return sd_event_source_set_enabled(es, SD_EVENT_OFF);
+        return NULL;
 }
 
-static int on_input(sd_event_source *es, int fd, uint32_t revents, void *u) {
-        return take(es, u);
-}
-
-static int on_turn(sd_event_source *es, void *u) {
-        return take(es, u);
-}
-
-static void free_stream(void *u) {
-        struct stream *st = u;
-
-        free(st->buf);
-        free(st);
-}
-
-int fb_stream_source_add(struct fb_serve *s, int fd) {
-        struct stream *st = calloc(1, sizeof(*st));
-        sd_event_source *es = NULL;
-        struct stat sb;
+/* Owns fd from here on, also on failure. */
+int fb_stream_source_start(struct fb_serve *s, int fd, struct fb_stream_source **ret) {
+        struct fb_stream_source *st = calloc(1, sizeof(*st));
         int r, fl;
 
-        if (!st || !(st->buf = malloc(FB_ALERT_MAX_BYTES + 1))) {
-                free(st);
+        if (!st) {
+                if (fd != STDIN_FILENO)
+                        close(fd);
                 return -ENOMEM;
         }
         st->s = s;
         st->fd = fd;
-        fl = fcntl(fd, F_GETFL);
-        if (fl >= 0)
-                fcntl(fd, F_SETFL, fl | O_NONBLOCK);
-        /* a file (serve --stdin < alerts.jsonl) cannot be polled: it is read a turn at a time
-         * until its end */
-        r = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode)
-                    ? sd_event_add_defer(s->event, &es, on_turn, st)
-                    : sd_event_add_io(s->event, &es, fd, EPOLLIN, on_input, st);
+        st->buf = malloc(FB_ALERT_MAX_BYTES + 1);
+        st->stop_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        r = !st->buf ? -ENOMEM : st->stop_fd < 0 ? -errno : 0;
+        if (r >= 0) {
+                fl = fcntl(fd, F_GETFL);
+                if (fl >= 0)
+                        fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+                r = -pthread_create(&st->thread, NULL, reader, st);
+                st->started = r == 0;
+        }
         if (r < 0) {
-                free(st->buf);
-                free(st);
+                fb_stream_source_stop(st);
                 return r;
         }
-        /* the event loop owns the source and frees the stream with it */
-        sd_event_source_set_destroy_callback(es, free_stream);
-        sd_event_source_set_floating(es, true);
-        sd_event_source_unref(es);
+        *ret = st;
         return 0;
+}
+
+/* After its last commit; the committer must still run. NULL is accepted. */
+void fb_stream_source_stop(struct fb_stream_source *st) {
+        uint64_t one = 1;
+
+        if (!st)
+                return;
+        if (st->started) {
+                (void)!write(st->stop_fd, &one, sizeof(one));
+                pthread_join(st->thread, NULL);
+        }
+        if (st->stop_fd >= 0)
+                close(st->stop_fd);
+        if (st->fd != STDIN_FILENO)
+                close(st->fd);
+        free(st->buf);
+        free(st);
 }
