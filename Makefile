@@ -183,12 +183,13 @@ install: $(BIN) $(BUILD)/firebreak-probe
 	install -m 0644 units/firebreak.service units/firebreak.socket units/firebreak-audit.service \
 		$(DESTDIR)$(UNITDIR)/
 	install -m 0644 units/firebreak.yaml $(DESTDIR)$(DATADIR)/firebreak/firebreak.yaml
+	install -D -m 0644 units/firebreak.logrotate $(DESTDIR)$(SYSCONFDIR)/logrotate.d/firebreak
 
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/firebreak $(DESTDIR)$(MANDIR)/man8/firebreak.8
 	rm -rf $(DESTDIR)$(DATADIR)/firebreak $(DESTDIR)$(LIBEXECDIR)/firebreak
 	rm -f $(DESTDIR)$(UNITDIR)/firebreak.service $(DESTDIR)$(UNITDIR)/firebreak.socket \
-		$(DESTDIR)$(UNITDIR)/firebreak-audit.service
+		$(DESTDIR)$(UNITDIR)/firebreak-audit.service $(DESTDIR)$(SYSCONFDIR)/logrotate.d/firebreak
 
 clean:
 	rm -rf build build-asan build-fuzz demo-reports

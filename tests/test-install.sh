@@ -12,9 +12,11 @@ for f in sbin/firebreak share/man/man8/firebreak.8 share/firebreak/kb/rules.yaml
         lib/systemd/system/firebreak.service lib/systemd/system/firebreak.socket share/firebreak/firebreak.yaml; do
         if [ -f "$T/opt/fb/$f" ]; then ok "installed $f"; else bad "installed $f" "missing"; fi
 done
+if [ -f "$T/etc/logrotate.d/firebreak" ]; then ok "installed /etc/logrotate.d/firebreak (SYSCONFDIR)"
+else bad "installed the logrotate file" "missing"; fi
 if "$T/opt/fb/sbin/firebreak" triage tests/data/alerts/memfd-runc-benign.json | grep -q "Verdict: benign"; then
         ok "installed binary triages"; else bad "installed binary triages" "no benign verdict"; fi
 make -s uninstall DESTDIR="$T" PREFIX=/opt/fb >/dev/null 2>&1
-left=$(find "$T/opt" -type f 2>/dev/null | wc -l)
+left=$(find "$T/opt" "$T/etc" -type f 2>/dev/null | wc -l)
 if [ "$left" -eq 0 ]; then ok "make uninstall removes every file"; else bad "make uninstall" "$left files left"; fi
 summary

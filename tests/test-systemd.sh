@@ -6,7 +6,8 @@
 # alerts written to the journal by a `falco` unit are processed (report, audit entries in the
 # journal, the sibling paused), the same alert from any other unit or from outside a unit is
 # ignored, HTTP ingest through firebreak.socket, a restart resumes from the journal cursor
-# without processing anything twice, reload, the dry-run audit unit, and a clean stop.
+# without processing anything twice, reload, the shipped logrotate file (the service writes on
+# into the new audit log), the dry-run audit unit, and a clean stop.
 #
 # The harness (tests/lib-systemd.sh) builds the rootfs once and keeps it in build/test-cache.
 set -u
@@ -202,6 +203,23 @@ else bad "reload with a broken policy" "systemctl reload exit $rrc" "$(cat "$W/r
 sdx mv /etc/firebreak/policy.good /etc/firebreak/policy.yaml
 if sdx systemctl reload firebreak.service; then ok "... and once the policy is fixed, the reload goes through"
 else bad "reload after the fix" "$(sdx journalctl -u firebreak --no-pager -o cat | tail -4)"; fi
+
+# ---- logrotate: the audit log rotates, and the service writes on into a new one ------------
+# (the file make install put in /etc/logrotate.d; its postrotate reloads the unit, which
+# reopens the log)
+n0=$(sdx sh -c 'wc -l < /var/lib/firebreak/audit.jsonl')
+if sdx logrotate -f /etc/logrotate.d/firebreak >"$W/logrotate.log" 2>&1; then
+        G=$(sibling)
+        alert "$(echo "$G" | cut -c1-12)" rotated | put /tmp/g.json
+        journal_from falco /tmp/g.json
+        wait_status "$G" paused
+        n1=$(sdx sh -c 'wc -l < /var/lib/firebreak/audit.jsonl.1')
+        if [ "$n0" -gt 0 ] && [ "$n1" = "$n0" ] &&
+                sdx grep -q "$(echo "$G" | cut -c1-12)" /var/lib/firebreak/audit.jsonl; then
+                ok "logrotate: audit.jsonl.1 keeps its $n0 lines, the next decision goes to a new audit.jsonl"
+        else bad "logrotate" "before $n0 lines, audit.jsonl.1 has $n1" \
+                "$(sdx sh -c 'ls -l /var/lib/firebreak; tail -2 /var/lib/firebreak/audit.jsonl*')"; fi
+else bad "logrotate -f /etc/logrotate.d/firebreak" "$(cat "$W/logrotate.log")"; fi
 
 # ---- the dry-run audit unit ----------------------------------------------------------------
 sdx systemctl start firebreak-audit.service
