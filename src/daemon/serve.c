@@ -1093,7 +1093,7 @@ static int lock_state_dir(struct fb_serve *s) {
         }
         n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
         if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t)n, 0) != n)
-                log_warning_errno(-errno, "%s: cannot write the pid: %m", path);
+                log_warning("%s: cannot write the pid", path);
         s->lock_fd = fd;
         return 0;
 }
