@@ -2,7 +2,8 @@
 # test-evidence: a real fileless attack in a container on a private dockerd. firebreak gets the
 # alert, pauses the container, captures the payload (its sha256 must equal the binary that was
 # run from the memfd), writes a bundle that `evidence verify` accepts and that fails once a byte
-# changes; and tells a real HTTP receiver on loopback, with retries, without blocking.
+# changes; and tells a real HTTP receiver on loopback, with retries, without blocking. Evidence
+# leaves the last 5% of its filesystem to the store.
 set -u
 FB=${FIREBREAK:-build/firebreak}
 PROBE=${BUILD:-build}/tests/memfd-exec
@@ -16,6 +17,7 @@ stop_receiver() {
 finish() {
         stop_receiver
         dockerd_stop
+        [ -z "${W:-}" ] || umount "$W/state-f" 2>/dev/null
         rm -rf "${W:-}"
         summary
         exit $?
@@ -217,6 +219,25 @@ alert "$attacker" node-1 > "$W/r.json"
 if [ "$(sha256sum "$W"/state-r/evidence/*/memfd-*.exe 2>/dev/null | cut -c1-64)" = "$want" ]; then
         ok "capture without pause: same payload hash"
 else bad "capture running" "$(head -c 2000 "$W/r.out")"; fi
+
+# evidence keeps the last 5% of its filesystem free for the store: on a small tmpfs filled to
+# 97%, capture (and the bundle) is skipped and says why; with the filler gone it is taken
+mkdir -p "$W/state-f"
+if mount -t tmpfs -o size=8m tmpfs "$W/state-f"; then
+        head -c 8150000 /dev/zero > "$W/state-f/filler"
+        "$FB" respond -p "$W/capture-only.yaml" -s "$W/state-f" -f json "$W/r.json" > "$W/f.out" 2>&1; rc=$?
+        if [ $rc -eq 0 ] && grep -q 'no room for evidence: it would leave less than 5% of the filesystem' "$W/f.out" &&
+                ! ls "$W"/state-f/evidence/*/memfd-* >/dev/null 2>&1; then
+                ok "capture on a filesystem with less than 5% free: skipped, said why, nothing written"
+        else bad "evidence floor" "exit $rc" "$(head -c 2000 "$W/f.out")" "$(df -k "$W/state-f" | tail -1)"; fi
+        rm -f "$W/state-f/filler"
+        rm -rf "$W/state-f/evidence"
+        "$FB" respond -p "$W/capture-only.yaml" -s "$W/state-f" -f json "$W/r.json" > "$W/f.out" 2>&1
+        if [ "$(sha256sum "$W"/state-f/evidence/*/memfd-*.exe 2>/dev/null | cut -c1-64)" = "$want" ]; then
+                ok "... and with room again, the same capture is taken"
+        else bad "capture with room" "$(head -c 2000 "$W/f.out")"; fi
+        umount "$W/state-f"
+else bad "mount a small tmpfs"; fi
 
 # a receiver that hangs: notifications queue, the alert pipeline does not wait on them
 start_receiver "$W/rx2" --hang 3

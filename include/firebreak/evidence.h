@@ -22,10 +22,15 @@
 #define FB_CAPTURE_MAX_PROCFILE (1u << 20) /* cmdline, environ, maps */
 #define FB_CAPTURE_MAX_FDS 1024u
 #define FB_CAPTURE_MAX_PIDS 4096u /* processes looked at per container */
+/* Evidence never takes the last this many percent of its filesystem: a flood of alerts, each
+ * with a capture of up to FB_CAPTURE_MAX_EXE, must not fill the disk the store needs. */
+#define FB_EVIDENCE_KEEP_FREE_PCT 5u
 
 struct fb_evidence;
 
-/* Creates the bundle directory (mode 0700) and writes alert.json into it. Returns 0 or -errno. */
+/* Creates the bundle directory (mode 0700) and writes alert.json into it. Returns 0, -ENOSPC
+ * when the state directory's filesystem has less than FB_EVIDENCE_KEEP_FREE_PCT free (a
+ * capture that would go below it fails the same way), or -errno. */
 int fb_evidence_open(const char *state_dir, const struct fb_alert *a, const char *engine,
                      const char *container_id, struct fb_evidence **ret);
 /* Writes manifest.json and manifest.sha256 and frees the bundle. manifest_sha256 receives the

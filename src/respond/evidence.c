@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -131,12 +132,29 @@ static void evidence_free(struct fb_evidence *ev) {
         free(ev);
 }
 
+/* 0 when bytes more leave FB_EVIDENCE_KEEP_FREE_PCT of the filesystem (of fd, else of path)
+ * free; -ENOSPC when not. */
+static int room(int fd, const char *path, uint64_t bytes) {
+        struct statvfs sv;
+        uint64_t size, avail;
+
+        if ((fd >= 0 ? fstatvfs(fd, &sv) : statvfs(path, &sv)) < 0)
+                return -errno;
+        size = (uint64_t)sv.f_blocks * sv.f_frsize;
+        avail = (uint64_t)sv.f_bavail * sv.f_frsize;
+        return avail >= bytes && avail - bytes >= size / 100 * FB_EVIDENCE_KEEP_FREE_PCT ? 0
+                                                                                         : -ENOSPC;
+}
+
 int fb_evidence_open(const char *state_dir, const struct fb_alert *a, const char *engine,
                      const char *container_id, struct fb_evidence **ret) {
         struct fb_evidence *ev;
         struct fb_buf data;
         int r;
 
+        r = room(-1, state_dir, (uint64_t)1 << 20); /* alert.json, inspect's files */
+        if (r < 0)
+                return r;
         ev = calloc(1, sizeof(*ev));
         if (!ev)
                 return -ENOMEM;
@@ -349,12 +367,17 @@ static int copy_exe(struct fb_evidence *ev, int pfd, struct fb_response_capture 
         _cleanup_close_ int fd = openat(pfd, "exe", O_RDONLY | O_CLOEXEC);
         char chunk[65536];
         struct part p;
+        struct stat st;
         int r;
 
         fb_elf_describe((const uint8_t *)"", 0, elf);
-        if (fd < 0)
+        if (fd < 0 || fstat(fd, &st) < 0)
                 return -errno;
-        r = part_begin(ev, c->file, &p);
+        r = room(ev->dirfd, NULL,
+                 st.st_size > 0 && (uint64_t)st.st_size < FB_CAPTURE_MAX_EXE ? (uint64_t)st.st_size
+                                                                             : FB_CAPTURE_MAX_EXE);
+        if (r >= 0)
+                r = part_begin(ev, c->file, &p);
         if (r < 0)
                 return r;
         while (r >= 0 && p.size < FB_CAPTURE_MAX_EXE) {

@@ -251,7 +251,13 @@ static void act(struct fb_responder *r, const struct fb_alert *a, const struct f
         default:
                 k = -EINVAL;
         }
-        if (k < 0) {
+        if (k == -ENOSPC && (action == FB_ACTION_INSPECT || action == FB_ACTION_CAPTURE))
+                /* the floor, or a full disk: either way the store keeps what room is left */
+                x = add(out, action, FB_ACT_SKIPPED,
+                        "no room for evidence: it would leave less than %u%% of the filesystem "
+                        "of %.300s free, which the store needs",
+                        FB_EVIDENCE_KEEP_FREE_PCT, r->cfg.state_dir);
+        else if (k < 0) {
                 /* the engine's message belongs to engine calls; memfd-noexec makes none */
                 const char *m = action == FB_ACTION_MEMFD_NOEXEC ? detail : fb_engine_last_error(e);
 
