@@ -89,7 +89,9 @@ struct fb_serve {
 };
 
 /* Validates one alert (JSON) for the source and puts its id in id; -EINVAL with err, counted
- * as rejected, when it is not an alert. For sources that commit on their own (the journal). */
+ * as rejected, when it is not an alert. Every source calls it before storing an alert: the
+ * journal then commits on its own, the others through fb_serve_enqueue() (HTTP) or
+ * fb_serve_commit() (stdin, the FIFO). Thread-safe: each thread keeps an alert of its own. */
 int fb_serve_check(struct fb_serve *s, int source, const char *data, size_t len, char *id,
                    size_t id_len, char *err, size_t err_len);
 /* Queues a validated alert (it->id from fb_serve_check(), it->done set; data stays valid
