@@ -145,6 +145,18 @@ PY
 then ok "show: status, source, verdict, the body as received, the actions"
 else bad "show" "exit $rc" "$(cat "$W/show.json")"; fi
 "$FB" show -c "$W/fb.yaml" nope > /dev/null 2>&1; [ $? -eq 1 ] && ok "show an unknown id: exit 1" || bad "show unknown"
+"$FB" show -c "$W/fb.yaml" 60DF1444 > "$W/show-prefix.json"; rc=$?
+if [ $rc -eq 0 ] && cmp -s "$W/show.json" "$W/show-prefix.json"; then
+        ok "show by the start of an id, in any case: the same alert"
+else bad "show by the start of an id" "exit $rc" "$(cat "$W/show-prefix.json")"; fi
+# history --since takes a duration as the policy writes one; everything here is minutes old
+"$FB" history -c "$W/fb.yaml" > "$W/h-all"
+"$FB" history -c "$W/fb.yaml" --since 2h > "$W/h-2h"; rc=$?
+"$FB" history -c "$W/fb.yaml" --since 2x > /dev/null 2> "$W/h-bad"; rc2=$?
+if [ $rc = 0 ] && [ -s "$W/h-all" ] && cmp -s "$W/h-all" "$W/h-2h" && [ $rc2 = 2 ] &&
+        grep -q "a duration such as 15m" "$W/h-bad"; then
+        ok "history --since 2h: every alert of the last two hours; --since 2x: a usage error"
+else bad "history --since" "exit $rc, $rc2" "$(cat "$W/h-bad")"; fi
 curl -s "http://127.0.0.1:$PORT/metrics" > "$W/metrics"
 if grep -q '^firebreak_alerts_received_total{source="http"} 1$' "$W/metrics" &&
         grep -q '^firebreak_alerts_duplicate_total{source="http"} 1$' "$W/metrics" &&

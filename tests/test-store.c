@@ -1,6 +1,7 @@
 /* test-store: the service's SQLite store on real files: dedup by id, order, exactly-once
  * finish with actions, cursors, history/show, persistence across opens, schema versions, a
- * symbolic link refused, and the WAL kept when another process closes the store. */
+ * symbolic link refused, the WAL kept when another process closes the store, and show by the
+ * start of an id. */
 #include <errno.h>
 #include <sqlite3.h>
 #include <stdio.h>
@@ -146,6 +147,56 @@ TEST(ingest_dedup_order) {
         }
         fb_buf_free(&body);
         fb_buf_free(&out);
+}
+
+/* show takes the start of an id, as docker takes the start of a container's: the one alert
+ * whose id starts so, in any case; the whole id wins over longer ones it starts; several are
+ * an error, and glob characters match nothing. */
+TEST(show_by_prefix) {
+        struct fb_store *s = NULL;
+        struct fb_store_alert a[] = {
+                { "0a1b2c3d-0000-4000-8000-000000000001", "http", "{}", 2, NULL, false },
+                { "0a1b2c3d-0000-4000-8000-000000000002", "http", "{}", 2, NULL, false },
+                { "0a1b", "http", "{}", 2, NULL, false },
+                { "ff00", "stdin", "{}", 2, NULL, false },
+        };
+        static const char *const none[] = { "",
+                                            "0a1b*",
+                                            "*",
+                                            "?a1b",
+                                            "0a1b%",
+                                            "0a1b_",
+                                            "0a1b2c3d-0000-4000-8000-0000000000012",
+                                            "ee",
+                                            "0a1b2c3d-0000-4000-8000-000000000001-and-more" };
+        struct fb_buf out;
+        size_t i;
+
+        unlink(path);
+        CHECK_EQ(fb_store_open(path, &s), 0);
+        if (!s)
+                return;
+        CHECK_EQ(fb_store_ingest(s, a, 4, NULL), 0);
+        fb_buf_init(&out, 1 << 20);
+        CHECK_EQ(fb_store_show(s, "ff", &out), 0);
+        CHECK_CONTAINS(fb_buf_cstr(&out), "{\"id\":\"ff00\"");
+        fb_buf_reset(&out);
+        CHECK_EQ(fb_store_show(s, "0A1B2C3D-0000-4000-8000-000000000002", &out), 0);
+        CHECK_CONTAINS(fb_buf_cstr(&out), "{\"id\":\"0a1b2c3d-0000-4000-8000-000000000002\"");
+        fb_buf_reset(&out);
+        CHECK_EQ(fb_store_show(s, "0a1b2c3d-0000-4000-8000-00000000000", &out), -ENOTUNIQ);
+        CHECK_EQ(out.len, 0);
+        CHECK_EQ(fb_store_show(s, "0a1", &out), -ENOTUNIQ);
+        CHECK_EQ(fb_store_show(s, "0a1b", &out), 0);
+        CHECK_CONTAINS(fb_buf_cstr(&out), "{\"id\":\"0a1b\",");
+        for (i = 0; i < sizeof(none) / sizeof(none[0]); i++) {
+                fb_buf_reset(&out);
+                if (fb_store_show(s, none[i], &out) != -ENOENT)
+                        CHECK_STR(none[i], "(names no alert)");
+        }
+        fb_buf_free(&out);
+        fb_store_close(s);
+        unlink(path);
 }
 
 /* A journal alert's cursor becomes the source's only when the alert is processed; entries
@@ -339,6 +390,7 @@ int main(void) {
                 return 1;
         snprintf(path, sizeof(path), "%s/state.db", dir);
         RUN(ingest_dedup_order);
+        RUN(show_by_prefix);
         RUN(journal_cursor_follows_processing);
         RUN(schema_versions);
         RUN(wal_survives_another_process);

@@ -85,6 +85,8 @@ int fb_store_recent_disruptive(struct fb_store *s, int64_t since, uint64_t *time
 
 /* history: one JSON line per alert received at or after since (Unix seconds), oldest first;
  * status: only alerts with that status ("pending", "done", "failed"), NULL for all.
- * show: one alert with its body and actions as a JSON object; -ENOENT when unknown. */
+ * show: one alert with its body and actions as a JSON object. id may be the start of an id
+ * (any case): -ENOENT when no alert's id is or starts with it, -ENOTUNIQ when several start with
+ * it. */
 int fb_store_history(struct fb_store *s, int64_t since, const char *status, struct fb_buf *out);
 int fb_store_show(struct fb_store *s, const char *id, struct fb_buf *out);

@@ -10,15 +10,17 @@
 #include "firebreak/cli.h"
 #include "firebreak/fileio.h"
 #include "firebreak/log.h"
+#include "firebreak/policy.h"
 #include "firebreak/serve.h"
 #include "firebreak/store.h"
 #include "firebreak/strutil.h"
 
 #define DEFAULT_CONFIG FB_SYSCONFDIR "/firebreak/firebreak.yaml"
+#define MAX_SINCE_S (3650ull * 86400) /* ten years, as retention */
 
 static void usage(FILE *f) {
         fprintf(f, "Usage: firebreak serve [--config FILE] [--dry-run] [--stdin] [--check]\n"
-                   "       firebreak history [--config FILE] [--since SECONDS-AGO] [--status S]\n"
+                   "       firebreak history [--config FILE] [--since AGE] [--status S]\n"
                    "       firebreak show [--config FILE] ID\n"
                    "\n"
                    "serve    the response service: sources (the journal, HTTP, a FIFO, standard\n"
@@ -32,7 +34,8 @@ static void usage(FILE *f) {
                    "         (state_dir and sources wait for a restart); SIGTERM finishes the\n"
                    "         alert in progress and stops.\n"
                    "history  one JSON line per stored alert (status, verdict, report, actions)\n"
-                   "show     one alert: its body as received and every action, as JSON\n"
+                   "show     one alert: its body as received and every action, as JSON; ID\n"
+                   "         may be the start of an id, as long as one alert's id starts so\n"
                    "\n"
                    "Options:\n"
                    "  -c, --config FILE   default " DEFAULT_CONFIG " (when present)\n"
@@ -41,13 +44,14 @@ static void usage(FILE *f) {
                    "                      the token file and the FIFO, print what would run,\n"
                    "                      and exit (0 valid, 2 not); starts nothing\n"
                    "      --stdin         also read JSON lines from standard input\n"
-                   "      --since SECONDS history: only alerts received that many seconds ago or\n"
-                   "                      later\n"
+                   "      --since AGE     history: only alerts received at most AGE ago: seconds,\n"
+                   "                      or a duration such as 15m, 2h or 7d\n"
                    "      --status S      history: only alerts that are pending, done or failed\n"
                    "  -h, --help          show this help\n"
                    "\n"
-                   "Exit status: 0 stopped cleanly, or found; 1 no such alert; 2 usage or\n"
-                   "configuration error; 3 the store could not be read.\n");
+                   "Exit status: 0 stopped cleanly, or found; 1 no such alert (or, for the start\n"
+                   "of an id, several); 2 usage or configuration error; 3 the store could not\n"
+                   "be read.\n");
 }
 
 /* serve --check: the configuration loaded; the rest checked and summarised. */
@@ -177,8 +181,11 @@ int fb_verb_serve(int argc, char **argv) {
                         status = optarg;
                         break;
                 case O_SINCE:
-                        if (fb_parse_uint64(optarg, strlen(optarg), &since) < 0) {
-                                log_error("--since takes a number of seconds");
+                        /* seconds, or a duration as the policy writes one: 15m, 2h, 7d */
+                        if (fb_parse_uint64(optarg, strlen(optarg), &since) < 0 &&
+                            fb_parse_duration_max(optarg, MAX_SINCE_S, &since) < 0) {
+                                log_error("--since takes a number of seconds or a duration such "
+                                          "as 15m, 2h or 7d");
                                 return FB_EXIT_USAGE;
                         }
                         break;
@@ -229,9 +236,13 @@ int fb_verb_serve(int argc, char **argv) {
                 r = fb_store_history(st, since ? (int64_t)time(NULL) - (int64_t)since : 0, status,
                                      &out);
         fb_store_close(st);
-        if (r == -ENOENT) {
+        if (r == -ENOENT || r == -ENOTUNIQ) {
                 fb_buf_free(&out);
-                log_error("no alert with that id in %s", path);
+                if (r == -ENOENT)
+                        log_error("no alert with that id in %s", path);
+                else
+                        log_error("more than one alert's id starts with \"%s\": give more of it",
+                                  argv[optind]);
                 return FB_EXIT_INPUT;
         }
         if (r >= 0 && out.len)

@@ -563,11 +563,55 @@ int fb_store_history(struct fb_store *s, int64_t since, const char *status, stru
         return rc == SQLITE_DONE ? fb_buf_error(out) : err_of(rc);
 }
 
-int fb_store_show(struct fb_store *s, const char *id, struct fb_buf *out) {
+/* The stored id that arg names: arg itself, or the one id that starts with it. Ids are
+ * lowercase hex digits and dashes, so arg is taken in any case and anything else in it names
+ * nothing (nor reaches GLOB as a pattern). */
+static int resolve_id(struct fb_store *s, const char *arg, char *id, size_t id_len) {
+        char pattern[FB_ALERT_ID_MAX + 2];
+        size_t i, n = strlen(arg);
+        sqlite3_stmt *st;
+        int rc, r;
+
+        if (n == 0 || n >= id_len || n + 2 > sizeof(pattern))
+                return -ENOENT;
+        for (i = 0; i < n; i++) {
+                char c = arg[i] >= 'A' && arg[i] <= 'F' ? (char)(arg[i] - 'A' + 'a') : arg[i];
+
+                if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-'))
+                        return -ENOENT;
+                pattern[i] = c;
+        }
+        pattern[n] = '*';
+        pattern[n + 1] = '\0';
+        /* GLOB with a prefix uses the id index, as = does; two rows are enough to know */
+        rc = sqlite3_prepare_v2(s->db, "SELECT id FROM alerts WHERE id GLOB ? ORDER BY id LIMIT 2",
+                                -1, &st, NULL);
+        if (rc != SQLITE_OK)
+                return err_of(rc);
+        sqlite3_bind_text(st, 1, pattern, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+                const char *v = (const char *)sqlite3_column_text(st, 0);
+
+                snprintf(id, id_len, "%s", v ? v : "");
+                /* the whole id sorts first, before the longer ones it starts */
+                rc = strlen(id) == n ? SQLITE_DONE : sqlite3_step(st);
+                r = rc == SQLITE_ROW ? -ENOTUNIQ : err_of(rc);
+        } else
+                r = rc == SQLITE_DONE ? -ENOENT : err_of(rc);
+        sqlite3_finalize(st);
+        return r;
+}
+
+int fb_store_show(struct fb_store *s, const char *arg, struct fb_buf *out) {
+        char id[FB_ALERT_ID_MAX + 1];
         sqlite3_stmt *st;
         bool found = false, first = true;
         int rc;
 
+        rc = resolve_id(s, arg, id, sizeof(id));
+        if (rc < 0)
+                return rc;
         rc = sqlite3_prepare_v2(s->db, "SELECT " ALERT_COLUMNS ", body FROM alerts WHERE id = ?",
                                 -1, &st, NULL);
         if (rc != SQLITE_OK)
