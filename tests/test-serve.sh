@@ -5,7 +5,9 @@
 # pipeline yields to ingest, and kill -9 in the middle of a 10,000-alert burst (with another
 # process opening and closing the store): after a restart every acknowledged alert is processed
 # exactly once. FIFO lines keep their order, and a full FIFO does not keep SIGTERM waiting;
-# --stdin reads a pipe or a file; a second service on the same state directory is refused.
+# --stdin reads a pipe or a file and, as the only source, stops the service once it ends and is
+# processed (a service for each alert, as Falco's program_output starts one), and hints at
+# compacting a pretty-printed alert; a second service on the same state directory is refused.
 set -u
 FB=${FIREBREAK:-build/firebreak}
 . tests/lib-test.sh
@@ -316,7 +318,10 @@ kill "$YPID" 2>/dev/null; wait "$YPID" 2>/dev/null
 rm -f "$W/alerts.fifo"; mkfifo "$W/alerts.fifo"
 
 # serve --stdin: from a pipe (Falco's program_output), and from a file, which epoll cannot
-# watch and which is read a turn at a time to its end
+# watch and which is read a turn at a time to its end. Standard input as the only source: once
+# it ends and what it brought is processed, the service stops by itself, exit 0 (Falco's
+# program_output starts the program for each alert unless keep_alive is true, and waits for
+# it to exit).
 cat > "$W/stdin.yaml" <<EOF
 state_dir: $W/stdin-state
 reports_dir: $W/stdin-reports
@@ -326,24 +331,67 @@ engine: docker
 docker_socket: $W/no-docker.sock
 EOF
 n=$(grep -c . tests/data/alerts/stable-rules.jsonl)
+# waits up to 10 s for SPID to exit by itself; its status in rc (124: still running)
+wait_exit() {
+        i=0
+        while [ $i -lt 100 ] && alive "$SPID"; do sleep 0.1; i=$((i + 1)); done
+        if alive "$SPID"; then rc=124; stop_serve; else wait "$SPID"; rc=$?; SPID=; fi
+}
 for how in pipe file; do
         rm -rf "$W/stdin-state" "$W/stdin-reports"
+        : > "$W/stdin.log"
         if [ $how = pipe ]; then
                 cat tests/data/alerts/stable-rules.jsonl | "$FB" serve -c "$W/stdin.yaml" --stdin >> "$W/stdin.log" 2>&1 &
         else
                 "$FB" serve -c "$W/stdin.yaml" --stdin < tests/data/alerts/stable-rules.jsonl >> "$W/stdin.log" 2>&1 &
         fi
         SPID=$!
-        i=0; d=0
-        while [ $i -lt 100 ] && alive "$SPID"; do
-                d=$("$FB" history -c "$W/stdin.yaml" --status done 2>/dev/null | wc -l)
-                [ "$d" = "$n" ] && break
-                sleep 0.1; i=$((i + 1))
-        done
-        [ "$d" = "$n" ] && ok "serve --stdin from a $how: the $n alerts stored and processed" ||
-                bad "serve --stdin from a $how" "$d of $n done" "$(tail -3 "$W/stdin.log")"
-        stop_serve
+        wait_exit
+        d=$("$FB" history -c "$W/stdin.yaml" --status done 2>/dev/null | wc -l)
+        if [ "$d" = "$n" ] && [ $rc = 0 ] &&
+                grep -q "standard input ended (alerts stored: $n, duplicates: 0, lines rejected: 0)" "$W/stdin.log"; then
+                ok "serve --stdin from a $how: the $n alerts stored and processed, then exit 0 by itself"
+        else bad "serve --stdin from a $how" "$d of $n done, exit $rc" "$(tail -3 "$W/stdin.log")"; fi
 done
+# program_output without keep_alive: a process for each alert, one after the other, each
+# stopping once its alert is processed; the repeat of the first is a duplicate
+rm -rf "$W/stdin-state" "$W/stdin-reports"
+: > "$W/stdin.log"
+k=0
+for l in 1 2 3 1; do
+        sed -n "${l}p" tests/data/alerts/stable-rules.jsonl > "$W/one.json"
+        timeout 10 "$FB" serve -c "$W/stdin.yaml" --stdin < "$W/one.json" >> "$W/stdin.log" 2>&1 && k=$((k + 1))
+done
+d=$("$FB" history -c "$W/stdin.yaml" --status done 2>/dev/null | wc -l)
+if [ $k = 4 ] && [ "$d" = 3 ] && [ "$(grep -c 'alerts stored: 1, duplicates: 0' "$W/stdin.log")" = 3 ] &&
+        grep -q 'alerts stored: 0, duplicates: 1' "$W/stdin.log"; then
+        ok "a service for each alert, as program_output starts it: each stops once its alert is processed"
+else bad "a service for each alert" "$k exited 0, $d done" "$(tail -3 "$W/stdin.log")"; fi
+# a pretty-printed alert on standard input: its lines are rejected one by one, and the first
+# error says once how to compact it
+"$FB" serve -c "$W/stdin.yaml" --stdin < tests/data/alerts/memfd-modest_brahmagupta.json > "$W/stdin.log" 2>&1 &
+SPID=$!
+wait_exit
+if [ $rc = 0 ] && [ "$(grep -c 'jq -c . FILE' "$W/stdin.log")" = 1 ] &&
+        grep -q '^firebreak: stream line 1: rejected: .*jq -c . FILE' "$W/stdin.log"; then
+        ok "a pretty-printed alert on standard input: rejected, and the first error says how to compact it"
+else bad "pretty-printed alert on standard input" "exit $rc" "$(head -3 "$W/stdin.log")"; fi
+# beside another source (here the FIFO), the end of standard input stops nothing
+sed -e "s|^state_dir: .*|state_dir: $W/stdin-state2|" "$W/stdin.yaml" > "$W/stdin2.yaml"
+printf 'sources:\n  fifo: %s\n' "$W/stdin.fifo" >> "$W/stdin2.yaml"
+mkfifo "$W/stdin.fifo"
+"$FB" serve -c "$W/stdin2.yaml" --stdin < "$W/one.json" > "$W/stdin.log" 2>&1 &
+SPID=$!
+i=0
+while [ $i -lt 100 ] && ! "$FB" history -c "$W/stdin2.yaml" --status done 2>/dev/null | grep -q .; do
+        sleep 0.1; i=$((i + 1))
+done
+sleep 1
+if alive "$SPID" && ! grep -q 'standard input ended' "$W/stdin.log"; then
+        ok "serve --stdin beside a FIFO: standard input ends, the service goes on"
+else bad "serve --stdin beside a FIFO" "$(tail -3 "$W/stdin.log")"; fi
+stop_serve
+rm -f "$W/stdin.fifo"
 
 # retention: processed alerts older than it go, with their actions and reports; the id is then
 # new again (an alert is a duplicate for as long as it is stored). The policy's breaker window

@@ -127,6 +127,9 @@ void fb_http_source_stop(struct fb_http_source *h);
 struct fb_stream_source;
 int fb_stream_source_start(struct fb_serve *s, int fd, struct fb_stream_source **ret);
 void fb_stream_source_stop(struct fb_stream_source *st);
+/* Has the input ended (and its last alerts been committed)? The reader then wakes the
+ * pipeline (fb_serve_wake()). False for NULL, and for a FIFO, which never ends. */
+bool fb_stream_source_ended(const struct fb_stream_source *st);
 
 struct fb_journal_source;
 int fb_journal_source_start(struct fb_serve *s, struct fb_journal_source **ret);

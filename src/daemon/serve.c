@@ -640,6 +640,14 @@ static int source_index(const char *name) {
         return SRC_STREAM;
 }
 
+/* Standard input, the only source, has ended: nothing more can arrive. Falco's program_output
+ * starts its program for each alert (unless keep_alive is true) and waits for it to exit, and
+ * `serve --stdin < FILE` is a run over a file: both stop once what was read is processed.
+ * Beside another source, the service goes on. */
+static bool input_done(const struct fb_serve *s) {
+        return fb_stream_source_ended(s->stdin_src) && !s->fifo_src && !s->http && !s->journal;
+}
+
 /* Processes up to BATCH pending alerts, then records them all in one short transaction: the
  * write lock is held for the commit only, never while alerts are processed, so ingest's
  * commits do not wait behind the pipeline. A crash before the commit replays the batch. */
@@ -649,6 +657,7 @@ static int run_batch(sd_event_source *es, void *u) {
         uint64_t t0 = fb_mono_us();
         int64_t seq = 0;
         size_t i, n = 0;
+        bool idle = false; /* nothing left pending */
         int r = 0;
 
         if (t0 < s->resume_us)
@@ -656,6 +665,7 @@ static int run_batch(sd_event_source *es, void *u) {
         while (n < BATCH && !s->draining) {
                 r = fb_store_next_pending(s->store, &seq, id, sizeof(id), source, sizeof(source),
                                           &s->body);
+                idle = r == 0;
                 if (r <= 0)
                         break;
                 r = process_one(s, id, &s->done[n]);
@@ -703,6 +713,16 @@ static int run_batch(sd_event_source *es, void *u) {
         status_line(s, false);
         if (n == BATCH && !s->draining)
                 return next_batch(s, t0);
+        if (idle && input_done(s)) {
+                log_info("standard input ended (alerts stored: %lu, duplicates: %lu, lines "
+                         "rejected: %lu) and every stored alert is processed: stopping",
+                         atomic_load(&s->m.received[SRC_STREAM]),
+                         atomic_load(&s->m.duplicates[SRC_STREAM]),
+                         atomic_load(&s->m.rejected[SRC_STREAM]));
+                sd_notify(0, "STOPPING=1\nSTATUS=standard input ended; every alert processed");
+                s->draining = true;
+                return sd_event_exit(s->event, 0);
+        }
         return sd_event_source_set_enabled(s->defer_src, SD_EVENT_OFF);
 }
 

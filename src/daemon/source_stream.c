@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -26,6 +27,8 @@ struct fb_stream_source {
         char *buf;
         size_t len;
         bool skipping; /* inside an overlong line */
+        bool hinted;   /* the hint for a pretty-printed alert was given */
+        atomic_bool ended;
         unsigned long line;
         struct ingest_item items[STREAM_BATCH]; /* their bodies point into buf */
         unsigned long item_line[STREAM_BATCH];
@@ -58,7 +61,15 @@ static void one_line(struct fb_stream_source *st, const char *p, size_t n) {
                 return;
         r = fb_serve_check(st->s, SRC_STREAM, p, n, it->id, sizeof(it->id), err, sizeof(err));
         if (r == -EINVAL) {
-                log_error("stream line %lu: rejected: %s", st->line, err);
+                /* a pretty-printed alert (a sample file, jq's default output) starts with a
+                 * line of its own; the lines after it fail one by one */
+                bool pretty = !st->hinted && n == 1 && (p[0] == '{' || p[0] == '[');
+
+                log_error("stream line %lu: rejected: %s%s", st->line, err,
+                          pretty ? " (each line is one alert, as Falco writes them: compact a "
+                                   "pretty-printed alert first, e.g. jq -c . FILE)"
+                                 : "");
+                st->hinted |= pretty;
                 return;
         }
         if (r < 0) {
@@ -131,7 +142,14 @@ static void *reader(void *u) {
                 one_line(st, st->buf, st->len);
         commit(st);
         st->len = 0;
+        /* after the last commit: the pipeline that sees the flag finds every alert stored */
+        atomic_store(&st->ended, true);
+        fb_serve_wake(st->s);
         return NULL;
+}
+
+bool fb_stream_source_ended(const struct fb_stream_source *st) {
+        return st && atomic_load(&st->ended);
 }
 
 /* Owns fd from here on, also on failure. */
