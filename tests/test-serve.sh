@@ -109,6 +109,17 @@ code=$(curl -s -o "$W/body" -w '%{http_code}' --data-binary @$A "http://127.0.0.
 [ "$code" = 401 ] && ok "no token: 401" || bad "no token" "$code"
 code=$(curl -s -o "$W/body" -w '%{http_code}' -H "Authorization: Bearer ${T}x" --data-binary @$A "http://127.0.0.1:$PORT/")
 [ "$code" = 403 ] && ok "wrong token: 403" || bad "wrong token" "$code"
+# Falco's http_output sends no header of ours; libcurl makes Basic auth of the URL's user and
+# password, so the token goes there, percent-encoded (the same alert again: a duplicate)
+TU=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$T")
+code=$(curl -s -o "$W/body" -w '%{http_code}' -H 'Content-Type: application/json' --data-binary @$A "http://falco:$TU@127.0.0.1:$PORT/")
+if [ "$code" = 200 ] && grep -q '"status":"duplicate"' "$W/body"; then
+        ok "the token as the password of Basic auth (Falco's http_output, url: http://falco:TOKEN@...): 200"
+else bad "Basic auth" "$code $(cat "$W/body")"; fi
+code=$(curl -s -o "$W/body" -w '%{http_code}' --data-binary @$A "http://falco:${TU}x@127.0.0.1:$PORT/")
+c2=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Basic $(printf '%s' "$T" | base64)" --data-binary @$A "http://127.0.0.1:$PORT/")
+[ "$code" = 403 ] && [ "$c2" = 403 ] && ok "Basic auth with a wrong password, or with no user part: 403" ||
+        bad "Basic auth, wrong" "$code $c2"
 code=$(post '{"rule": 3}')
 if [ "$code" = 400 ] && python3 -c 'import json,sys; assert "error" in json.load(open(sys.argv[1]))' "$W/body"; then
         ok "bad body: 400 with a JSON error"; else bad "bad body" "$code $(cat "$W/body")"; fi
@@ -161,7 +172,7 @@ if [ $rc = 0 ] && [ -s "$W/h-all" ] && cmp -s "$W/h-all" "$W/h-2h" && [ $rc2 = 2
 else bad "history --since" "exit $rc, $rc2" "$(cat "$W/h-bad")"; fi
 curl -s "http://127.0.0.1:$PORT/metrics" > "$W/metrics"
 if grep -q '^firebreak_alerts_received_total{source="http"} 1$' "$W/metrics" &&
-        grep -q '^firebreak_alerts_duplicate_total{source="http"} 1$' "$W/metrics" &&
+        grep -q '^firebreak_alerts_duplicate_total{source="http"} 2$' "$W/metrics" &&
         grep -q '^firebreak_alerts_received_total{source="stream"} 1$' "$W/metrics" &&
         grep -q '^firebreak_alerts_rejected_total{source="http"} 1$' "$W/metrics" &&
         grep -q '^firebreak_alerts_processed_total{source="http"} 1$' "$W/metrics" &&

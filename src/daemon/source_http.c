@@ -1,5 +1,6 @@
 /* source_http.c: HTTP ingest with libmicrohttpd (its own thread): POST / takes one alert as
- * Falco's http_output or Falcosidekick's webhook sends it, bearer token required; 200 only
+ * Falco's http_output or Falcosidekick's webhook sends it, the token required (as a bearer
+ * token, or as the password of Basic auth, which is all Falco's http_output can send); 200 only
  * after the store committed it; 400 with a JSON error for a bad body; 401 without a token,
  * 403 with a wrong one; 413 past max_body. GET /healthz and GET /metrics (Prometheus).
  * With systemd socket activation the listening socket comes from LISTEN_FDS. Only this module
@@ -89,19 +90,34 @@ static enum MHD_Result json_error(struct MHD_Connection *c, unsigned code, const
 }
 
 /* Constant time in the token's length: no timing hint about how much of it matched. */
-static bool token_ok(const struct fb_http_source *h, const char *auth) {
-        size_t i, n;
+static bool is_token(const struct fb_http_source *h, const char *v) {
+        size_t i, n = v ? strlen(v) : 0;
         unsigned char diff = 0;
 
-        if (!auth || strncmp(auth, "Bearer ", 7) != 0)
-                return false;
-        auth += 7;
-        n = strlen(auth);
-        if (n != h->token_len)
+        if (!v || n != h->token_len)
                 return false;
         for (i = 0; i < n; i++)
-                diff |= (unsigned char)(auth[i] ^ h->token[i]);
+                diff |= (unsigned char)(v[i] ^ h->token[i]);
         return diff == 0;
+}
+
+/* The token as "Authorization: Bearer TOKEN", or as the password of HTTP Basic auth with any
+ * user name. Falco's http_output sends no header an operator chooses, but libcurl turns the
+ * user:password of its URL into Basic auth: http://falco:TOKEN@127.0.0.1:8765/ lets it post.
+ * libmicrohttpd decodes the Basic credentials. */
+static bool token_ok(const struct fb_http_source *h, struct MHD_Connection *c, const char *auth) {
+        char *user, *pass = NULL;
+        bool ok;
+
+        if (strncmp(auth, "Bearer ", 7) == 0)
+                return is_token(h, auth + 7);
+        if (strncmp(auth, "Basic ", 6) != 0)
+                return false;
+        user = MHD_basic_auth_get_username_password(c, &pass);
+        ok = user && is_token(h, pass);
+        MHD_free(user);
+        MHD_free(pass);
+        return ok;
 }
 
 /* The uid of the process at the other end of a unix socket (SO_PEERCRED: as it was when
@@ -169,7 +185,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                 auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
                 if (h->token_len && !auth)
                         return json_error(c, MHD_HTTP_UNAUTHORIZED, "a bearer token is required");
-                if (h->token_len && !token_ok(h, auth))
+                if (h->token_len && !token_ok(h, c, auth))
                         return json_error(c, MHD_HTTP_FORBIDDEN, "wrong token");
                 q = calloc(1, sizeof(*q));
                 if (!q)
