@@ -218,6 +218,41 @@ TEST(field_types) {
         fb_alert_free(a);
 }
 
+/* A list field (Falco writes one, such as the k8s audit plugin's ka.req.pod.containers.image,
+ * as a JSON array): its items, each a value of its own; no string access to the whole. */
+TEST(list_fields) {
+        struct fb_alert_error err;
+        int r;
+        struct fb_alert *a = parse_str(
+                "{\"rule\":\"r\",\"priority\":\"Debug\",\"time\":\"2024-10-05T18:29:40Z\","
+                "\"output_fields\":{\"ka.req.pod.containers.image\":[\"nginx:1.25\",\"busybox\"],"
+                "\"l\":[3,null,true,2.5],\"e\":[]}}",
+                &err, &r);
+        const struct fb_field *f;
+        struct fb_field x;
+
+        CHECK_EQ(r, 0);
+        if (r < 0)
+                return;
+        f = fb_alert_field(a, "ka.req.pod.containers.image");
+        CHECK(f && f->type == FB_VALUE_LIST && f->len == 2);
+        CHECK(fb_alert_str(a, "ka.req.pod.containers.image", NULL) == NULL);
+        x = fb_field_item(f, 1);
+        CHECK(x.type == FB_VALUE_STRING && x.len == 7 && memcmp(x.str, "busybox", 7) == 0);
+        CHECK_STR(x.key, "ka.req.pod.containers.image");
+        x = fb_field_item(f, 2); /* past the end: null */
+        CHECK(x.type == FB_VALUE_NULL);
+        f = fb_alert_field(a, "l");
+        CHECK(f && f->len == 4);
+        CHECK(fb_field_item(f, 0).type == FB_VALUE_INT && fb_field_item(f, 0).i == 3);
+        CHECK(fb_field_item(f, 1).type == FB_VALUE_NULL);
+        CHECK(fb_field_item(f, 2).type == FB_VALUE_BOOL && fb_field_item(f, 2).i == 1);
+        CHECK(fb_field_item(f, 3).type == FB_VALUE_REAL && fb_field_item(f, 3).d == 2.5);
+        f = fb_alert_field(a, "e");
+        CHECK(f && f->type == FB_VALUE_LIST && f->len == 0);
+        fb_alert_free(a);
+}
+
 /* Every tests/data/invalid/NAME.json is rejected with an error containing NAME.expect. */
 TEST(invalid_corpus) {
         DIR *d = opendir(t_data("invalid"));
@@ -537,6 +572,7 @@ int main(void) {
         RUN(hash_id_of_a_large_object);
         RUN(uuid_is_lowercased);
         RUN(field_types);
+        RUN(list_fields);
         RUN(invalid_corpus);
         RUN(stream_shapes);
         RUN(stream_recovers_after_bad_alerts);

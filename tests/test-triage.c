@@ -378,6 +378,28 @@ static unsigned check_dir(const char *dir, bool hostile) {
         return n;
 }
 
+/* A list field (k8s audit's images) keeps its items: a JSON array in the JSON report, each item
+ * a code span in Markdown. */
+TEST(list_fields_render_as_lists) {
+        struct fb_alert *a = NULL;
+        json_t *j, *v;
+
+        fb_alert_new(&a);
+        CHECK_EQ(triage(t_data("alerts/k8saudit-list-fields.json"), a), 0);
+        j = json_loads(js.data ? js.data : "", 0, NULL);
+        v = json_object_get(json_object_get(json_object_get(j, "alert"), "output_fields"),
+                            "ka.req.pod.containers.image");
+        CHECK(json_is_array(v) && json_array_size(v) == 2);
+        CHECK_STR(json_string_value(json_array_get(v, 1)), "busybox:1.36");
+        v = json_object_get(json_object_get(json_object_get(j, "alert"), "output_fields"),
+                            "ka.req.pod.containers.privileged");
+        CHECK(json_is_true(json_array_get(v, 0)) && json_is_false(json_array_get(v, 1)));
+        CHECK_CONTAINS(md.data, "| `ka.req.pod.containers.image` | `nginx:1.25`, `busybox:1.36` |");
+        CHECK_CONTAINS(md.data, "| `ka.req.pod.containers.privileged` | `true`, `false` |");
+        json_decref(j);
+        fb_alert_free(a);
+}
+
 TEST(hostile_alerts_render_safely) {
         CHECK_INT(check_dir(t_data("hostile"), true), >=, 13);
 }
@@ -425,6 +447,7 @@ int main(void) {
         RUN(memfd_elsewhere_is_malicious);
         RUN(unknown_rule_gets_generic_report);
         RUN(commands_need_valid_values);
+        RUN(list_fields_render_as_lists);
         RUN(hostile_alerts_render_safely);
         RUN(corpus_reports_safe_and_consistent);
         RUN(safety_checker_catches_breakage);

@@ -36,6 +36,7 @@ enum fb_value_type {
         FB_VALUE_INT,
         FB_VALUE_REAL,
         FB_VALUE_BOOL,
+        FB_VALUE_LIST, /* a JSON array of the others: fb_field_item() */
 };
 
 /* One output_fields entry. Strings point into the alert and live as long as it does. */
@@ -43,10 +44,11 @@ struct fb_field {
         const char *key; /* e.g. "proc.aname[2]" */
         size_t key_len;
         enum fb_value_type type;
-        const char *str; /* STRING: valid UTF-8, may contain NUL-free control characters */
-        size_t len;
-        int64_t i; /* INT; BOOL as 0/1 */
-        double d;  /* REAL */
+        const char *str;  /* STRING: valid UTF-8, may contain NUL-free control characters */
+        size_t len;       /* STRING: bytes; LIST: items */
+        const void *list; /* LIST: the array, owned by the alert */
+        int64_t i;        /* INT; BOOL as 0/1 */
+        double d;         /* REAL */
 };
 
 /* Alert id: the Falcosidekick uuid (lowercased) or the first 32 hex digits of the SHA-256 of the
@@ -105,6 +107,8 @@ int fb_alert_dump(const struct fb_alert *a, struct fb_buf *out);
 
 /* Looks up an output_fields key. Returns the field or NULL. */
 const struct fb_field *fb_alert_field(const struct fb_alert *a, const char *key);
+/* Item i (< f->len) of a LIST field, as a field of its own (its key f's) of any other type. */
+struct fb_field fb_field_item(const struct fb_field *f, size_t i);
 /* The string value of key, or NULL when absent, null or not a string. */
 const char *fb_alert_str(const struct fb_alert *a, const char *key, size_t *ret_len);
 /* The integer value of key (strings holding a decimal integer count too). Returns 0 or -ENOENT. */

@@ -12,6 +12,9 @@
 #define FB_ALERT_MAX_TAG_LEN 128u
 /* Length of an output_fields key such as proc.aname[2]. */
 #define FB_ALERT_MAX_KEY_LEN 128u
+/* Items in one list value of output_fields (Falco writes a list field, such as the k8s audit
+ * plugin's ka.req.pod.containers.image, as a JSON array of scalars). */
+#define FB_ALERT_MAX_LIST_ITEMS 256u
 /* Length of a string value in output_fields (command lines can be long). */
 #define FB_ALERT_MAX_VALUE_LEN (16u * 1024u)
 /* Length of rule, hostname, source. */

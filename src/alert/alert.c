@@ -311,6 +311,57 @@ static void index_fields(struct fb_alert *a) {
         }
 }
 
+/* A scalar as a field's value: 0, or -EINVAL for an array or object (and *kind names it). */
+static int scalar(json_t *v, struct fb_field *f, const char **kind) {
+        switch (json_typeof(v)) {
+        case JSON_NULL:
+                f->type = FB_VALUE_NULL;
+                return 0;
+        case JSON_STRING:
+                f->type = FB_VALUE_STRING;
+                f->str = json_string_value(v);
+                f->len = json_string_length(v);
+                return 0;
+        case JSON_INTEGER:
+                f->type = FB_VALUE_INT;
+                f->i = json_integer_value(v);
+                return 0;
+        case JSON_REAL:
+                f->type = FB_VALUE_REAL;
+                f->d = json_real_value(v);
+                return 0;
+        case JSON_TRUE:
+        case JSON_FALSE:
+                f->type = FB_VALUE_BOOL;
+                f->i = json_is_true(v);
+                return 0;
+        default:
+                *kind = json_is_array(v) ? "an array" : "an object";
+                return -EINVAL;
+        }
+}
+
+/* Strings in a field, alone or in a list, are bounded and free of NUL. */
+static int check_str(const struct fb_field *f, const char *key, struct fb_alert_error *err) {
+        if (f->type != FB_VALUE_STRING)
+                return 0;
+        if (f->len > FB_ALERT_MAX_VALUE_LEN)
+                return verr(err, "output_fields.%s: longer than %u bytes", key,
+                            FB_ALERT_MAX_VALUE_LEN);
+        if (memchr(f->str, '\0', f->len))
+                return verr(err, "output_fields.%s: contains a NUL character", key);
+        return 0;
+}
+
+struct fb_field fb_field_item(const struct fb_field *f, size_t i) {
+        struct fb_field x = { .key = f->key, .key_len = f->key_len, .type = FB_VALUE_NULL };
+        const char *kind;
+
+        if (f->type == FB_VALUE_LIST && i < f->len)
+                (void)scalar(json_array_get(f->list, i), &x, &kind); /* checked at parse */
+        return x;
+}
+
 static int parse_fields(struct fb_alert *a, json_t *of, struct fb_alert_error *err) {
         const char *key;
         json_t *v;
@@ -331,38 +382,39 @@ static int parse_fields(struct fb_alert *a, json_t *of, struct fb_alert_error *e
                         return verr(err, "output_fields: invalid field name \"%s\"",
                                     quote_key(key, klen, q));
                 *f = (struct fb_field){ .key = key, .key_len = klen };
-                switch (json_typeof(v)) {
-                case JSON_NULL:
-                        f->type = FB_VALUE_NULL;
-                        break;
-                case JSON_STRING:
-                        f->type = FB_VALUE_STRING;
-                        f->str = json_string_value(v);
-                        f->len = json_string_length(v);
-                        if (f->len > FB_ALERT_MAX_VALUE_LEN)
-                                return verr(err, "output_fields.%s: longer than %u bytes", key,
-                                            FB_ALERT_MAX_VALUE_LEN);
-                        if (memchr(f->str, '\0', f->len))
-                                return verr(err, "output_fields.%s: contains a NUL character", key);
-                        break;
-                case JSON_INTEGER:
-                        f->type = FB_VALUE_INT;
-                        f->i = json_integer_value(v);
-                        break;
-                case JSON_REAL:
-                        f->type = FB_VALUE_REAL;
-                        f->d = json_real_value(v);
-                        break;
-                case JSON_TRUE:
-                case JSON_FALSE:
-                        f->type = FB_VALUE_BOOL;
-                        f->i = json_is_true(v);
-                        break;
-                default:
-                        return verr(err,
-                                    "output_fields.%s: expected a string, number, boolean or "
-                                    "null, got %s",
-                                    key, json_is_array(v) ? "an array" : "an object");
+                if (json_is_array(v)) {
+                        /* a list field (EPF_IS_LIST in Falco's libs): scalars only */
+                        size_t j;
+                        json_t *x;
+
+                        if (json_array_size(v) > FB_ALERT_MAX_LIST_ITEMS)
+                                return verr(err, "output_fields.%s: more than %u items", key,
+                                            FB_ALERT_MAX_LIST_ITEMS);
+                        json_array_foreach(v, j, x) {
+                                struct fb_field item = { .key = key, .key_len = klen };
+                                const char *kind;
+
+                                if (scalar(x, &item, &kind) < 0)
+                                        return verr(err,
+                                                    "output_fields.%s: item %zu: expected a "
+                                                    "string, number, boolean or null, got %s",
+                                                    key, j, kind);
+                                if (check_str(&item, key, err) < 0)
+                                        return -EINVAL;
+                        }
+                        f->type = FB_VALUE_LIST;
+                        f->list = v;
+                        f->len = json_array_size(v);
+                } else {
+                        const char *kind;
+
+                        if (scalar(v, f, &kind) < 0)
+                                return verr(err,
+                                            "output_fields.%s: expected a string, number, "
+                                            "boolean, null or a list of those, got %s",
+                                            key, kind);
+                        if (check_str(f, key, err) < 0)
+                                return -EINVAL;
                 }
                 a->n_fields++;
         }
@@ -513,6 +565,8 @@ static void kv_sort(struct kv *kvs, size_t n) {
         }
 }
 
+static int hash_value(struct canon *c, json_t *v, const struct fb_alert *fields);
+
 /* output_fields as hash_value() encodes it, from the fields parse_fields() took out of it:
  * the same types and values, already in the same key order. */
 static void hash_fields(struct canon *c, const struct fb_alert *a) {
@@ -542,6 +596,9 @@ static void hash_fields(struct canon *c, const struct fb_alert *a) {
                 case FB_VALUE_STRING:
                         put_u64(c, 's', f->len);
                         canon_put(c, f->str, f->len);
+                        break;
+                case FB_VALUE_LIST:
+                        (void)hash_value(c, (json_t *)f->list, NULL); /* scalars: no allocation */
                         break;
                 }
         }

@@ -72,11 +72,7 @@ static void steps(struct fb_buf *b, const struct fb_report *r, const char *k,
         fb_buf_putc(b, ']');
 }
 
-static void field(struct fb_buf *b, const struct fb_field *f) {
-        /* keys are checked against [A-Za-z0-9._-[]/:] by the alert model: nothing to escape */
-        fb_buf_putc(b, '"');
-        fb_buf_put(b, f->key, f->key_len);
-        fb_buf_puts(b, "\":");
+static void value(struct fb_buf *b, const struct fb_field *f) {
         switch (f->type) {
         case FB_VALUE_STRING:
                 fb_json_str(b, f->str, f->len);
@@ -99,7 +95,26 @@ static void field(struct fb_buf *b, const struct fb_field *f) {
         case FB_VALUE_NULL:
                 fb_buf_puts(b, "null");
                 break;
+        case FB_VALUE_LIST:
+                fb_buf_putc(b, '[');
+                for (size_t i = 0; i < f->len; i++) {
+                        struct fb_field x = fb_field_item(f, i);
+
+                        if (i)
+                                fb_buf_putc(b, ',');
+                        value(b, &x); /* a scalar: no deeper */
+                }
+                fb_buf_putc(b, ']');
+                break;
         }
+}
+
+static void field(struct fb_buf *b, const struct fb_field *f) {
+        /* keys are checked against [A-Za-z0-9._-[]/:] by the alert model: nothing to escape */
+        fb_buf_putc(b, '"');
+        fb_buf_put(b, f->key, f->key_len);
+        fb_buf_puts(b, "\":");
+        value(b, f);
 }
 
 static void response(struct fb_buf *b, const struct fb_response *x) {

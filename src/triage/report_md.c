@@ -54,6 +54,18 @@ static void field_value(struct fb_buf *b, const struct fb_field *f) {
         case FB_VALUE_NULL:
                 snprintf(num, sizeof(num), "*not set*");
                 break;
+        case FB_VALUE_LIST:
+                /* the items, each as a value of its own: a list of 0 says so */
+                if (f->len == 0)
+                        fb_buf_puts(b, "*empty list*");
+                for (size_t i = 0; i < f->len; i++) {
+                        struct fb_field x = fb_field_item(f, i);
+
+                        if (i)
+                                fb_buf_puts(b, ", ");
+                        field_value(b, &x); /* a scalar: no deeper */
+                }
+                return;
         }
         fb_buf_puts(b, num);
 }
