@@ -76,7 +76,7 @@ chmod 644 "$W/token"
 "$FB" serve --check -c "$W/fb.yaml" >"$W/check.out" 2>"$W/check.err" && rc=0 || rc=$?
 if [ $rc = 0 ] && grep -q "fb.yaml: valid; the service would run in dry-run mode (dry_run: true)" "$W/check.out" &&
         grep -q "policy $W/policy.yaml: mode enforce; 4 rules" "$W/check.out" &&
-        grep -q "http 127.0.0.1:$PORT (bearer token, 32 characters); fifo $W/alerts.fifo" "$W/check.out" &&
+        grep -q "http 127.0.0.1:$PORT (token of 32 characters: bearer, or Basic auth password); fifo $W/alerts.fifo" "$W/check.out" &&
         grep -q "readable by others than its owner (mode 0644)" "$W/check.err" && [ ! -e "$W/state" ] &&
         ! curl -s "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then
         ok "serve --check: a valid configuration summarised, the token's mode warned of; nothing created or bound"

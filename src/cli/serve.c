@@ -102,7 +102,8 @@ static int check(const char *path, const struct fb_serve_config *c, bool dry) {
         if (c->http_listen[0]) {
                 printf("%s http %s", sep, c->http_listen);
                 if (token_len)
-                        printf(" (bearer token, %zu characters)", token_len);
+                        printf(" (token of %zu characters: bearer, or Basic auth password)",
+                               token_len);
                 if (strncmp(c->http_listen, "unix:", 5) == 0) {
                         printf(" (peer uids:");
                         for (i = 0; i < c->n_http_peer_uids; i++)
