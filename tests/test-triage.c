@@ -400,6 +400,18 @@ TEST(list_fields_render_as_lists) {
         fb_alert_free(a);
 }
 
+/* A k8s audit alert names an API object, not a container: that is its place. */
+TEST(k8s_audit_alert_says_where) {
+        struct fb_alert *a = NULL;
+
+        fb_alert_new(&a);
+        CHECK_EQ(triage(t_data("alerts/k8saudit-list-fields.json"), a), 0);
+        CHECK_CONTAINS(md.data, "| Where | the Kubernetes API (resource `pods`, name "
+                                "`nginx-priv-7d9c7f6d8b-2xk4q`, namespace `default`) |");
+        CHECK(!strstr(md.data, "unknown place"));
+        fb_alert_free(a);
+}
+
 TEST(hostile_alerts_render_safely) {
         CHECK_INT(check_dir(t_data("hostile"), true), >=, 13);
 }
@@ -448,6 +460,7 @@ int main(void) {
         RUN(unknown_rule_gets_generic_report);
         RUN(commands_need_valid_values);
         RUN(list_fields_render_as_lists);
+        RUN(k8s_audit_alert_says_where);
         RUN(hostile_alerts_render_safely);
         RUN(corpus_reports_safe_and_consistent);
         RUN(safety_checker_catches_breakage);

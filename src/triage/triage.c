@@ -471,6 +471,35 @@ static void reason(struct fb_report *r, size_t start) {
         add_text(r, ITEM(r, reasons), start);
 }
 
+/* A k8s audit alert is about a request to the API server, not a process: where is the object
+ * it named (the name from the request, or else from the response, as Falco's k8s audit rules
+ * print it). False when the alert has none of those fields. */
+static bool k8s_audit_where(struct fb_report *r) {
+        static const char *const keys[][3] = {
+                { "ka.target.resource", NULL, "resource " },
+                { "ka.target.name", "ka.resp.name", "name " },
+                { "ka.target.namespace", NULL, "namespace " },
+        };
+        const char *sep = "the Kubernetes API (";
+        size_t i, len;
+
+        for (i = 0; i < FB_ELEMENTSOF(keys); i++) {
+                const char *v = str(r, keys[i][0], &len);
+
+                if (!v && keys[i][1])
+                        v = str(r, keys[i][1], &len);
+                if (!v)
+                        continue;
+                put(r, sep);
+                put(r, keys[i][2]);
+                val(r, v, len);
+                sep = ", ";
+        }
+        if (sep[0] == ',')
+                put(r, ")");
+        return sep[0] == ',';
+}
+
 static void analyze_context(struct fb_report *r) {
         const char *cid, *name, *repo, *tag, *ns, *pod;
         size_t cl, nl, rl, tl, nsl, pl, start;
@@ -519,7 +548,7 @@ static void analyze_context(struct fb_report *r) {
                 }
         } else if (r->on_host)
                 put(r, "the host itself, outside any container");
-        else
+        else if (!k8s_audit_where(r))
                 put(r, "an unknown place: the alert has no `container.id`");
         r->where = text_end(r, start);
 }
