@@ -162,14 +162,17 @@ else bad "show" "exit $rc" "$(cat "$W/show.json")"; fi
 if [ $rc -eq 0 ] && cmp -s "$W/show.json" "$W/show-prefix.json"; then
         ok "show by the start of an id, in any case: the same alert"
 else bad "show by the start of an id" "exit $rc" "$(cat "$W/show-prefix.json")"; fi
-# history --since takes a duration as the policy writes one; everything here is minutes old
+# history --since takes a duration as the policy writes one; everything here is seconds old,
+# and nothing arrives meanwhile: 2h keeps every alert, 1s (two seconds later) none
 "$FB" history -c "$W/fb.yaml" > "$W/h-all"
 "$FB" history -c "$W/fb.yaml" --since 2h > "$W/h-2h"; rc=$?
+sleep 2
+"$FB" history -c "$W/fb.yaml" --since 1s > "$W/h-1s"; rc1=$?
 "$FB" history -c "$W/fb.yaml" --since 2x > /dev/null 2> "$W/h-bad"; rc2=$?
-if [ $rc = 0 ] && [ -s "$W/h-all" ] && cmp -s "$W/h-all" "$W/h-2h" && [ $rc2 = 2 ] &&
-        grep -q "a duration such as 15m" "$W/h-bad"; then
-        ok "history --since 2h: every alert of the last two hours; --since 2x: a usage error"
-else bad "history --since" "exit $rc, $rc2" "$(cat "$W/h-bad")"; fi
+if [ $rc = 0 ] && [ -s "$W/h-all" ] && cmp -s "$W/h-all" "$W/h-2h" && [ $rc1 = 0 ] &&
+        [ ! -s "$W/h-1s" ] && [ $rc2 = 2 ] && grep -q "a duration such as 15m" "$W/h-bad"; then
+        ok "history --since 2h: every alert of the last two hours; 1s: none; 2x: a usage error"
+else bad "history --since" "exit $rc, $rc1, $rc2" "$(cat "$W/h-1s" "$W/h-bad")"; fi
 curl -s "http://127.0.0.1:$PORT/metrics" > "$W/metrics"
 if grep -q '^firebreak_alerts_received_total{source="http"} 1$' "$W/metrics" &&
         grep -q '^firebreak_alerts_duplicate_total{source="http"} 2$' "$W/metrics" &&
@@ -398,9 +401,10 @@ while [ $i -lt 100 ] && ! "$FB" history -c "$W/stdin2.yaml" --status done 2>/dev
         sleep 0.1; i=$((i + 1))
 done
 sleep 1
-if alive "$SPID" && ! grep -q 'standard input ended' "$W/stdin.log"; then
-        ok "serve --stdin beside a FIFO: standard input ends, the service goes on"
-else bad "serve --stdin beside a FIFO" "$(tail -3 "$W/stdin.log")"; fi
+d=$("$FB" history -c "$W/stdin2.yaml" --status done 2>/dev/null | wc -l)
+if [ "$d" = 1 ] && alive "$SPID" && ! grep -q 'standard input ended' "$W/stdin.log"; then
+        ok "serve --stdin beside a FIFO: its alert processed, standard input ends, the service goes on"
+else bad "serve --stdin beside a FIFO" "$d done" "$(tail -3 "$W/stdin.log")"; fi
 stop_serve
 rm -f "$W/stdin.fifo"
 
