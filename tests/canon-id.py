@@ -1,10 +1,10 @@
 #!/usr/bin/env python3
 """canon-id: the id firebreak gives an alert without uuid, computed independently of alert.c
-from the encoding it documents: null n; true t; false f; integer i + varint; real r + 8 bytes
-(IEEE 754, big-endian); string s + varint byte length + UTF-8 bytes; array a + varint count +
-items; object o + varint count + pairs in bytewise key order, each key encoded as a string.
-Varints are LEB128 of the value as unsigned 64 bits. The id is the first 32 hex digits of the
-SHA-256 of the root's encoding.
+from the encoding it documents: null n; true t; false f; integer i + varint (above 2^63 - 1:
+u + varint); real r + 8 bytes (IEEE 754, big-endian); string s + varint byte length + UTF-8
+bytes; array a + varint count + items; object o + varint count + pairs in bytewise key order,
+each key encoded as a string. Varints are LEB128 of the value as unsigned 64 bits. The id is
+the first 32 hex digits of the SHA-256 of the root's encoding.
 
 Usage: canon-id.py ALERT.json
 """
@@ -33,7 +33,7 @@ def enc(v):
     if v is False:
         return b"f"
     if isinstance(v, int):
-        return varint(b"i", v)
+        return varint(b"u" if v >= 1 << 63 else b"i", v)
     if isinstance(v, float):
         return b"r" + struct.pack(">d", v)
     if isinstance(v, str):

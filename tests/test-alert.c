@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "firebreak/alert.h"
+#include "firebreak/buf.h"
 #include "firebreak/fileio.h"
 #include "firebreak/jarena.h"
 #include "test.h"
@@ -251,6 +252,101 @@ TEST(list_fields) {
         f = fb_alert_field(a, "e");
         CHECK(f && f->type == FB_VALUE_LIST && f->len == 0);
         fb_alert_free(a);
+}
+
+/* Falco writes its unsigned 64-bit fields as JSON numbers, past INT64_MAX at times; jansson
+ * refuses those, and the alert model used to refuse the alert with them. Now: the exact value,
+ * alone or in a list, an id apart from the int64 of the same bits, and the number (not the
+ * marker the parse used) in a dump. An object that looks like a marker is still refused, and
+ * so are numbers past UINT64_MAX or INT64_MIN. */
+#define BIG_HEAD "{\"rule\":\"r\",\"priority\":\"Debug\",\"time\":\"2024-10-05T18:29:40Z\","
+TEST(integers_past_int64) {
+        struct fb_alert_error err, err2;
+        struct fb_alert *a, *b;
+        const struct fb_field *f;
+        struct fb_buf dump;
+        int r, r2;
+
+        a = parse_str(BIG_HEAD
+                      "\"output_fields\":{\"fd.ino\":18446744073709551615,"
+                      "\"x\":9223372036854775808,\"i\":9223372036854775807,"
+                      "\"l\":[1,18446744073709551614,\"s\"]},\"zz\":[18446744073709551615]}",
+                      &err, &r);
+        CHECK_EQ(r, 0);
+        if (r < 0) {
+                T_FAIL("%s", err.text);
+                fb_alert_free(a);
+                return;
+        }
+        f = fb_alert_field(a, "fd.ino");
+        CHECK(f && f->type == FB_VALUE_UINT && f->u == UINT64_MAX);
+        f = fb_alert_field(a, "x");
+        CHECK(f && f->type == FB_VALUE_UINT && f->u == 9223372036854775808u);
+        f = fb_alert_field(a, "i");
+        CHECK(f && f->type == FB_VALUE_INT && f->i == INT64_MAX);
+        f = fb_alert_field(a, "l");
+        CHECK(f && f->type == FB_VALUE_LIST && f->len == 3);
+        CHECK(f && fb_field_item(f, 1).type == FB_VALUE_UINT &&
+              fb_field_item(f, 1).u == 18446744073709551614u);
+        fb_buf_init(&dump, 1 << 20);
+        CHECK_EQ(fb_alert_dump(a, &dump), 0);
+        CHECK(dump.data && strstr(dump.data, "\"fd.ino\":18446744073709551615,") &&
+              strstr(dump.data, "\"l\":[1,18446744073709551614,\"s\"]") &&
+              strstr(dump.data, "\"zz\":[18446744073709551615]}") && !strstr(dump.data, "fb.u64"));
+        fb_buf_free(&dump);
+        /* the same bits as int64 (-1) are another value: another id */
+        b = parse_str(BIG_HEAD
+                      "\"output_fields\":{\"fd.ino\":-1,"
+                      "\"x\":9223372036854775808,\"i\":9223372036854775807,"
+                      "\"l\":[1,18446744073709551614,\"s\"]},\"zz\":[18446744073709551615]}",
+                      &err, &r);
+        CHECK_EQ(r, 0);
+        CHECK(strcmp(a->id, b->id) != 0);
+        fb_alert_free(b);
+
+        /* a later alert parsed into the same storage has no markers left over */
+        r = fb_alert_parse(a, BIG_HEAD "\"output_fields\":{\"n\":1}}",
+                           strlen(BIG_HEAD "\"output_fields\":{\"n\":1}}"), &err);
+        CHECK_EQ(r, 0);
+        fb_alert_free(a);
+
+        /* refused as before: past UINT64_MAX, past INT64_MIN, too many, and a look-alike */
+        a = parse_str(BIG_HEAD "\"output_fields\":{\"a\":18446744073709551616}}", &err, &r);
+        CHECK(r == -EINVAL && strstr(err.text, "too big integer"));
+        fb_alert_free(a);
+        a = parse_str(BIG_HEAD "\"output_fields\":{\"a\":-9223372036854775809}}", &err, &r);
+        CHECK(r == -EINVAL && strstr(err.text, "too big negative integer"));
+        fb_alert_free(a);
+        for (unsigned n = FB_ALERT_MAX_BIG_INTS; n <= FB_ALERT_MAX_BIG_INTS + 1; n++) {
+                char many[4096];
+                size_t m =
+                        (size_t)snprintf(many, sizeof(many), "%s", BIG_HEAD "\"output_fields\":{");
+
+                for (unsigned i = 0; i < n; i++)
+                        m += (size_t)snprintf(many + m, sizeof(many) - m,
+                                              "\"f%u\":18446744073709551615,", i);
+                snprintf(many + m, sizeof(many) - m, "\"z\":1}}");
+                a = parse_str(many, &err, &r);
+                if (n == FB_ALERT_MAX_BIG_INTS)
+                        CHECK_EQ(r, 0);
+                else
+                        CHECK(r == -EINVAL && strstr(err.text, "more than 16 integers"));
+                fb_alert_free(a);
+        }
+        a = parse_str(BIG_HEAD "\"output_fields\":{\"b\":18446744073709551615,"
+                               "\"a\":{\"fb.u64.00000000000000000000000000000000\":\"1\"}}}",
+                      &err, &r);
+        CHECK(r == -EINVAL && strstr(err.text, "output_fields.a: expected"));
+        fb_alert_free(a);
+        /* an error after one: where it is in the text as given (as with an int64 as long) */
+        a = parse_str("{\"output_fields\":{\"b\":-1000000000000000000,\"c\" 1}}", &err, &r);
+        b = parse_str("{\"output_fields\":{\"b\":18446744073709551615,\"c\" 1}}", &err2, &r2);
+        CHECK(r == -EINVAL && r2 == -EINVAL);
+        CHECK_EQ(err.column, 48);
+        CHECK_EQ(err2.column, err.column);
+        CHECK_STR(err2.text, err.text);
+        fb_alert_free(a);
+        fb_alert_free(b);
 }
 
 /* Every tests/data/invalid/NAME.json is rejected with an error containing NAME.expect. */
@@ -573,6 +669,7 @@ int main(void) {
         RUN(uuid_is_lowercased);
         RUN(field_types);
         RUN(list_fields);
+        RUN(integers_past_int64);
         RUN(invalid_corpus);
         RUN(stream_shapes);
         RUN(stream_recovers_after_bad_alerts);

@@ -117,17 +117,22 @@ for help in "$FB --help" "$FB triage --help" "$FB container --help" "$FB respond
 done
 # alert ids without uuid: alert.c's canonical encoding against an independent implementation
 # of the documented one (tests/canon-id.py), on the samples and on an alert with every kind of
-# value, nested under an unknown key and in output_fields (lists too), keys out of order
+# value (integers past INT64_MAX too), nested under an unknown key and in output_fields (lists
+# too), keys out of order
 cat > "$T/kinds.json" <<'JSON'
 {
  "time":"2024-10-05T18:29:40.1Z","rule":"r","priority":"Notice","source":"syscall",
- "zz":{"b":[1,-2,3.5,true,false,null,"\u00fc",{"k":"v","ka":[]}],"a":{"b":{}},"":0},
+ "zz":{"b":[1,-2,3.5,true,false,null,"\u00fc",{"k":"v","ka":[]}],"a":{"b":{}},"":0,
+  "u":[18446744073709551615,{"n":9223372036854775808}]},
  "output_fields":{"proc.name":"x","evt.num":-9223372036854775807,"a.real":-0.25,
   "a.bool":true,"a.null":null,"a.zero":0,"fd.name":"\u00e9t\u00e9",
-  "ka.req.pod.containers.image":["n\u00fc",1,null,true,-0.5,""],"a.empty":[]},"output":"o"}
+  "evt.rawarg.argument":18446744073709551615,"a.u63":9223372036854775808,"a.m1":-1,
+  "ka.req.pod.containers.image":["n\u00fc",1,null,true,-0.5,"",18446744073709551614],
+  "a.empty":[]},"output":"o"}
 JSON
 ids_ok=yes
-for f in tests/data/alerts/memfd-falco-syslog-line.json "$T/kinds.json"; do
+for f in tests/data/alerts/memfd-falco-syslog-line.json tests/data/alerts/custom-rule-u64-arg.json \
+        "$T/kinds.json"; do
         want=$(python3 tests/canon-id.py "$f")
         got=$("$FB" triage --format json "$f" | python3 -c 'import json,sys; print(json.load(sys.stdin)["alert"]["id"])')
         [ "$want" = "$got" ] || { ids_ok=no; bad "canonical id of $f" "alert.c $got, canon-id.py $want"; }

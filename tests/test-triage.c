@@ -400,6 +400,24 @@ TEST(list_fields_render_as_lists) {
         fb_alert_free(a);
 }
 
+/* A syscall argument is the attacker's to choose, and Falco writes an unsigned 64-bit one
+ * (evt.rawarg.*) as a JSON number: past INT64_MAX it used to cost the whole alert. */
+TEST(unsigned_64_bit_fields_render_as_numbers) {
+        struct fb_alert *a = NULL;
+        json_t *j, *v;
+
+        fb_alert_new(&a);
+        CHECK_EQ(triage(t_data("alerts/custom-rule-u64-arg.json"), a), 0);
+        j = json_loads(js.data ? js.data : "", 0, NULL);
+        v = json_object_get(json_object_get(json_object_get(j, "alert"), "output_fields"),
+                            "evt.rawarg.argument");
+        /* as a string of its digits: a number past INT64_MAX is lost on many JSON readers */
+        CHECK_STR(json_string_value(v), "18446744073709551615");
+        CHECK_CONTAINS(md.data, "| `evt.rawarg.argument` | `18446744073709551615` |");
+        json_decref(j);
+        fb_alert_free(a);
+}
+
 /* A k8s audit alert names an API object, not a container: that is its place. */
 TEST(k8s_audit_alert_says_where) {
         struct fb_alert *a = NULL;
@@ -460,6 +478,7 @@ int main(void) {
         RUN(unknown_rule_gets_generic_report);
         RUN(commands_need_valid_values);
         RUN(list_fields_render_as_lists);
+        RUN(unsigned_64_bit_fields_render_as_numbers);
         RUN(k8s_audit_alert_says_where);
         RUN(hostile_alerts_render_safely);
         RUN(corpus_reports_safe_and_consistent);

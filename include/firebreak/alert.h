@@ -37,6 +37,7 @@ enum fb_value_type {
         FB_VALUE_REAL,
         FB_VALUE_BOOL,
         FB_VALUE_LIST, /* a JSON array of the others: fb_field_item() */
+        FB_VALUE_UINT, /* an integer above INT64_MAX, up to UINT64_MAX (Falco's unsigned fields) */
 };
 
 /* One output_fields entry. Strings point into the alert and live as long as it does. */
@@ -48,6 +49,7 @@ struct fb_field {
         size_t len;       /* STRING: bytes; LIST: items */
         const void *list; /* LIST: the array, owned by the alert */
         int64_t i;        /* INT; BOOL as 0/1 */
+        uint64_t u;       /* UINT */
         double d;         /* REAL */
 };
 

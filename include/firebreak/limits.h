@@ -15,6 +15,9 @@
 /* Items in one list value of output_fields (Falco writes a list field, such as the k8s audit
  * plugin's ka.req.pod.containers.image, as a JSON array of scalars). */
 #define FB_ALERT_MAX_LIST_ITEMS 256u
+/* Integers above INT64_MAX in one alert (Falco's unsigned 64-bit fields): each costs jansson
+ * another parse of the alert, since it refuses them (alert.c). */
+#define FB_ALERT_MAX_BIG_INTS 16u
 /* Length of a string value in output_fields (command lines can be long). */
 #define FB_ALERT_MAX_VALUE_LEN (16u * 1024u)
 /* Length of rule, hostname, source. */

@@ -1,13 +1,17 @@
 /* alert.c: Falco JSON -> struct fb_alert (typed, bounded, validated), alert ids, and the
  * streaming reader that frames alerts before jansson parses them. */
+#define _GNU_SOURCE
 #include "firebreak/alert.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "firebreak/buf.h"
@@ -96,6 +100,155 @@ void fb_alert_free(struct fb_alert *a) {
         free(storage(a));
 }
 
+/* ---- integers above INT64_MAX ------------------------------------------------------------ */
+
+/* Falco writes its unsigned 64-bit fields as JSON numbers, and those can pass INT64_MAX: a
+ * syscall argument printed raw (evt.rawarg.*) is the traced program's to choose. jansson refuses
+ * such a number ("too big integer") and with it the whole alert. When that is what stopped the parse,
+ * the number is rewritten as a marker object {"KEY":"DIGITS"} and the text parsed again, at most
+ * FB_ALERT_MAX_BIG_INTS times. KEY is random per process, so no alert can forge a marker; every
+ * reader of the tree takes a marker for its number: scalar() (FB_VALUE_UINT), hash_value() (tag
+ * u) and fb_alert_dump(). Negative numbers past INT64_MIN, and anything past UINT64_MAX, stay
+ * refused. */
+static char big_key[40];      /* "fb.u64." and 32 hex digits, once big_ready */
+static atomic_bool big_ready; /* false: no marker was ever made in this process */
+static pthread_once_t big_once = PTHREAD_ONCE_INIT;
+
+static void big_key_init(void) {
+        uint8_t r[16];
+
+        if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r))
+                return; /* no key: no rewrite, the alert is refused as before */
+        memcpy(big_key, "fb.u64.", 7);
+        fb_hex(r, sizeof(r), big_key + 7);
+        atomic_store_explicit(&big_ready, true, memory_order_release);
+}
+
+static bool big_key_ready(void) {
+        return atomic_load_explicit(&big_ready, memory_order_acquire);
+}
+
+/* Decimal digits as a uint64_t: false when empty, longer than 20 digits or past UINT64_MAX. */
+static bool parse_u64(const char *s, size_t n, uint64_t *ret) {
+        uint64_t v = 0;
+        size_t i;
+
+        if (n == 0 || n > 20)
+                return false;
+        for (i = 0; i < n; i++) {
+                unsigned d = (unsigned)(s[i] - '0');
+
+                if (d > 9 || v > (UINT64_MAX - d) / 10)
+                        return false;
+                v = v * 10 + d;
+        }
+        *ret = v;
+        return true;
+}
+
+/* Is v a marker? Then *ret is its number. */
+static bool big_marker(json_t *v, uint64_t *ret) {
+        json_t *d;
+
+        if (!big_key_ready() || json_object_size(v) != 1 || !(d = json_object_get(v, big_key)) ||
+            !json_is_string(d))
+                return false;
+        return parse_u64(json_string_value(d), json_string_length(d), ret);
+}
+
+/* The literal that ends at end (jansson's error position) when it is a non-negative integer
+ * that fits 64 bits: *start is where it begins. */
+static bool big_literal(const char *text, size_t end, size_t *start) {
+        size_t i = end;
+        uint64_t v;
+
+        while (i > 0 && text[i - 1] >= '0' && text[i - 1] <= '9')
+                i--;
+        if (i > 0 && text[i - 1] == '-')
+                return false;
+        *start = i;
+        return parse_u64(text + i, end - i, &v);
+}
+
+/* Where a parse of the rewritten text failed, in the caller's text: each marker before the
+ * error on its line moved the column by the marker's added length (markers hold no newline). */
+static void big_unshift(json_error_t *jerr, const char *text, const size_t *at, unsigned n,
+                        size_t grow) {
+        size_t pos = (size_t)(jerr->position > 0 ? jerr->position : 0);
+        unsigned k;
+
+        for (k = 0; k < n; k++)
+                if (at[k] < pos && !memchr(text + at[k], '\n', pos - at[k])) {
+                        jerr->column -= (int)grow;
+                        jerr->position -= (int)grow;
+                } else if (at[k] < pos)
+                        jerr->position -= (int)grow;
+}
+
+static json_t *load_json(struct alert_storage *s, const char *data, size_t len, json_error_t *jerr,
+                         bool *in_arena) {
+        json_t *root;
+
+        if (!s->arena) {
+                *in_arena = false;
+                return json_loadb(data, len, JSON_REJECT_DUPLICATES, jerr);
+        }
+        fb_jarena_begin(s->arena);
+        root = json_loadb(data, len, JSON_REJECT_DUPLICATES, jerr);
+        *in_arena = fb_jarena_end(s->arena);
+        return root;
+}
+
+/* The parse again after jansson refused a number above INT64_MAX (see above); NULL, with *jerr
+ * as the caller's text would have it, when the text has another error or too many of them. */
+static json_t *load_big(struct alert_storage *s, const char *data, size_t len, json_error_t *jerr,
+                        bool *in_arena) {
+        _cleanup_free_ char *text = NULL;
+        size_t at[FB_ALERT_MAX_BIG_INTS], n = len, start, grow;
+        json_t *root = NULL;
+        unsigned k;
+
+        pthread_once(&big_once, big_key_init);
+        if (!big_key_ready())
+                return NULL;
+        grow = strlen(big_key) + 7; /* {"KEY":"  "} around the digits */
+        for (k = 0; json_error_code(jerr) == json_error_numeric_overflow; k++) {
+                const char *cur = text ? text : data;
+                size_t end = (size_t)jerr->position, m;
+                char *next;
+
+                if (end > n || !big_literal(cur, end, &start))
+                        break; /* a real overflow, or past INT64_MIN: refused as it was */
+                if (k == FB_ALERT_MAX_BIG_INTS) {
+                        big_unshift(jerr, cur, at, k, grow);
+                        snprintf(jerr->text, sizeof(jerr->text),
+                                 "more than %u integers above 9223372036854775807",
+                                 FB_ALERT_MAX_BIG_INTS);
+                        return NULL;
+                }
+                next = malloc(n + grow);
+                if (!next)
+                        break;
+                /* before, {"KEY":", the digits, "}, after */
+                memcpy(next, cur, start);
+                m = (size_t)(stpcpy(stpcpy(stpcpy(next + start, "{\""), big_key), "\":\"") - next);
+                memcpy(next + m, cur + start, end - start);
+                m += end - start;
+                memcpy(next + m, "\"}", 2);
+                memcpy(next + m + 2, cur + end, n - end);
+                n += grow;
+                free(text);
+                text = next;
+                at[k] = start;
+                root = load_json(s, text, n, jerr, in_arena);
+                if (root)
+                        return root;
+        }
+        if (text)
+                big_unshift(jerr, text, at, k, grow);
+        return NULL;
+}
+
 /* jansson's parse of one alert, in the alert's own arena when one is free (jarena.h): the
  * previous alert is dropped first, since the arena holds one tree. *in_arena: the whole tree
  * lies in the arena, so dropping it needs no walk. */
@@ -109,13 +262,9 @@ static json_t *load_tree(struct fb_alert *a, const char *data, size_t len, json_
                 s->arena = fb_jarena_claim();
                 s->arena_claimed = true;
         }
-        if (!s->arena) {
-                *in_arena = false;
-                return json_loadb(data, len, JSON_REJECT_DUPLICATES, jerr);
-        }
-        fb_jarena_begin(s->arena);
-        root = json_loadb(data, len, JSON_REJECT_DUPLICATES, jerr);
-        *in_arena = fb_jarena_end(s->arena);
+        root = load_json(s, data, len, jerr, in_arena);
+        if (!root && json_error_code(jerr) == json_error_numeric_overflow)
+                root = load_big(s, data, len, jerr, in_arena);
         return root;
 }
 
@@ -335,8 +484,15 @@ static int scalar(json_t *v, struct fb_field *f, const char **kind) {
                 f->type = FB_VALUE_BOOL;
                 f->i = json_is_true(v);
                 return 0;
+        case JSON_OBJECT:
+                if (big_marker(v, &f->u)) {
+                        f->type = FB_VALUE_UINT;
+                        return 0;
+                }
+                *kind = "an object";
+                return -EINVAL;
         default:
-                *kind = json_is_array(v) ? "an array" : "an object";
+                *kind = "an array";
                 return -EINVAL;
         }
 }
@@ -482,10 +638,11 @@ static int parse_uuid(struct fb_alert *a, const char *u, size_t len) {
 }
 
 /* The canonical encoding an id is hashed over: injective and independent of key order and
- * spacing. null n; true t; false f; integer i + varint; real r + 8 bytes (IEEE 754, big-endian);
- * string s + varint length + bytes; array a + varint count + items; object o + varint count +
- * pairs in bytewise key order (a prefix first), each key encoded as a string. Varints are LEB128 of
- * the value as unsigned 64 bits (integers two's complement), so every code is prefix-free. */
+ * spacing. null n; true t; false f; integer i + varint (above INT64_MAX: u + varint); real r +
+ * 8 bytes (IEEE 754, big-endian); string s + varint length + bytes; array a + varint count +
+ * items; object o + varint count + pairs in bytewise key order (a prefix first), each key encoded
+ * as a string. Varints are LEB128 of the value as unsigned 64 bits (integers two's complement),
+ * so every code is prefix-free. */
 struct canon {
         struct fb_sha256 c;
         size_t n;
@@ -589,6 +746,9 @@ static void hash_fields(struct canon *c, const struct fb_alert *a) {
                 case FB_VALUE_INT:
                         put_u64(c, 'i', (uint64_t)f->i);
                         break;
+                case FB_VALUE_UINT:
+                        put_u64(c, 'u', f->u);
+                        break;
                 case FB_VALUE_REAL:
                         memcpy(&bits, &f->d, sizeof(bits));
                         put_be64(c, 'r', bits);
@@ -644,9 +804,14 @@ static int hash_value(struct canon *c, json_t *v, const struct fb_alert *fields)
                 struct kv stack_kv[64], *kvs = stack_kv;
                 size_t n = json_object_size(v), i = 0;
                 const char *key;
+                uint64_t u;
                 json_t *x;
                 int r = 0;
 
+                if (n == 1 && big_marker(v, &u)) {
+                        put_u64(c, 'u', u);
+                        return 0;
+                }
                 if (n > FB_ELEMENTSOF(stack_kv)) {
                         kvs = malloc(n * sizeof(*kvs));
                         if (!kvs)
@@ -853,10 +1018,40 @@ static int dump_cb(const char *buffer, size_t size, void *data) {
         return fb_buf_error(data) ? -1 : 0;
 }
 
+/* Markers back to their numbers in dumped text from offset `from`. A dump escapes every quote
+ * inside a string, so {"KEY":" there is a marker's start and nothing else. */
+static void big_unwrap(struct fb_buf *out, size_t from) {
+        char needle[sizeof(big_key) + 8];
+        size_t nl = (size_t)snprintf(needle, sizeof(needle), "{\"%s\":\"", big_key), i = from, w;
+
+        if (!out->data)
+                return;
+        for (w = from; i < out->len;) {
+                const char *p = memmem(out->data + i, out->len - i, needle, nl), *q;
+                size_t n;
+
+                if (!p || !(q = memchr(p + nl, '"', (size_t)(out->data + out->len - (p + nl)))))
+                        break;
+                n = (size_t)(p - (out->data + i)); /* the text before the marker, kept */
+                memmove(out->data + w, out->data + i, n);
+                w += n;
+                memmove(out->data + w, p + nl, (size_t)(q - (p + nl))); /* the digits */
+                w += (size_t)(q - (p + nl));
+                i = (size_t)(q + 2 - out->data); /* past "} */
+        }
+        memmove(out->data + w, out->data + i, out->len - i);
+        out->len = w + (out->len - i);
+        out->data[out->len] = '\0';
+}
+
 int fb_alert_dump(const struct fb_alert *a, struct fb_buf *out) {
+        size_t from = out->len;
+
         if (!a->root ||
             json_dump_callback(a->root, dump_cb, out, JSON_COMPACT | JSON_SORT_KEYS) < 0)
                 return fb_buf_error(out) ? fb_buf_error(out) : -ENOMEM;
+        if (big_key_ready()) /* markers were made in this process: this tree may hold one */
+                big_unwrap(out, from);
         fb_buf_putc(out, '\n');
         return fb_buf_error(out);
 }

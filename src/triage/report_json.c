@@ -83,6 +83,12 @@ static void value(struct fb_buf *b, const struct fb_field *f) {
                 fb_buf_put(b, num, fb_format_int64(num, f->i));
                 break;
         }
+        case FB_VALUE_UINT:
+                /* past INT64_MAX: a string of its digits, as protobuf's JSON mapping writes
+                 * a 64-bit integer; many JSON readers (jansson, jq before 1.7, Go's and
+                 * JavaScript's defaults) cannot hold it exactly, or at all */
+                fb_buf_printf(b, "\"%" PRIu64 "\"", f->u);
+                break;
         case FB_VALUE_REAL:
                 if (isfinite(f->d))
                         fb_buf_printf(b, "%.17g", f->d);

@@ -45,6 +45,9 @@ static void field_value(struct fb_buf *b, const struct fb_field *f) {
                 num[len++] = '`';
                 num[len] = '\0';
                 break;
+        case FB_VALUE_UINT:
+                snprintf(num, sizeof(num), "`%" PRIu64 "`", f->u);
+                break;
         case FB_VALUE_REAL:
                 snprintf(num, sizeof(num), "`%.17g`", f->d);
                 break;
