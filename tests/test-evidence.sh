@@ -258,4 +258,70 @@ PY
 then ok "notify never blocks: five alerts queued before the first timed-out delivery was given up"
 else bad "notify blocking" "exit $rc" "$(cat "$W/state-h/audit.jsonl")" "$(cat "$W/h.err")"; fi
 stop_receiver
+
+# retention: under the service, an alert's evidence bundle goes with the alert (2 s here; the
+# policy's breaker window, which is kept whatever the retention, is 1 s)
+cat > "$W/serve-policy.yaml" <<EOF
+mode: enforce
+guards: { window: 1s }
+rules:
+  - name: look
+    match: { rule: ["Fileless execution via memfd_create"] }
+    actions: [inspect]
+EOF
+printf 's3rve-token-0123456789\n' > "$W/serve-token"
+chmod 600 "$W/serve-token"
+sport=$((30000 + $$ % 20000))
+cat > "$W/serve.yaml" <<EOF
+state_dir: $W/state-s
+reports_dir: $W/reports-s
+policy: $W/serve-policy.yaml
+engine: docker
+docker_socket: $DT/docker.sock
+retention: 2s
+sources:
+  http:
+    listen: 127.0.0.1:$sport
+    token_file: $W/serve-token
+EOF
+"$FB" serve -c "$W/serve.yaml" > "$W/serve.log" 2>&1 &
+SPID=$!
+i=0
+until curl -sf "http://127.0.0.1:$sport/healthz" >/dev/null 2>&1 || [ $i -ge 100 ]; do
+        sleep 0.05; i=$((i + 1))
+done
+alert "$bystander" node-1 > "$W/s.json"
+sid=$(curl -s -H 'Authorization: Bearer s3rve-token-0123456789' --data-binary @"$W/s.json" \
+        "http://127.0.0.1:$sport/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null)
+i=0
+while [ ! -s "$W/state-s/evidence/$sid/manifest.json" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+if [ -n "$sid" ] && [ -s "$W/state-s/evidence/$sid/inspect.json" ] &&
+        [ -s "$W/state-s/evidence/$sid/manifest.json" ]; then
+        ok "serve: the alert's inspect writes an evidence bundle"
+else bad "serve: evidence bundle" "id '$sid'" "$(tail -5 "$W/serve.log")"; fi
+i=0
+while [ -e "$W/state-s/evidence/$sid" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if [ -n "$sid" ] && [ ! -e "$W/state-s/evidence/$sid" ] && [ -d "$W/state-s/evidence" ] &&
+        ! "$FB" history -c "$W/serve.yaml" | grep -q "$sid" &&
+        grep -q 'retention: deleted 1 alerts older than 2 s (1 with evidence)' "$W/serve.log"; then
+        ok "retention 2s: the alert's evidence bundle is deleted with the alert"
+else bad "retention of evidence" "$(ls -la "$W/state-s/evidence/" 2>&1)" "$(tail -5 "$W/serve.log")"; fi
+# keep_evidence: true (a reload takes it): the alert goes, its bundle stays for the operator
+echo 'keep_evidence: true' >> "$W/serve.yaml"
+kill -HUP "$SPID"
+i=0; while ! grep -q 'reload: policy' "$W/serve.log" && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+sleep 1.1 # a new second: a new alert time, a new id
+alert "$bystander" node-1 > "$W/s2.json"
+sid2=$(curl -s -H 'Authorization: Bearer s3rve-token-0123456789' --data-binary @"$W/s2.json" \
+        "http://127.0.0.1:$sport/" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])' 2>/dev/null)
+i=0
+while [ ! -s "$W/state-s/evidence/$sid2/manifest.json" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+i=0
+while "$FB" history -c "$W/serve.yaml" | grep -q "$sid2" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+if [ -n "$sid2" ] && [ "$sid2" != "$sid" ] && ! "$FB" history -c "$W/serve.yaml" | grep -q "$sid2" &&
+        [ -s "$W/state-s/evidence/$sid2/manifest.json" ] &&
+        grep -q 'retention: deleted 1 alerts older than 2 s (0 with evidence)' "$W/serve.log"; then
+        ok "retention with keep_evidence: true: the alert is deleted, its evidence bundle stays"
+else bad "keep_evidence" "id '$sid2'" "$(ls -la "$W/state-s/evidence/" 2>&1)" "$(tail -5 "$W/serve.log")"; fi
+kill "$SPID"; wait "$SPID" 2>/dev/null
 finish

@@ -108,19 +108,23 @@ TEST(ingest_dedup_order) {
         fb_buf_reset(&out);
         CHECK_EQ(fb_store_history(s, 0, "failed", &out), 0);
         CHECK_EQ(out.len, 0);
-        /* retention: nothing received before an hour ago; then a1 (done) with its pause and
-         * its report path, never a2 (pending) */
+        /* retention: nothing received before an hour ago; then a1 (done) with its pause, its
+         * report path and its id, never a2 (pending) */
         {
                 uint64_t pruned = 9, pending = 9;
+                struct fb_buf ids;
 
+                fb_buf_init(&ids, 4096);
                 fb_buf_reset(&out);
-                CHECK_EQ(fb_store_prune(s, (int64_t)time(NULL) - 3600, 10, &out, &pruned), 0);
+                CHECK_EQ(fb_store_prune(s, (int64_t)time(NULL) - 3600, 10, &out, &ids, &pruned), 0);
                 CHECK_EQ(pruned, 0);
-                CHECK_EQ(fb_store_prune(s, (int64_t)time(NULL) + 10, 10, &out, &pruned), 0);
+                CHECK_EQ(fb_store_prune(s, (int64_t)time(NULL) + 10, 10, &out, &ids, &pruned), 0);
                 CHECK_EQ(pruned, 1);
                 CHECK_EQ(fb_store_count_pending(s, &pending), 0);
                 CHECK_EQ(pending, 1);
                 CHECK_STR(fb_buf_cstr(&out), "/r/a1.md");
+                CHECK_STR(fb_buf_cstr(&ids), "a1");
+                fb_buf_free(&ids);
                 fb_buf_reset(&out);
                 CHECK_EQ(fb_store_show(s, "a1", &out), -ENOENT);
                 CHECK_EQ(fb_store_count_pending(s, &p), 0);

@@ -52,6 +52,11 @@ int fb_evidence_collect(struct fb_evidence *ev, struct fb_engine *e, const char 
 int fb_evidence_capture_memfd(struct fb_evidence *ev, struct fb_engine *e, const char *container_id,
                               struct fb_response_capture *caps, size_t max, size_t *n);
 
+/* Deletes the bundle of alert_id under state_dir/evidence (retention): its files, then the
+ * directory, never following a link. Returns 1 when a bundle went, 0 when there was none, or
+ * -errno (-EINVAL for an id that is not an alert id's form). */
+int fb_evidence_remove(const char *state_dir, const char *alert_id);
+
 /* Checks a bundle: manifest.json parses and names the bundle's alert; every file it lists
  * exists with that size and SHA-256; no other file is present; manifest.sha256 matches; and,
  * when expect is not NULL, the manifest's hash equals it. Appends one line per finding to out.

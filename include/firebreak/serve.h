@@ -19,9 +19,10 @@ struct fb_serve_config {
         bool json;              /* report format */
         char policy[1024];
         bool dry_run;
-        /* processed alerts older than this are deleted, with their actions and reports; 0:
-         * kept for ever. An alert id is known as a duplicate as long as it is stored. */
+        /* processed alerts older than this are deleted, with their actions, reports and evidence
+         * bundles; 0: kept for ever. An alert id is known as a duplicate as long as it is stored. */
         uint64_t retention_s;
+        bool keep_evidence; /* retention leaves evidence bundles (the operator archives them) */
         enum fb_engine_kind engine;
         char docker_socket[1024], containerd_socket[1024];
         /* sources */

@@ -69,10 +69,10 @@ int fb_store_set_cursor(struct fb_store *s, const char *source, const char *curs
 
 /* Retention: deletes up to max processed alerts (done or failed, never pending) received
  * before `before` (Unix seconds), oldest first, with their actions, in one transaction.
- * Appends the paths of their reports to reports (each with its NUL; NULL: not wanted) and
- * puts how many went in *n. */
+ * Appends the paths of their reports to reports and their ids to ids (each with its NUL; NULL:
+ * not wanted) and puts how many went in *n. */
 int fb_store_prune(struct fb_store *s, int64_t before, size_t max, struct fb_buf *reports,
-                   uint64_t *n);
+                   struct fb_buf *ids, uint64_t *n);
 
 /* Alerts pending, by the status index (not a scan of the store): the service's start. */
 int fb_store_count_pending(struct fb_store *s, uint64_t *n);

@@ -75,10 +75,12 @@ static int check(const char *path, const struct fb_serve_config *c, bool dry) {
         if (!c->retention_s)
                 printf("processed alerts kept for ever\n");
         else if (c->retention_s % 86400 == 0)
-                printf("processed alerts kept %llu d\n",
-                       (unsigned long long)c->retention_s / 86400);
+                printf("processed alerts kept %llu d, %s\n",
+                       (unsigned long long)c->retention_s / 86400,
+                       c->keep_evidence ? "their evidence for ever" : "with their evidence");
         else
-                printf("processed alerts kept %llu s\n", (unsigned long long)c->retention_s);
+                printf("processed alerts kept %llu s, %s\n", (unsigned long long)c->retention_s,
+                       c->keep_evidence ? "their evidence for ever" : "with their evidence");
         printf("  policy %s: mode %s; %zu rules; breaker %u disruptive actions per %llu s\n",
                c->policy, p->dry_run ? "dry-run" : "enforce", p->n_rules, p->max_disruptive_actions,
                (unsigned long long)p->window_s);

@@ -21,6 +21,7 @@
 #include "daemon.h"
 #include "firebreak/cleanup.h"
 #include "firebreak/clock.h"
+#include "firebreak/evidence.h"
 #include "firebreak/fileio.h"
 #include "firebreak/log.h"
 #include "firebreak/report_json.h"
@@ -118,10 +119,10 @@ int fb_serve_config_load(const char *path, struct fb_serve_config *c, struct fb_
 
 int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *c,
                           struct fb_yaml_error *err) {
-        static const char *const keys[] = {
-                "state_dir",     "reports_dir",       "format",  "policy",    "dry_run", "engine",
-                "docker_socket", "containerd_socket", "sources", "retention", NULL
-        };
+        static const char *const keys[] = { "state_dir",     "reports_dir",       "format",
+                                            "policy",        "dry_run",           "engine",
+                                            "docker_socket", "containerd_socket", "sources",
+                                            "retention",     "keep_evidence",     NULL };
         static const char *const src_keys[] = { "stdin", "fifo", "http", "journal", NULL };
         static const char *const journal_keys[] = { "units", "identifier", NULL };
         static const char *const http_keys[] = { "listen", "token_file", "max_body", "peer_uids",
@@ -141,6 +142,7 @@ int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *
             (r = str_key(root, "reports_dir", c->reports_dir, sizeof(c->reports_dir), err)) < 0 ||
             (r = str_key(root, "policy", c->policy, sizeof(c->policy), err)) < 0 ||
             (r = bool_key(root, "dry_run", &c->dry_run, err)) < 0 ||
+            (r = bool_key(root, "keep_evidence", &c->keep_evidence, err)) < 0 ||
             (r = str_key(root, "docker_socket", c->docker_socket, sizeof(c->docker_socket), err)) <
                     0 ||
             (r = str_key(root, "containerd_socket", c->containerd_socket,
@@ -978,13 +980,14 @@ static int on_hup(sd_event_source *es, const struct signalfd_siginfo *si, void *
 
 #define PRUNE_CHUNK 500 /* alerts per transaction: ingest waits for one chunk at most */
 
-/* Deletes a chunk of alerts past retention, and their reports; comes back at once while there
- * is more, else after a tenth of the retention (at least 1 s, at most an hour). Never what the
- * breaker still counts: the cutoff is the older of retention and the policy's window. */
+/* Deletes a chunk of alerts past retention, their reports and their evidence bundles; comes
+ * back at once while there is more, else after a tenth of the retention (at least 1 s, at most
+ * an hour). Never what the breaker still counts: the cutoff is the older of retention and the
+ * policy's window. */
 static int prune(sd_event_source *es, uint64_t usec, void *u) {
         struct fb_serve *s = u;
-        uint64_t keep = s->cfg.retention_s, n = 0, next;
-        struct fb_buf paths;
+        uint64_t keep = s->cfg.retention_s, n = 0, bundles = 0, next;
+        struct fb_buf paths, ids;
         int r;
 
         if (keep == 0) { /* for ever, until a reload says otherwise */
@@ -994,24 +997,39 @@ static int prune(sd_event_source *es, uint64_t usec, void *u) {
         if (s->policy->window_s > keep)
                 keep = s->policy->window_s;
         fb_buf_init(&paths, (size_t)PRUNE_CHUNK * 1200);
+        fb_buf_init(&ids, (size_t)PRUNE_CHUNK * (FB_ALERT_ID_MAX + 1));
         pthread_mutex_lock(&s->write_lock);
-        r = fb_store_prune(s->store, (int64_t)time(NULL) - (int64_t)keep, PRUNE_CHUNK, &paths, &n);
+        r = fb_store_prune(s->store, (int64_t)time(NULL) - (int64_t)keep, PRUNE_CHUNK, &paths, &ids,
+                           &n);
         pthread_mutex_unlock(&s->write_lock);
         if (r < 0)
                 log_error_errno(r, "retention: the store could not delete old alerts: %m");
-        if (fb_buf_error(&paths) < 0) /* out of memory: the rows went, some reports stay */
-                log_warning("retention: not every report path could be kept; some reports of "
-                            "deleted alerts stay in %s",
-                            s->cfg.reports_dir);
-        /* the rows are gone: a report that cannot be removed now stays (and is said) */
+        if (fb_buf_error(&paths) < 0 || fb_buf_error(&ids) < 0)
+                /* out of memory: the rows went, some reports or bundles stay */
+                log_warning("retention: not every report path or alert id could be kept; some "
+                            "reports or evidence of deleted alerts stay in %s or %s/evidence",
+                            s->cfg.reports_dir, s->cfg.state_dir);
+        /* the rows are gone: a report or a bundle that cannot be removed now stays (and is
+         * said) */
         for (size_t off = 0; paths.data && off < paths.len; off += strlen(paths.data + off) + 1)
                 if (unlink(paths.data + off) < 0 && errno != ENOENT)
                         log_warning("retention: %s: %m", paths.data + off);
+        for (size_t off = 0; !s->cfg.keep_evidence && ids.data && off < ids.len;
+             off += strlen(ids.data + off) + 1) {
+                int k = fb_evidence_remove(s->cfg.state_dir, ids.data + off);
+
+                if (k < 0)
+                        log_warning_errno(k, "retention: %s/evidence/%s: %m", s->cfg.state_dir,
+                                          ids.data + off);
+                bundles += k > 0;
+        }
         fb_buf_free(&paths);
+        fb_buf_free(&ids);
         atomic_fetch_add(&s->m.pruned, n);
         if (n)
-                log_info("retention: deleted %llu alerts older than %llu s", (unsigned long long)n,
-                         (unsigned long long)keep);
+                log_info("retention: deleted %llu alerts older than %llu s (%llu with evidence)",
+                         (unsigned long long)n, (unsigned long long)keep,
+                         (unsigned long long)bundles);
         next = n == PRUNE_CHUNK ? 10000 : s->cfg.retention_s * 100000;
         if (next > 3600 * 1000000ULL)
                 next = 3600 * 1000000ULL;

@@ -448,7 +448,7 @@ int fb_store_pending_with_cursor(struct fb_store *s, const char *source) {
 }
 
 int fb_store_prune(struct fb_store *s, int64_t before, size_t max, struct fb_buf *reports,
-                   uint64_t *n) {
+                   struct fb_buf *ids, uint64_t *n) {
         /* the same rows for each statement: one transaction, a total order */
         static const char *const pick = "SELECT seq FROM alerts WHERE received < ?1 AND status "
                                         "!= 'pending' ORDER BY received, seq LIMIT ?2";
@@ -457,7 +457,7 @@ int fb_store_prune(struct fb_store *s, int64_t before, size_t max, struct fb_buf
         int r, rc = SQLITE_OK, i;
 
         *n = 0;
-        snprintf(sql[0], sizeof(sql[0]), "SELECT report FROM alerts WHERE seq IN (%s)", pick);
+        snprintf(sql[0], sizeof(sql[0]), "SELECT report, id FROM alerts WHERE seq IN (%s)", pick);
         snprintf(sql[1], sizeof(sql[1]),
                  "DELETE FROM actions WHERE alert_id IN (SELECT id FROM alerts WHERE seq IN "
                  "(%s))",
@@ -472,10 +472,13 @@ int fb_store_prune(struct fb_store *s, int64_t before, size_t max, struct fb_buf
                 }
                 while (rc == SQLITE_OK && (rc = sqlite3_step(st[i])) == SQLITE_ROW) {
                         const char *report = (const char *)sqlite3_column_text(st[i], 0);
+                        const char *id = (const char *)sqlite3_column_text(st[i], 1);
 
                         (*n)++;
-                        if (report && reports) /* each path with its NUL */
+                        if (report && reports) /* each with its NUL */
                                 fb_buf_put(reports, report, strlen(report) + 1);
+                        if (id && ids)
+                                fb_buf_put(ids, id, strlen(id) + 1);
                 }
                 r = rc == SQLITE_DONE ? 0 : err_of(rc);
                 rc = SQLITE_OK;

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -542,6 +543,39 @@ static const char *shown(struct fb_buf *tmp, const char *s) {
         fb_buf_reset(tmp);
         fb_escape_display(tmp, s, strlen(s));
         return fb_buf_cstr(tmp) ? fb_buf_cstr(tmp) : "?";
+}
+
+int fb_evidence_remove(const char *state_dir, const char *alert_id) {
+        _cleanup_close_ int efd = -1, dfd = -1;
+        char path[PATH_MAX];
+        struct dirent *de;
+        DIR *d;
+        int r = 0;
+
+        /* an alert id: hex digits and dashes (alert.h), so a name of one path component */
+        if (!alert_id[0] || strspn(alert_id, "0123456789abcdef-") != strlen(alert_id))
+                return -EINVAL;
+        if ((size_t)snprintf(path, sizeof(path), "%s/evidence", state_dir) >= sizeof(path))
+                return -ENAMETOOLONG;
+        efd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (efd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        dfd = openat(efd, alert_id, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+        if (dfd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        d = fdopendir(dfd);
+        if (!d)
+                return -errno;
+        dfd = -1; /* d owns it now */
+        while ((de = readdir(d)))
+                /* a bundle is flat: a directory inside is left, and so is the bundle */
+                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+                    unlinkat(dirfd(d), de->d_name, 0) < 0 && r == 0)
+                        r = -errno;
+        closedir(d);
+        if (r < 0)
+                return r;
+        return unlinkat(efd, alert_id, AT_REMOVEDIR) < 0 ? -errno : 1;
 }
 
 int fb_evidence_verify(const char *dir, const char *expect, struct fb_buf *out) {
