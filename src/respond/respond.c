@@ -36,13 +36,21 @@ const char *fb_act_result_to_string(enum fb_act_result r) {
 }
 
 struct fb_responder {
+        /* its strings point to the copies below: a caller's config may not outlive it (a
+         * reload's new configuration is a local of the reload until it is copied in place) */
         struct fb_responder_config cfg;
+        char state_dir[4096], report_dir[4096], report_ext[8];
         struct fb_guard *guard;
         int audit_fd;
         char self_id[FB_CONTAINER_ID_LEN + 1]; /* "" when not in a container */
         struct fb_notifier *notifier;          /* NULL in dry-run or without notifiers */
         struct fb_evidence *ev;                /* the current alert's bundle, once opened */
 };
+
+/* src (NULL: nothing) into dst; false when it does not fit. */
+static bool copy_str(char *dst, size_t size, const char *src) {
+        return !src || (size_t)snprintf(dst, size, "%s", src) < size;
+}
 
 int fb_responder_new(const struct fb_responder_config *cfg, struct fb_responder **ret) {
         struct fb_responder *r = calloc(1, sizeof(*r));
@@ -53,6 +61,15 @@ int fb_responder_new(const struct fb_responder_config *cfg, struct fb_responder 
                 return -ENOMEM;
         r->cfg = *cfg;
         r->audit_fd = -1;
+        if (!copy_str(r->state_dir, sizeof(r->state_dir), cfg->state_dir) ||
+            !copy_str(r->report_dir, sizeof(r->report_dir), cfg->report_dir) ||
+            !copy_str(r->report_ext, sizeof(r->report_ext), cfg->report_ext)) {
+                free(r);
+                return -ENAMETOOLONG;
+        }
+        r->cfg.state_dir = r->state_dir;
+        r->cfg.report_dir = cfg->report_dir ? r->report_dir : NULL;
+        r->cfg.report_ext = cfg->report_ext ? r->report_ext : NULL;
         k = fb_guard_new(cfg->policy, &r->guard);
         if (k >= 0)
                 k = fb_mkdir_p(cfg->state_dir, 0750);
