@@ -378,6 +378,12 @@ static unsigned check_dir(const char *dir, bool hostile) {
         return n;
 }
 
+/* The JSON report's value of output field key. */
+static json_t *report_field(json_t *report, const char *key) {
+        return json_object_get(json_object_get(json_object_get(report, "alert"), "output_fields"),
+                               key);
+}
+
 /* A list field (k8s audit's images) keeps its items: a JSON array in the JSON report, each item
  * a code span in Markdown. */
 TEST(list_fields_render_as_lists) {
@@ -387,12 +393,10 @@ TEST(list_fields_render_as_lists) {
         fb_alert_new(&a);
         CHECK_EQ(triage(t_data("alerts/k8saudit-list-fields.json"), a), 0);
         j = json_loads(js.data ? js.data : "", 0, NULL);
-        v = json_object_get(json_object_get(json_object_get(j, "alert"), "output_fields"),
-                            "ka.req.pod.containers.image");
+        v = report_field(j, "ka.req.pod.containers.image");
         CHECK(json_is_array(v) && json_array_size(v) == 2);
         CHECK_STR(json_string_value(json_array_get(v, 1)), "busybox:1.36");
-        v = json_object_get(json_object_get(json_object_get(j, "alert"), "output_fields"),
-                            "ka.req.pod.containers.privileged");
+        v = report_field(j, "ka.req.pod.containers.privileged");
         CHECK(json_is_true(json_array_get(v, 0)) && json_is_false(json_array_get(v, 1)));
         CHECK_CONTAINS(md.data, "| `ka.req.pod.containers.image` | `nginx:1.25`, `busybox:1.36` |");
         CHECK_CONTAINS(md.data, "| `ka.req.pod.containers.privileged` | `true`, `false` |");
@@ -402,15 +406,14 @@ TEST(list_fields_render_as_lists) {
 
 /* A syscall argument is the attacker's to choose, and Falco writes an unsigned 64-bit one
  * (evt.rawarg.*) as a JSON number: past INT64_MAX it used to cost the whole alert. */
-TEST(unsigned_64_bit_fields_render_as_numbers) {
+TEST(unsigned_64_bit_fields_render_exactly) {
         struct fb_alert *a = NULL;
         json_t *j, *v;
 
         fb_alert_new(&a);
         CHECK_EQ(triage(t_data("alerts/custom-rule-u64-arg.json"), a), 0);
         j = json_loads(js.data ? js.data : "", 0, NULL);
-        v = json_object_get(json_object_get(json_object_get(j, "alert"), "output_fields"),
-                            "evt.rawarg.argument");
+        v = report_field(j, "evt.rawarg.argument");
         /* as a string of its digits: a number past INT64_MAX is lost on many JSON readers */
         CHECK_STR(json_string_value(v), "18446744073709551615");
         CHECK_CONTAINS(md.data, "| `evt.rawarg.argument` | `18446744073709551615` |");
@@ -506,7 +509,7 @@ int main(void) {
         RUN(unknown_rule_gets_generic_report);
         RUN(commands_need_valid_values);
         RUN(list_fields_render_as_lists);
-        RUN(unsigned_64_bit_fields_render_as_numbers);
+        RUN(unsigned_64_bit_fields_render_exactly);
         RUN(k8s_audit_alert_says_where);
         RUN(k8s_audit_alert_gets_api_steps);
         RUN(hostile_alerts_render_safely);
