@@ -70,6 +70,15 @@ if [ -f "$T/reports/3b0f5e2a-8d1c-4c67-9a43-2f6d0e9b7c15.md" ]; then ok "report 
         bad "report file named by id" "$(ls "$T/reports")"; fi
 contains "one line per alert" "$T/out" "3b0f5e2a-8d1c-4c67-9a43-2f6d0e9b7c15  likely-test"
 contains "summary on stderr" "$T/err" "1 report(s) written"
+# standard output and error in one file (make demo > log 2>&1, a unit's journal): the index
+# lines come whole and before the summary, which is the last line
+"$FB" triage -o "$T/reports2" tests/data/alerts/stable-rules.jsonl >"$T/both" 2>&1
+if tail -n 1 "$T/both" | grep -q '^firebreak: 2[0-9] report(s) written' &&
+   [ "$(grep -c '^[0-9a-f]\{32\}  [a-z-]*  ' "$T/both")" = "$(($(wc -l <"$T/both") - 1))" ]; then
+        ok "one file for both streams: whole index lines, the summary last"
+else
+        bad "one file for both streams: whole index lines, the summary last" "$(tail -n 3 "$T/both")"
+fi
 mkdir "$T/ro" && chmod 0500 "$T/ro"
 if [ "$(id -u)" = 0 ]; then
         # root ignores directory modes: make writing fail with a path that is a file

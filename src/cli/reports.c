@@ -52,19 +52,20 @@ static int emit_report(struct fb_cli_reports *c, const struct fb_alert *a) {
                         c->write_failed = true;
                         return log_error_errno(r, "%s/%s: %m", c->outdir, name);
                 }
-                /* the rule name comes from the alert: escaped for the terminal */
+                /* the index line, written at once like a report (not through stdio's buffer),
+                 * so that it keeps its place among the error lines when both streams go to one
+                 * file; the rule name comes from the alert: escaped for the terminal */
                 fb_buf_reset(&c->out);
+                fb_buf_printf(&c->out, "%s  %-11s  %s/%s  ", a->id,
+                              fb_verdict_to_string(c->report.verdict), c->outdir, name);
                 fb_escape_display(&c->out, a->rule, a->rule_len);
-                printf("%s  %-11s  %s/%s  %s\n", a->id, fb_verdict_to_string(c->report.verdict),
-                       c->outdir, name, fb_buf_cstr(&c->out) ? fb_buf_cstr(&c->out) : "");
-        } else {
-                if (!c->json && c->n_ok > 0)
-                        fb_buf_puts(&c->out, "\n"); /* blank line between Markdown reports */
-                r = fb_write_all(STDOUT_FILENO, c->out.data, c->out.len);
-                if (r < 0) {
-                        c->write_failed = true;
-                        return log_error_errno(r, "standard output: %m");
-                }
+                fb_buf_putc(&c->out, '\n');
+        } else if (!c->json && c->n_ok > 0)
+                fb_buf_puts(&c->out, "\n"); /* blank line between Markdown reports */
+        r = fb_write_all(STDOUT_FILENO, c->out.data, c->out.len);
+        if (r < 0) {
+                c->write_failed = true;
+                return log_error_errno(r, "standard output: %m");
         }
         return 0;
 }
