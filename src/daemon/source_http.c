@@ -34,8 +34,12 @@
         (MHD_USE_AUTO_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ITC | MHD_USE_ERROR_LOG)
 #define POOL 2
 /* MHD's buffer per connection (headers and body chunks; the body is copied out as it comes):
- * half its default, for the service's memory with many connections */
-#define POOL_BYTES (16 * 1024)
+ * a quarter of its default, for the service's memory with many connections. 8 KiB holds the
+ * request line and headers of any sender we know (Falco's and Falcosidekick's are under 300
+ * bytes; 6 KB of headers were tested) and takes any body, a chunk at a time. Measured under
+ * wrk with 32 connections: peak RSS 15.3 to 15.5 MiB against 15.6 to 15.9 with 16 KiB, at the
+ * same ingest rate. */
+#define POOL_BYTES (8 * 1024)
 
 struct fb_http_source {
         struct MHD_Daemon *d;
