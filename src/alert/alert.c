@@ -430,15 +430,26 @@ static int field_cmp(const void *x, const void *y) {
         return strcmp(a->key, b->key);
 }
 
-/* FNV-1a. Keys are the alert's, but at most FB_ALERT_MAX_FIELDS of them: keys made to collide
- * cost a linear probe over that bound, no more. */
+/* A multiply-xorshift over the key's 8-byte words (the last one overlapping the one before),
+ * not cryptographic: keys are the alert's, but at most FB_ALERT_MAX_FIELDS of them, so keys made
+ * to collide cost a linear probe over that bound, no more. A word at a time, since the index is
+ * built for every alert and triage asks for some thirty keys of each (most of them absent). */
 static size_t key_hash(const char *k, size_t len) {
-        uint32_t h = 2166136261u;
+        uint64_t h = 0x9e3779b97f4a7c15u ^ len, w = 0;
         size_t i;
 
-        for (i = 0; i < len; i++)
-                h = (h ^ (unsigned char)k[i]) * 16777619u;
-        return h;
+        for (i = 0; i + 8 < len; i += 8) {
+                memcpy(&w, k + i, 8);
+                h = (h ^ w) * 0xff51afd7ed558ccdu;
+                h ^= h >> 32;
+        }
+        if (len >= 8)
+                memcpy(&w, k + len - 8, 8);
+        else
+                for (; i < len; i++)
+                        w = w << 8 | (unsigned char)k[i];
+        h = (h ^ w) * 0xff51afd7ed558ccdu;
+        return (size_t)(h ^ (h >> 32));
 }
 
 /* Triage asks for some thirty keys per alert; one probe each instead of a binary search. */
