@@ -98,6 +98,8 @@ static void runner_init(struct runner *r, enum mode m) {
         fb_write_all(r->fd, stream, stream_len);
         lseek(r->fd, 0, SEEK_SET);
         fb_report_init(&r->rep);
+        /* as the CLI and the service do: triage prepares the form that is rendered */
+        r->rep.forms = m == TRIAGE_MD ? FB_REPORT_MD : FB_REPORT_JSON;
         fb_buf_init(&r->out, 4 << 20);
         fb_alert_reader_new(r->fd, &r->rd);
 }

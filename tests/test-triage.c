@@ -334,6 +334,32 @@ static void check_same_facts(const char *name) {
         json_decref(j);
 }
 
+/* A caller that renders one form has triage prepare that form alone (fb_report.forms): the
+ * rendering must come out byte for byte as from a report prepared for both. */
+static void check_single_forms(const struct fb_alert *a, const char *path) {
+        static const unsigned forms[] = { FB_REPORT_JSON, FB_REPORT_MD };
+        struct fb_buf one;
+        size_t i;
+
+        fb_buf_init(&one, FB_REPORT_MAX_BYTES);
+        for (i = 0; i < 2; i++) {
+                const struct fb_buf *both = forms[i] == FB_REPORT_JSON ? &js : &md;
+
+                rep.forms = forms[i];
+                fb_buf_reset(&one);
+                CHECK_EQ(fb_triage(kb, a, &rep), 0);
+                CHECK_EQ(forms[i] == FB_REPORT_JSON ? fb_report_json(&rep, &one)
+                                                    : fb_report_md(&rep, &one),
+                         0);
+                if (one.len != both->len || memcmp(one.data, both->data, one.len) != 0)
+                        T_FAIL("%s: the %s report prepared alone differs from the one prepared "
+                               "with both forms",
+                               path, forms[i] == FB_REPORT_JSON ? "JSON" : "Markdown");
+        }
+        rep.forms = FB_REPORT_MD | FB_REPORT_JSON;
+        fb_buf_free(&one);
+}
+
 static unsigned check_dir(const char *dir, bool hostile) {
         DIR *d = opendir(dir);
         struct dirent *de;
@@ -367,6 +393,7 @@ static unsigned check_dir(const char *dir, bool hostile) {
                         CHECK_EQ(fb_report_json(&rep, &js), 0);
                         check_md_safe(md.data, path);
                         check_same_facts(path);
+                        check_single_forms(a, path);
                         if (hostile)
                                 CHECK_CONTAINS(md.data, "PWNED");
                 }

@@ -58,7 +58,18 @@ struct fb_report_mitre {
 
 #define FB_REPORT_MAX_ITEMS 24u
 
+/* The renderings a caller makes of a report (struct fb_report's forms): triage writes each
+ * step's commands in those forms only. */
+enum fb_report_form {
+        FB_REPORT_MD = 1u << 0,   /* fb_report_md(): commands */
+        FB_REPORT_JSON = 1u << 1, /* fb_report_json(): commands_json */
+};
+
 struct fb_report {
+        /* the caller's: the renderings it will make of the report (enum fb_report_form);
+         * fb_report_init() sets both, and a rendering triage did not prepare has no commands */
+        unsigned forms;
+
         const struct fb_alert *alert;
         const struct fb_kb *kb;
         const struct fb_kb_rule *entry; /* the rule's entry, or the generic one */

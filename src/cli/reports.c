@@ -19,6 +19,7 @@
 static int emit_report(struct fb_cli_reports *c, const struct fb_alert *a) {
         int r;
 
+        c->report.forms = c->json ? FB_REPORT_JSON : FB_REPORT_MD;
         r = fb_triage(c->kb, a, &c->report);
         if (r < 0)
                 return log_error_errno(r, "alert %s: cannot build the report: %m", a->id);

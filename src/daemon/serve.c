@@ -557,6 +557,7 @@ static int process_one(struct fb_serve *s, const char *id, struct fb_done *d) {
                 log_error("alert %s: stored, but no longer parses: %s", id, aerr.text);
                 return record(d, id, "failed", NULL, NULL, NULL, NULL);
         }
+        s->report.forms = s->cfg.json ? FB_REPORT_JSON : FB_REPORT_MD; /* a reload may change it */
         r = fb_triage(s->kb, s->alert, &s->report);
         if (r >= 0)
                 r = fb_respond(s->responder, s->alert, &s->report, &s->response);

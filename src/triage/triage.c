@@ -39,7 +39,7 @@ const char *fb_verdict_phrase(enum fb_verdict v) {
 }
 
 void fb_report_init(struct fb_report *r) {
-        *r = (struct fb_report){ 0 };
+        *r = (struct fb_report){ .forms = FB_REPORT_MD | FB_REPORT_JSON };
         fb_buf_init(&r->arena, FB_REPORT_MAX_BYTES);
         fb_buf_init(&r->scratch, FB_REPORT_MAX_BYTES);
 }
@@ -382,8 +382,6 @@ static const struct fb_text *get_var(struct fb_report *r, struct vars *vs, enum 
         return &vs->v[v];
 }
 
-/* Expands one template into the arena. Returns true, or false (rolling the arena back) and sets
- * the missing bits when a variable is unavailable. */
 /* Expands a compiled command into the arena: raw (for Markdown) or JSON (pre-escaped literal
  * pieces, values escaped as they go in). Returns true, or false (rolling the arena back) and
  * sets the missing bits when a variable is unavailable. */
@@ -445,50 +443,57 @@ static struct fb_text kb_text(const char *s, const char *json) {
         };
 }
 
+/* A step's commands in one form, joined (Markdown: by newlines; JSON: as strings joined by
+ * commas), of those in only (a bit per command) that have every value they need: those set their
+ * bit in *included, the others theirs in *missing. An empty text when there is none. */
+static struct fb_text commands(struct fb_report *r, struct vars *vs, const struct fb_kb_step *st,
+                               bool json, uint64_t only, uint64_t *included, unsigned *missing) {
+        size_t start = text_begin(r), j;
+        uint64_t got = 0;
+
+        for (j = 0; j < st->n_commands; j++) {
+                size_t before = r->arena.len;
+
+                if (!(only & (1ull << j)))
+                        continue;
+                if (got)
+                        fb_buf_putc(&r->arena, json ? ',' : '\n');
+                if (expand(r, vs, &st->compiled[j], json, missing)) {
+                        got |= 1ull << j;
+                } else {
+                        r->arena.len = before;
+                        if (r->arena.data)
+                                r->arena.data[before] = '\0';
+                }
+        }
+        *included = got;
+        if (!got)
+                return (struct fb_text){ 0 };
+        return text_end(r, start);
+}
+
 static void add_steps(struct fb_report *r, struct vars *vs, const struct fb_kb_steps *steps,
                       struct fb_report_step *out, size_t *n) {
-        size_t i, j;
+        size_t i;
 
         for (i = 0; i < steps->n && *n < FB_REPORT_MAX_ITEMS; i++) {
                 const struct fb_kb_step *st = &steps->v[i];
                 struct fb_report_step *o = &out[*n];
                 unsigned missing = 0;
-                uint64_t included = 0;
+                uint64_t included = ~0ull; /* without the Markdown form: try every command */
                 size_t start;
-                bool any = false;
 
                 if (!step_applies(r, st))
                         continue;
                 (*n)++;
                 *o = (struct fb_report_step){ .text = kb_text(st->text, st->text_json) };
-                start = text_begin(r);
-                for (j = 0; j < st->n_commands; j++) {
-                        size_t before = r->arena.len;
-
-                        if (any)
-                                fb_buf_putc(&r->arena, '\n');
-                        if (expand(r, vs, &st->compiled[j], false, &missing)) {
-                                any = true;
-                                included |= 1ull << j;
-                        } else {
-                                r->arena.len = before;
-                                if (r->arena.data)
-                                        r->arena.data[before] = '\0';
-                        }
-                }
-                if (any) {
-                        o->commands = text_end(r, start);
-                        /* the JSON renderer's form, from the pre-escaped templates */
-                        start = text_begin(r);
-                        for (j = 0; j < st->n_commands; j++) {
-                                if (!(included & (1ull << j)))
-                                        continue;
-                                if (r->arena.len > start)
-                                        fb_buf_putc(&r->arena, ',');
-                                expand(r, vs, &st->compiled[j], true, &missing);
-                        }
-                        o->commands_json = text_end(r, start);
-                }
+                /* the Markdown form (shell lines), then the JSON renderer's (from the
+                 * pre-escaped templates), each only when the caller renders it; a command
+                 * that lacks a value is left out of both */
+                if (r->forms & FB_REPORT_MD)
+                        o->commands = commands(r, vs, st, false, ~0ull, &included, &missing);
+                if ((r->forms & FB_REPORT_JSON) && included)
+                        o->commands_json = commands(r, vs, st, true, included, &included, &missing);
                 if (missing) {
                         bool first = true;
                         int v;
