@@ -65,7 +65,7 @@ static void check_entry(const struct fb_yaml_node *rule, void *u) {
         }
         if (e->investigate.n + e->prevent.n == 0)
                 T_FAIL("\"%s\": no investigate or prevent step", name);
-        if (strlen(e->explain) < 80)
+        if (e->explain.md_len < 80 || strlen(e->explain.md) != e->explain.md_len)
                 T_FAIL("\"%s\": explanation too short", name);
         for (j = 0; j < tags->n; j++) {
                 const char *t = tags->items[j]->value;
@@ -137,6 +137,9 @@ TEST(user_file_overrides_and_extends) {
         CHECK(fb_kb_find(kb, "Our custom rule") != NULL);
         CHECK_EQ(fb_kb_n_rules(kb), 32);
         CHECK_STR(fb_kb_technique(kb, "T9999")->name, "Site Technique");
+        CHECK_STR(fb_kb_technique(kb, "T9999.001")->name, "Site Technique");
+        CHECK_STR(fb_kb_technique(kb, "T1620")->name, "Reflective Code Loading");
+        CHECK(fb_kb_technique(kb, "T999") == NULL && fb_kb_technique(kb, "T99999") == NULL);
         /* a user file cannot change the version of the built-in data */
         CHECK_STR(fb_kb_version(kb), "2026.11.1");
         CHECK_EQ(fb_kb_load_path(kb, "/nonexistent.yaml", &err, where, sizeof(where)), -ENOENT);

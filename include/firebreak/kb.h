@@ -39,16 +39,31 @@ struct fb_kb_cmd {
         size_t n;
 };
 
+/* A text of the knowledge base's prose in both of a report's forms, made and measured once at
+ * load (triage puts some twenty of them in every report). */
+struct fb_kb_text {
+        char *md;   /* as the file has it: Markdown */
+        char *json; /* md as a JSON string literal, quotes included */
+        size_t md_len, json_len;
+};
+
+/* Where a step applies (its 'when'): FB_KB_WHEN_ANY without one. */
+enum fb_kb_when {
+        FB_KB_WHEN_ANY,
+        FB_KB_WHEN_CONTAINER, /* "container": any container */
+        FB_KB_WHEN_DOCKER,    /* "docker": a container outside Kubernetes */
+        FB_KB_WHEN_K8S,       /* "k8s": a pod's container */
+        FB_KB_WHEN_HOST,      /* "host" */
+        FB_KB_WHEN_K8S_AUDIT, /* "k8s-audit": an alert of the k8s audit plugin */
+};
+
 struct fb_kb_step {
-        char *text;
-        char *text_json; /* text as a JSON string literal, made once at load */
+        struct fb_kb_text text;
         char **commands;
         char **commands_json;       /* each JSON-escaped, without quotes; @{var} left as is */
         struct fb_kb_cmd *compiled; /* each command split at its variables */
         size_t n_commands;
-        /* when set, the step applies only there: "container" (any), "docker" (a container
-         * outside Kubernetes), "k8s" (a pod's container), "host" */
-        char *when;
+        enum fb_kb_when when;
 };
 
 struct fb_kb_steps {
@@ -57,18 +72,16 @@ struct fb_kb_steps {
 };
 
 struct fb_kb_strings {
-        char **v;
-        char **v_json; /* each as a JSON string literal */
+        struct fb_kb_text *v;
         size_t n;
 };
 
 struct fb_kb_rule {
-        char *rule;              /* Falco rule name, exact */
-        char *detects;           /* what the rule detects, one sentence fragment: "a process ..." */
-        char *explain;           /* why it matters, a paragraph */
-        char *explain_json;      /* explain as a JSON string literal */
-        enum fb_verdict verdict; /* when no evidence in the alert points elsewhere */
-        char *analyzer;          /* rule-specific field analysis in triage ("memfd"), or NULL */
+        char *rule;    /* Falco rule name, exact */
+        char *detects; /* what the rule detects, one sentence fragment: "a process ..." */
+        struct fb_kb_text explain;   /* why it matters, a paragraph */
+        enum fb_verdict verdict;     /* when no evidence in the alert points elsewhere */
+        char *analyzer;              /* rule-specific field analysis in triage ("memfd"), or NULL */
         struct fb_kb_strings benign; /* legitimate causes */
         struct fb_kb_steps investigate;
         struct fb_kb_steps contain;

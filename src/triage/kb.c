@@ -72,19 +72,23 @@ struct fb_kb {
         size_t n_tactics;
         struct fb_kb_technique *techniques;
         size_t n_techniques;
+        uint32_t *technique_index; /* open addressing: a technique's index + 1, 0 empty */
+        size_t technique_mask;
         size_t n_files;
 };
+
+static void text_free(struct fb_kb_text *t) {
+        free(t->md);
+        free(t->json);
+        *t = (struct fb_kb_text){ 0 };
+}
 
 static void strings_free(struct fb_kb_strings *s) {
         size_t i;
 
-        for (i = 0; i < s->n; i++) {
-                free(s->v[i]);
-                if (s->v_json)
-                        free(s->v_json[i]);
-        }
+        for (i = 0; i < s->n; i++)
+                text_free(&s->v[i]);
         free(s->v);
-        free(s->v_json);
         *s = (struct fb_kb_strings){ 0 };
 }
 
@@ -92,9 +96,7 @@ static void steps_free(struct fb_kb_steps *s) {
         size_t i, j;
 
         for (i = 0; i < s->n; i++) {
-                free(s->v[i].text);
-                free(s->v[i].text_json);
-                free(s->v[i].when);
+                text_free(&s->v[i].text);
                 for (j = 0; j < s->v[i].n_commands; j++) {
                         free(s->v[i].commands[j]);
                         if (s->v[i].commands_json)
@@ -113,8 +115,7 @@ static void steps_free(struct fb_kb_steps *s) {
 static void rule_free(struct fb_kb_rule *r) {
         free(r->rule);
         free(r->detects);
-        free(r->explain);
-        free(r->explain_json);
+        text_free(&r->explain);
         free(r->analyzer);
         free(r->origin);
         strings_free(&r->benign);
@@ -147,21 +148,13 @@ void fb_kb_free(struct fb_kb *kb) {
                 free(kb->techniques[i].name);
         }
         free(kb->techniques);
+        free(kb->technique_index);
         free(kb->version);
         free(kb);
 }
 FB_DEFINE_CLEANUP(struct fb_kb *, fb_kb_free)
 FB_DEFINE_CLEANUP(struct fb_yaml_doc *, fb_yaml_free)
 FB_DEFINE_CLEANUP(DIR *, closedir)
-
-/* s as a JSON string literal (reports copy it as is). */
-static char *json_literal(const char *s) {
-        struct fb_buf b;
-
-        fb_buf_init(&b, FB_YAML_MAX_BYTES * 7);
-        fb_json_str(&b, s, strlen(s));
-        return fb_buf_steal(&b, NULL);
-}
 
 /* A non-empty scalar, copied. */
 static int get_text(const struct fb_yaml_node *n, const char *what, char **ret,
@@ -176,6 +169,24 @@ static int get_text(const struct fb_yaml_node *n, const char *what, char **ret,
         free(*ret);
         *ret = s;
         return 0;
+}
+
+/* A non-empty scalar as a text in both forms (reports copy the JSON literal as is); -EINVAL
+ * with *err as get_text(). */
+static int get_kb_text(const struct fb_yaml_node *n, const char *what, struct fb_kb_text *ret,
+                       struct fb_yaml_error *err) {
+        struct fb_buf b;
+        int r;
+
+        r = get_text(n, what, &ret->md, err);
+        if (r < 0)
+                return r;
+        ret->md_len = strlen(ret->md);
+        free(ret->json);
+        fb_buf_init(&b, FB_YAML_MAX_BYTES * 7);
+        fb_json_str(&b, ret->md, ret->md_len);
+        ret->json = fb_buf_steal(&b, &ret->json_len);
+        return ret->json ? 0 : -ENOMEM;
 }
 
 static int get_opt_text(const struct fb_yaml_node *map, const char *key, char **ret,
@@ -197,18 +208,14 @@ static int get_strings(const struct fb_yaml_node *n, const char *what, struct fb
         if (n->kind != FB_YAML_SEQUENCE)
                 return fb_yaml_errorf(err, n, "'%s' must be a list of strings", what);
         strings_free(ret);
-        ret->v = calloc(n->n ? n->n : 1, sizeof(char *));
-        ret->v_json = calloc(n->n ? n->n : 1, sizeof(char *));
-        if (!ret->v || !ret->v_json)
+        ret->v = calloc(n->n ? n->n : 1, sizeof(*ret->v));
+        if (!ret->v)
                 return -ENOMEM;
         for (i = 0; i < n->n; i++) {
                 ret->n++;
-                r = get_text(n->items[i], what, &ret->v[i], err);
+                r = get_kb_text(n->items[i], what, &ret->v[i], err);
                 if (r < 0)
                         return r;
-                ret->v_json[i] = json_literal(ret->v[i]);
-                if (!ret->v_json[i])
-                        return -ENOMEM;
         }
         return 0;
 }
@@ -282,6 +289,29 @@ static int compile_cmd(const char *raw, const char *json, struct fb_kb_cmd *ret)
         return 0;
 }
 
+/* A step's 'when' (n: NULL when it has none), as triage tests it for every alert. */
+static int get_when(const struct fb_yaml_node *n, enum fb_kb_when *ret, struct fb_yaml_error *err) {
+        static const char *const names[] = {
+                [FB_KB_WHEN_CONTAINER] = "container",
+                [FB_KB_WHEN_DOCKER] = "docker",
+                [FB_KB_WHEN_K8S] = "k8s",
+                [FB_KB_WHEN_HOST] = "host",
+                [FB_KB_WHEN_K8S_AUDIT] = "k8s-audit",
+        };
+        size_t i;
+
+        *ret = FB_KB_WHEN_ANY;
+        if (!n)
+                return 0;
+        for (i = 1; n->kind == FB_YAML_SCALAR && !fb_yaml_is_null(n) && i < FB_ELEMENTSOF(names);
+             i++)
+                if (strcmp(n->value, names[i]) == 0) {
+                        *ret = (enum fb_kb_when)i;
+                        return 0;
+                }
+        return fb_yaml_errorf(err, n, "'when' must be container, docker, k8s, host or k8s-audit");
+}
+
 static int get_steps(const struct fb_yaml_node *n, const char *what, struct fb_kb_steps *ret,
                      struct fb_yaml_error *err) {
         static const char *const keys[] = { "text", "commands", "when", NULL };
@@ -304,21 +334,12 @@ static int get_steps(const struct fb_yaml_node *n, const char *what, struct fb_k
                 r = fb_yaml_check_keys(s, keys, err);
                 if (r < 0)
                         return r;
-                r = get_text(fb_yaml_get(s, "text"), "text", &st->text, err);
+                r = get_kb_text(fb_yaml_get(s, "text"), "text", &st->text, err);
                 if (r < 0)
                         return r == -EINVAL ? fb_yaml_errorf(err, s, "a step needs 'text'") : r;
-                st->text_json = json_literal(st->text);
-                if (!st->text_json)
-                        return -ENOMEM;
-                r = get_opt_text(s, "when", &st->when, err);
+                r = get_when(fb_yaml_get(s, "when"), &st->when, err);
                 if (r < 0)
                         return r;
-                if (st->when && strcmp(st->when, "container") != 0 &&
-                    strcmp(st->when, "docker") != 0 && strcmp(st->when, "host") != 0 &&
-                    strcmp(st->when, "k8s") != 0 && strcmp(st->when, "k8s-audit") != 0)
-                        return fb_yaml_errorf(err, fb_yaml_get(s, "when"),
-                                              "'when' must be container, docker, k8s, host or "
-                                              "k8s-audit");
                 cmds = fb_yaml_get(s, "commands");
                 if (!cmds)
                         continue;
@@ -384,14 +405,11 @@ static int parse_rule(const struct fb_yaml_node *n, bool named, const char *file
                 return k == -EINVAL && !fb_yaml_get(n, "detects")
                                ? fb_yaml_errorf(err, n, "an entry needs 'detects'")
                                : k;
-        k = get_text(fb_yaml_get(n, "explain"), "explain", &r->explain, err);
+        k = get_kb_text(fb_yaml_get(n, "explain"), "explain", &r->explain, err);
         if (k < 0)
                 return k == -EINVAL && !fb_yaml_get(n, "explain")
                                ? fb_yaml_errorf(err, n, "an entry needs 'explain'")
                                : k;
-        r->explain_json = json_literal(r->explain);
-        if (!r->explain_json)
-                return -ENOMEM;
         r->verdict = FB_VERDICT_SUSPICIOUS;
         v = fb_yaml_get(n, "verdict");
         if (v && (v->kind != FB_YAML_SCALAR || fb_verdict_from_string(v->value, &r->verdict) < 0))
@@ -417,7 +435,8 @@ static int parse_rule(const struct fb_yaml_node *n, bool named, const char *file
         return r->origin ? 0 : -ENOMEM;
 }
 
-static int parse_mitre(struct fb_kb *kb, const struct fb_yaml_node *m, struct fb_yaml_error *err) {
+static int parse_mitre_lists(struct fb_kb *kb, const struct fb_yaml_node *m,
+                             struct fb_yaml_error *err) {
         static const char *const keys[] = { "tactics", "techniques", NULL };
         static const char *const tkeys[] = { "tag", "id", "name", NULL };
         static const char *const qkeys[] = { "id", "name", NULL };
@@ -475,6 +494,51 @@ static int parse_mitre(struct fb_kb *kb, const struct fb_yaml_node *m, struct fb
                 }
         }
         return 0;
+}
+
+/* FNV-1a: technique ids are the knowledge base's, not an alert's. */
+static size_t id_hash(const char *s, size_t n) {
+        uint64_t h = 0xcbf29ce484222325u;
+
+        while (n--)
+                h = (h ^ (unsigned char)*s++) * 0x100000001b3u;
+        return (size_t)(h ^ (h >> 32));
+}
+
+/* Triage looks up every technique tag of every alert: one probe instead of a pass over some
+ * fifty. Of equal ids the first is kept, as the pass found it. */
+static int index_techniques(struct fb_kb *kb) {
+        size_t size = 16, mask, i;
+        uint32_t *x;
+
+        while (size < 2 * kb->n_techniques)
+                size <<= 1;
+        mask = size - 1;
+        x = calloc(size, sizeof(*x));
+        if (!x)
+                return -ENOMEM;
+        for (i = 0; i < kb->n_techniques; i++) {
+                const char *id = kb->techniques[i].id;
+                size_t h;
+
+                if (!id)
+                        continue; /* the entry whose load failed */
+                h = id_hash(id, strlen(id)) & mask;
+                while (x[h] && strcmp(kb->techniques[x[h] - 1].id, id) != 0)
+                        h = (h + 1) & mask;
+                if (!x[h])
+                        x[h] = (uint32_t)(i + 1);
+        }
+        free(kb->technique_index);
+        kb->technique_index = x;
+        kb->technique_mask = mask;
+        return 0;
+}
+
+static int parse_mitre(struct fb_kb *kb, const struct fb_yaml_node *m, struct fb_yaml_error *err) {
+        int r = parse_mitre_lists(kb, m, err), k = index_techniques(kb);
+
+        return r < 0 ? r : k;
 }
 
 static int add_rule(struct fb_kb *kb, struct fb_kb_rule *nr) {
@@ -706,16 +770,27 @@ const struct fb_kb_tactic *fb_kb_tactic_by_id(const struct fb_kb *kb, const char
         return NULL;
 }
 
-const struct fb_kb_technique *fb_kb_technique(const struct fb_kb *kb, const char *id) {
-        const char *dot = strchr(id, '.');
-        size_t i;
+/* The technique whose id is the n bytes at id. */
+static const struct fb_kb_technique *technique(const struct fb_kb *kb, const char *id, size_t n) {
+        size_t h;
 
-        for (i = 0; i < kb->n_techniques; i++)
-                if (strcmp(kb->techniques[i].id, id) == 0)
-                        return &kb->techniques[i];
-        for (i = 0; dot && i < kb->n_techniques; i++)
-                if (strlen(kb->techniques[i].id) == (size_t)(dot - id) &&
-                    strncmp(kb->techniques[i].id, id, (size_t)(dot - id)) == 0)
-                        return &kb->techniques[i];
+        if (!kb->technique_index)
+                return NULL;
+        for (h = id_hash(id, n) & kb->technique_mask; kb->technique_index[h];
+             h = (h + 1) & kb->technique_mask) {
+                const struct fb_kb_technique *q = &kb->techniques[kb->technique_index[h] - 1];
+
+                if (strncmp(q->id, id, n) == 0 && q->id[n] == '\0')
+                        return q;
+        }
         return NULL;
+}
+
+const struct fb_kb_technique *fb_kb_technique(const struct fb_kb *kb, const char *id) {
+        const struct fb_kb_technique *q = technique(kb, id, strlen(id));
+        const char *dot;
+
+        if (!q && (dot = strchr(id, '.')))
+                q = technique(kb, id, (size_t)(dot - id)); /* its parent */
+        return q;
 }

@@ -424,22 +424,26 @@ static bool expand(struct fb_report *r, struct vars *vs, const struct fb_kb_cmd 
 }
 
 static bool step_applies(const struct fb_report *r, const struct fb_kb_step *st) {
-        if (!st->when)
+        switch (st->when) {
+        case FB_KB_WHEN_ANY:
                 return true;
-        if (strcmp(st->when, "k8s-audit") == 0)
+        case FB_KB_WHEN_K8S_AUDIT:
                 return r->k8s_audit;
-        if (strcmp(st->when, "container") == 0)
+        case FB_KB_WHEN_CONTAINER:
                 return r->in_container;
-        if (strcmp(st->when, "docker") == 0)
+        case FB_KB_WHEN_DOCKER:
                 return r->in_container && !r->in_k8s;
-        if (strcmp(st->when, "k8s") == 0)
+        case FB_KB_WHEN_K8S:
                 return r->in_k8s;
-        return r->on_host;
+        case FB_KB_WHEN_HOST:
+                return r->on_host;
+        }
+        return false;
 }
 
-static struct fb_text kb_text(const char *s, const char *json) {
+static struct fb_text kb_text(const struct fb_kb_text *t) {
         return (struct fb_text){
-                .len = strlen(s), .ext = s, .ext_json = json, .ext_json_len = strlen(json)
+                .len = t->md_len, .ext = t->md, .ext_json = t->json, .ext_json_len = t->json_len
         };
 }
 
@@ -486,7 +490,7 @@ static void add_steps(struct fb_report *r, struct vars *vs, const struct fb_kb_s
                 if (!step_applies(r, st))
                         continue;
                 (*n)++;
-                *o = (struct fb_report_step){ .text = kb_text(st->text, st->text_json) };
+                *o = (struct fb_report_step){ .text = kb_text(&st->text) };
                 /* the Markdown form (shell lines), then the JSON renderer's (from the
                  * pre-escaped templates), each only when the caller renders it; a command
                  * that lacks a value is left out of both */
@@ -1204,7 +1208,7 @@ static void copy_strings(const struct fb_kb_strings *s, struct fb_text *out, siz
         size_t i;
 
         for (i = 0; i < s->n && *n < FB_REPORT_MAX_ITEMS; i++)
-                out[(*n)++] = kb_text(s->v[i], s->v_json[i]);
+                out[(*n)++] = kb_text(&s->v[i]);
 }
 
 int fb_triage(const struct fb_kb *kb, const struct fb_alert *a, struct fb_report *r) {
@@ -1234,7 +1238,7 @@ int fb_triage(const struct fb_kb *kb, const struct fb_alert *a, struct fb_report
 
         analyze_context(r);
         title(r);
-        r->analysis[r->n_analysis++] = kb_text(r->entry->explain, r->entry->explain_json);
+        r->analysis[r->n_analysis++] = kb_text(&r->entry->explain);
         analyze_process(r);
         if (r->entry->analyzer && strcmp(r->entry->analyzer, "memfd") == 0)
                 analyze_memfd(r, &sig);
