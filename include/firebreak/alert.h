@@ -100,9 +100,6 @@ void fb_alert_reset(struct fb_alert *a);
  * larger than FB_ALERT_MAX_BYTES, or -ENOMEM. On failure a holds no alert. */
 int fb_alert_parse(struct fb_alert *a, const char *data, size_t len, struct fb_alert_error *err);
 
-/* Validates a parsed JSON object as an alert and takes a reference to it. Same returns. */
-int fb_alert_from_json(struct fb_alert *a, struct json_t *root, struct fb_alert_error *err);
-
 /* Appends the alert as compact JSON with sorted keys (for evidence). Returns 0 or -ENOMEM. */
 struct fb_buf;
 int fb_alert_dump(const struct fb_alert *a, struct fb_buf *out);

@@ -185,6 +185,9 @@ static void big_unshift(json_error_t *jerr, const char *text, const size_t *at, 
                         jerr->position -= (int)grow;
 }
 
+/* Without JSON_ALLOW_NUL jansson refuses \u0000 in a string (and a raw control character is no
+ * JSON): no string of the tree holds a NUL, so the C strings the alert hands out are whole.
+ * alert_from_json() relies on it and takes trees from here only. */
 static json_t *load_json(struct alert_storage *s, const char *data, size_t len, json_error_t *jerr,
                          bool *in_arena) {
         json_t *root;
@@ -268,7 +271,7 @@ static json_t *load_tree(struct fb_alert *a, const char *data, size_t len, json_
         return root;
 }
 
-/* The alert now owns root (fb_alert_from_json took a reference): when root came whole from the
+/* The alert now owns root (alert_from_json took a reference): when root came whole from the
  * arena, its reference is left for the arena's next reset; otherwise it is dropped. */
 static void adopt_tree(struct fb_alert *a, json_t *root, bool in_arena) {
         if (in_arena && a->root == root)
@@ -328,8 +331,6 @@ static int get_string(json_t *v, const char *key, bool required, size_t max, con
         len = json_string_length(v);
         if (len > max)
                 return verr(err, "key \"%s\": longer than %zu bytes", key, max);
-        if (memchr(json_string_value(v), '\0', len))
-                return verr(err, "key \"%s\": contains a NUL character", key);
         if (required && len == 0)
                 return verr(err, "key \"%s\": empty", key);
         *ret = json_string_value(v);
@@ -413,15 +414,20 @@ static const unsigned char key_char[256] = {
         ['-'] = 1,         ['['] = 1,         [']'] = 1,         ['/'] = 1, [':'] = 1,
 };
 
+/* Every field name and tag of every alert passes here: four bytes a turn, without a branch per
+ * byte (a bad byte is rare, and found at the end all the same). */
 static bool valid_key(const char *k, size_t len) {
-        size_t i;
+        const unsigned char *p = (const unsigned char *)k;
+        unsigned ok = 1;
+        size_t i = 0;
 
         if (len == 0 || len > FB_ALERT_MAX_KEY_LEN)
                 return false;
-        for (i = 0; i < len; i++)
-                if (!key_char[(unsigned char)k[i]])
-                        return false;
-        return true;
+        for (; i + 4 <= len; i += 4)
+                ok &= key_char[p[i]] & key_char[p[i + 1]] & key_char[p[i + 2]] & key_char[p[i + 3]];
+        for (; i < len; i++)
+                ok &= key_char[p[i]];
+        return ok;
 }
 
 static int field_cmp(const void *x, const void *y) {
@@ -508,15 +514,11 @@ static int scalar(json_t *v, struct fb_field *f, const char **kind) {
         }
 }
 
-/* Strings in a field, alone or in a list, are bounded and free of NUL. */
+/* Strings in a field, alone or in a list, are bounded. (None holds a NUL: see load_json().) */
 static int check_str(const struct fb_field *f, const char *key, struct fb_alert_error *err) {
-        if (f->type != FB_VALUE_STRING)
-                return 0;
-        if (f->len > FB_ALERT_MAX_VALUE_LEN)
+        if (f->type == FB_VALUE_STRING && f->len > FB_ALERT_MAX_VALUE_LEN)
                 return verr(err, "output_fields.%s: longer than %u bytes", key,
                             FB_ALERT_MAX_VALUE_LEN);
-        if (memchr(f->str, '\0', f->len))
-                return verr(err, "output_fields.%s: contains a NUL character", key);
         return 0;
 }
 
@@ -541,9 +543,13 @@ static int parse_fields(struct fb_alert *a, json_t *of, struct fb_alert_error *e
                 return verr(err, "key \"output_fields\": expected an object");
         if (json_object_size(of) > FB_ALERT_MAX_FIELDS)
                 return verr(err, "output_fields: more than %u fields", FB_ALERT_MAX_FIELDS);
-        json_object_foreach(of, key, v) {
+        /* by iterator, not json_object_foreach(), which finds each key's iterator again */
+        for (void *it = json_object_iter(of); it; it = json_object_iter_next(of, it)) {
                 struct fb_field *f = &a->fields[a->n_fields];
-                size_t klen = strlen(key);
+                size_t klen = json_object_iter_key_len(it);
+
+                key = json_object_iter_key(it);
+                v = json_object_iter_value(it);
 
                 if (!valid_key(key, klen))
                         return verr(err, "output_fields: invalid field name \"%s\"",
@@ -660,7 +666,7 @@ struct canon {
         uint8_t buf[4096]; /* the encoding goes to SHA-256 in large pieces */
 };
 
-static void canon_put(struct canon *k, const void *p, size_t len) {
+static void canon_flush_put(struct canon *k, const void *p, size_t len) {
         if (k->n + len > sizeof(k->buf)) {
                 fb_sha256_update(&k->c, k->buf, k->n);
                 k->n = 0;
@@ -673,15 +679,30 @@ static void canon_put(struct canon *k, const void *p, size_t len) {
         k->n += len;
 }
 
+/* Some fifty pieces per alert, most of a few bytes: the buffer's room is checked inline. */
+static inline void canon_put(struct canon *k, const void *p, size_t len) {
+        if (__builtin_expect(len <= sizeof(k->buf) - k->n, 1)) {
+                memcpy(k->buf + k->n, p, len);
+                k->n += len;
+        } else
+                canon_flush_put(k, p, len);
+}
+
 static void put_u64(struct canon *k, char tag, uint64_t v) {
-        uint8_t b[11] = { (uint8_t)tag };
+        uint8_t *b;
         size_t n = 1;
 
+        if (sizeof(k->buf) - k->n < 11) {
+                fb_sha256_update(&k->c, k->buf, k->n);
+                k->n = 0;
+        }
+        b = k->buf + k->n;
+        b[0] = (uint8_t)tag;
         do {
                 b[n++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
                 v >>= 7;
         } while (v);
-        canon_put(k, b, n);
+        k->n += n;
 }
 
 static void put_be64(struct canon *k, char tag, uint64_t v) {
@@ -814,9 +835,7 @@ static int hash_value(struct canon *c, json_t *v, const struct fb_alert *fields)
         case JSON_OBJECT: {
                 struct kv stack_kv[64], *kvs = stack_kv;
                 size_t n = json_object_size(v), i = 0;
-                const char *key;
                 uint64_t u;
-                json_t *x;
                 int r = 0;
 
                 if (n == 1 && big_marker(v, &u)) {
@@ -828,10 +847,10 @@ static int hash_value(struct canon *c, json_t *v, const struct fb_alert *fields)
                         if (!kvs)
                                 return -ENOMEM;
                 }
-                json_object_foreach(v, key, x) {
-                        kvs[i].key = key;
-                        kvs[i].len = json_object_iter_key_len(json_object_key_to_iter(key));
-                        kvs[i++].value = x;
+                for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
+                        kvs[i].key = json_object_iter_key(it);
+                        kvs[i].len = json_object_iter_key_len(it);
+                        kvs[i++].value = json_object_iter_value(it);
                 }
                 kv_sort(kvs, n);
                 put_u64(c, 'o', n);
@@ -870,7 +889,7 @@ static int hash_id(struct fb_alert *a) {
         return 0;
 }
 
-int fb_alert_from_json(struct fb_alert *a, json_t *root, struct fb_alert_error *err) {
+static int alert_from_json(struct fb_alert *a, json_t *root, struct fb_alert_error *err) {
         json_t *v_rule = NULL, *v_prio = NULL, *v_time = NULL, *v_source = NULL, *v_host = NULL,
                *v_output = NULL, *v_uuid = NULL, *v_tags = NULL, *v_fields = NULL, *v;
         const char *prio = NULL, *uuid = NULL, *key;
@@ -971,7 +990,7 @@ static int parse_framed(struct fb_alert *a, const char *data, size_t len,
                 err->column = (unsigned long)(jerr.column > 0 ? jerr.column : 1);
                 return verr(err, "invalid JSON: %s", escape_msg(jerr.text, msg));
         }
-        r = fb_alert_from_json(a, root, err);
+        r = alert_from_json(a, root, err);
         adopt_tree(a, root, in_arena);
         return r;
 }
@@ -1240,7 +1259,6 @@ static int frame_error(struct fb_alert_reader *r, struct fb_alert_error *err, co
 
 /* Is the tree nested deeper than max? (stops as soon as it knows) */
 static bool tree_deeper(json_t *v, unsigned depth, unsigned max) {
-        const char *k;
         json_t *x;
         size_t i;
 
@@ -1249,8 +1267,12 @@ static bool tree_deeper(json_t *v, unsigned depth, unsigned max) {
         if (depth > max)
                 return true;
         if (json_is_object(v)) {
-                json_object_foreach(v, k, x) if ((json_is_object(x) || json_is_array(x)) &&
-                                                 tree_deeper(x, depth + 1, max)) return true;
+                for (void *it = json_object_iter(v); it; it = json_object_iter_next(v, it)) {
+                        x = json_object_iter_value(it);
+                        if ((json_is_object(x) || json_is_array(x)) &&
+                            tree_deeper(x, depth + 1, max))
+                                return true;
+                }
         } else {
                 json_array_foreach(v, i, x) if ((json_is_object(x) || json_is_array(x)) &&
                                                 tree_deeper(x, depth + 1, max)) return true;
@@ -1276,7 +1298,7 @@ static int parse_line(struct fb_alert_reader *r, const char *line, size_t len,
                 json_decref(root);
                 return 0;
         }
-        k = fb_alert_from_json(r->alert, root, err);
+        k = alert_from_json(r->alert, root, err);
         adopt_tree(r->alert, root, in_arena);
         if (k == -EINVAL) {
                 err->index = r->index;
