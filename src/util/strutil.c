@@ -171,20 +171,21 @@ bool fb_needs_display_escape(const char *s, size_t len) {
         return false;
 }
 
+/* Bytes that keep a value off fb_md_code()'s plain path: 1 anywhere, 2 in a table cell. */
+static const unsigned char md_special[256] = {
+        [0x00 ... 0x1F] = 1, ['`'] = 1, ['\\'] = 1, [0x7F ... 0xFF] = 1, ['|'] = 2,
+};
+
 void fb_md_code(struct fb_buf *b, const char *s, size_t len, bool in_table) {
+        const unsigned char *p = (const unsigned char *)s, stop = in_table ? 3 : 1;
         size_t i, run = 0, maxrun = 0;
         const char *first;
 
         /* the common value: printable ASCII, no backtick, backslash or (in tables) '|', no
          * space at either end; it needs a single backtick on each side and nothing else */
         if (len > 0 && s[0] != ' ' && s[len - 1] != ' ') {
-                for (i = 0; i < len; i++) {
-                        unsigned char c = (unsigned char)s[i];
-
-                        if (c < 0x20 || c >= 0x7f || c == '`' || c == '\\' ||
-                            (in_table && c == '|'))
-                                break;
-                }
+                for (i = 0; i < len && !(md_special[p[i]] & stop); i++)
+                        ;
                 if (i == len) {
                         fb_buf_putc(b, '`');
                         fb_buf_put(b, s, len);
