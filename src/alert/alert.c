@@ -594,10 +594,13 @@ static int parse_fields(struct fb_alert *a, json_t *of, struct fb_alert_error *e
         /* insertion sort: Falco sends output_fields sorted, so this is one linear pass. A
          * jansson object has unique keys; an equal pair is still refused, not trusted. */
         for (i = 1; i < a->n_fields; i++) {
-                struct fb_field f = a->fields[i];
+                struct fb_field f;
                 size_t j = i;
-                int c;
+                int c = field_cmp(&a->fields[i - 1], &a->fields[i]);
 
+                if (c < 0)
+                        continue; /* in order already: no copy */
+                f = a->fields[i];
                 while (j > 0 && (c = field_cmp(&a->fields[j - 1], &f)) >= 0) {
                         if (c == 0)
                                 return verr(err, "output_fields.%s: duplicate key", f.key);
@@ -698,6 +701,11 @@ static void put_u64(struct canon *k, char tag, uint64_t v) {
         }
         b = k->buf + k->n;
         b[0] = (uint8_t)tag;
+        if (v < 0x80) { /* most of them: a key's or a short value's length */
+                b[1] = (uint8_t)v;
+                k->n += 2;
+                return;
+        }
         do {
                 b[n++] = (uint8_t)((v & 0x7f) | (v >= 0x80 ? 0x80 : 0));
                 v >>= 7;
