@@ -106,6 +106,8 @@ int fb_alert_dump(const struct fb_alert *a, struct fb_buf *out);
 
 /* Looks up an output_fields key. Returns the field or NULL. */
 const struct fb_field *fb_alert_field(const struct fb_alert *a, const char *key);
+/* The same for the key of len bytes at key (a caller that knows the length). */
+const struct fb_field *fb_alert_field_n(const struct fb_alert *a, const char *key, size_t len);
 /* Item i (< f->len) of a LIST field, as a field of its own (its key f's) of any other type. */
 struct fb_field fb_field_item(const struct fb_field *f, size_t i);
 /* The string value of key, or NULL when absent, null or not a string. */

@@ -93,21 +93,24 @@ static void add_text(struct fb_report *r, struct fb_text *slot, size_t start) {
 /* ---- reading fields ---------------------------------------------------------------------- */
 
 /* The field for key, through the per-alert cache: triage asks for the same few keys again and
- * again, always as string literals, so the literal's address identifies the key. */
-static const struct fb_field *field(struct fb_report *r, const char *key) {
+ * again, always as string literals, so the literal's address identifies the key. The readers
+ * take the key's length, which their macros give as strlen(key): for a literal that is a
+ * constant, so no lookup measures its key. */
+static const struct fb_field *field_n(struct fb_report *r, const char *key, size_t klen) {
         size_t i = ((uintptr_t)key >> 3) % FB_ELEMENTSOF(r->lookup);
 
         if (r->lookup[i].gen != r->gen || r->lookup[i].key != key) {
                 r->lookup[i].key = key;
-                r->lookup[i].f = fb_alert_field(r->alert, key);
+                r->lookup[i].f = fb_alert_field_n(r->alert, key, klen);
                 r->lookup[i].gen = r->gen;
         }
         return r->lookup[i].f;
 }
+#define field(r, key) field_n(r, key, strlen(key))
 
 /* A non-empty string field, or NULL. */
-static const char *str(struct fb_report *r, const char *key, size_t *len) {
-        const struct fb_field *f = field(r, key);
+static const char *str_n(struct fb_report *r, const char *key, size_t klen, size_t *len) {
+        const struct fb_field *f = field_n(r, key, klen);
 
         if (len)
                 *len = 0;
@@ -117,17 +120,20 @@ static const char *str(struct fb_report *r, const char *key, size_t *len) {
                 *len = f->len;
         return f->str;
 }
+#define str(r, key, len) str_n(r, key, strlen(key), len)
 
-static bool str_eq(struct fb_report *r, const char *key, const char *want) {
+static bool str_eq_n(struct fb_report *r, const char *key, size_t klen, const char *want,
+                     size_t want_len) {
         size_t l;
-        const char *s = str(r, key, &l);
+        const char *s = str_n(r, key, klen, &l);
 
-        return s && l == strlen(want) && memcmp(s, want, l) == 0;
+        return s && l == want_len && memcmp(s, want, l) == 0;
 }
+#define str_eq(r, key, want) str_eq_n(r, key, strlen(key), want, strlen(want))
 
 /* An integer field (or a string holding one). Returns 0 or -ENOENT. */
-static int int_field(struct fb_report *r, const char *key, int64_t *ret) {
-        const struct fb_field *f = field(r, key);
+static int int_field_n(struct fb_report *r, const char *key, size_t klen, int64_t *ret) {
+        const struct fb_field *f = field_n(r, key, klen);
 
         if (f && f->type == FB_VALUE_INT) {
                 *ret = f->i;
@@ -137,6 +143,7 @@ static int int_field(struct fb_report *r, const char *key, int64_t *ret) {
                 return 0;
         return -ENOENT;
 }
+#define int_field(r, key, ret) int_field_n(r, key, strlen(key), ret)
 
 static bool all_digits(const char *s, size_t len) {
         size_t i;
