@@ -135,40 +135,61 @@ TEST(json_strings) {
         CHECK_STR(render(fb_json_str, "\xc3\xa9", 2), "\"\xc3\xa9\"");
 }
 
-/* Every byte value at every position of a 72-byte string: the JSON literal parses back to the
- * same string (or, for a byte that is not valid UTF-8, holds U+FFFD), and carries no raw
- * control byte, DEL or unescaped quote. Exercises the 32-byte, 8-byte and bytewise paths. */
+/* Every byte value at every position of a 40-byte and a 72-byte string (the short path and the
+ * long one: 32 bytes a turn, 8, then bytewise): the JSON literal parses back to the same string
+ * (or, for a byte that is not valid UTF-8, holds U+FFFD), and carries no raw control byte, DEL or
+ * unescaped quote. Valid UTF-8 at every position passes unchanged. */
 TEST(json_str_roundtrip) {
-        unsigned pos, c;
+        static const size_t lens[] = { 40, 72 };
+        unsigned pos, c, l;
 
-        for (pos = 0; pos < 72; pos++)
-                for (c = 1; c < 256; c++) {
-                        char in[73], *lit;
-                        struct fb_buf b;
-                        json_error_t jerr;
-                        json_t *j;
-                        size_t k;
+        for (l = 0; l < sizeof(lens) / sizeof(lens[0]); l++) {
+                size_t len = lens[l];
 
-                        memset(in, 'a', 72);
-                        in[72] = '\0';
-                        in[pos] = (char)c;
-                        fb_buf_init(&b, 1024);
-                        fb_json_str(&b, in, 72);
-                        lit = b.data;
-                        for (k = 0; k < b.len; k++)
-                                if ((unsigned char)lit[k] < 0x20 || lit[k] == 0x7f)
-                                        T_FAIL("byte %u at %u: raw control in output", c, pos);
-                        j = json_loadb(lit, b.len, JSON_DECODE_ANY, &jerr);
-                        if (!j || !json_is_string(j))
-                                T_FAIL("byte %u at %u: output does not parse: %s", c, pos, lit);
-                        else if (c < 0x80 && (json_string_length(j) != 72 ||
-                                              memcmp(json_string_value(j), in, 72) != 0))
-                                T_FAIL("byte %u at %u: round trip differs", c, pos);
-                        else if (c >= 0x80 && !strstr(json_string_value(j), "\xef\xbf\xbd"))
-                                T_FAIL("byte %u at %u: invalid UTF-8 not replaced", c, pos);
-                        json_decref(j);
-                        fb_buf_free(&b);
-                }
+                for (pos = 0; pos < len; pos++)
+                        for (c = 1; c < 257; c++) {
+                                char in[73], *lit;
+                                struct fb_buf b;
+                                json_error_t jerr;
+                                json_t *j;
+                                size_t k;
+
+                                memset(in, 'a', len);
+                                in[len] = '\0';
+                                if (c == 256) { /* U+00E9, two bytes */
+                                        if (pos + 1 == len)
+                                                continue;
+                                        in[pos] = '\xc3';
+                                        in[pos + 1] = '\xa9';
+                                } else
+                                        in[pos] = (char)c;
+                                fb_buf_init(&b, 1024);
+                                fb_json_str(&b, in, len);
+                                lit = b.data;
+                                for (k = 0; k < b.len; k++)
+                                        if ((unsigned char)lit[k] < 0x20 || lit[k] == 0x7f)
+                                                T_FAIL("%zu bytes, byte %u at %u: raw control in "
+                                                       "output",
+                                                       len, c, pos);
+                                j = json_loadb(lit, b.len, JSON_DECODE_ANY, &jerr);
+                                if (!j || !json_is_string(j))
+                                        T_FAIL("%zu bytes, byte %u at %u: output does not parse: "
+                                               "%s",
+                                               len, c, pos, lit);
+                                else if ((c < 0x80 || c == 256) &&
+                                         (json_string_length(j) != len ||
+                                          memcmp(json_string_value(j), in, len) != 0))
+                                        T_FAIL("%zu bytes, byte %u at %u: round trip differs", len,
+                                               c, pos);
+                                else if (c >= 0x80 && c < 256 &&
+                                         !strstr(json_string_value(j), "\xef\xbf\xbd"))
+                                        T_FAIL("%zu bytes, byte %u at %u: invalid UTF-8 not "
+                                               "replaced",
+                                               len, c, pos);
+                                json_decref(j);
+                                fb_buf_free(&b);
+                        }
+        }
 }
 
 /* The light escaper for report texts: every ASCII byte at every position of a 72-byte string

@@ -231,12 +231,29 @@ static const unsigned char json_special[256] = {
         [0x7F ... 0xFF] = 1,
 };
 
+static size_t json_scan(const unsigned char *p, size_t i, size_t len, bool ascii);
+
+/* Does any of the 8 bytes at p need fb_json_str()'s attention (a control, '"', '\\', DEL or
+ * non-ASCII)? */
+static inline bool json_special8(const unsigned char *p) {
+        const uint64_t ones = 0x0101010101010101ULL, highs = ones * 0x80;
+        uint64_t x;
+
+        memcpy(&x, p, 8);
+        return (((x - ones * 0x20) & ~x & highs) | /* a byte below 0x20 */
+                ((((x ^ (ones * '"')) - ones) & ~(x ^ (ones * '"'))) & highs) |
+                ((((x ^ (ones * '\\')) - ones) & ~(x ^ (ones * '\\'))) & highs) |
+                ((((x ^ (ones * 0x7f)) - ones) & ~(x ^ (ones * 0x7f))) & highs) | (x & highs)) != 0;
+}
+
 void fb_json_str(struct fb_buf *b, const char *s, size_t len) {
         const unsigned char *p = (const unsigned char *)s;
         size_t i = 0, run = 0;
 
-        /* short plain values (most alert fields): one table pass, one copy */
+        /* short plain values (most alert fields): 8 bytes a turn, one copy */
         if (len <= 64) {
+                while (len - i >= 8 && !json_special8(p + i))
+                        i += 8;
                 while (i < len && !json_special[p[i]])
                         i++;
                 if (i == len) {
@@ -251,23 +268,14 @@ void fb_json_str(struct fb_buf *b, const char *s, size_t len) {
         while (i < len) {
                 unsigned char c;
                 uint32_t cp = 0;
-                size_t n = 0;
+                size_t n = 0, from = i;
 
-                /* the common case: a run of plain ASCII, 8 bytes at a time while no byte is a
-                 * control (< 0x20), '"', '\\', DEL or non-ASCII (high bit) */
-                while (len - i >= 8) {
-                        uint64_t x, ones = 0x0101010101010101ULL, highs = ones * 0x80;
-
-                        memcpy(&x, p + i, 8);
-                        if (((x - ones * 0x20) & ~x & highs) | /* a byte below 0x20 */
-                            ((((x ^ (ones * '"')) - ones) & ~(x ^ (ones * '"'))) & highs) |
-                            ((((x ^ (ones * '\\')) - ones) & ~(x ^ (ones * '\\'))) & highs) |
-                            ((((x ^ (ones * 0x7f)) - ones) & ~(x ^ (ones * 0x7f))) & highs) |
-                            (x & highs))
-                                break;
+                /* the common case: a run of plain ASCII, 32 bytes a turn, then 8, while no
+                 * byte is a control (< 0x20), '"', '\\', DEL or non-ASCII (high bit) */
+                i = json_scan(p, i, len, true);
+                while (len - i >= 8 && !json_special8(p + i))
                         i += 8;
-                        run += 8;
-                }
+                run += i - from;
                 while (i < len && !json_special[p[i]]) {
                         i++;
                         run++;
@@ -314,11 +322,12 @@ void fb_json_str(struct fb_buf *b, const char *s, size_t len) {
 #include <cpuid.h>
 #include <immintrin.h>
 
-/* The index of the first control byte, '"' or '\\' in p[i..len), 32 bytes at a time. */
+/* The index of the first control byte, '"' or '\\' (ascii: or byte from DEL up) in p[i..len),
+ * 32 bytes at a time; the tail of under 32 bytes is left to the caller. */
 __attribute__((target("avx2"))) static size_t json_scan_avx2(const unsigned char *p, size_t i,
-                                                             size_t len) {
+                                                             size_t len, bool ascii) {
         const __m256i quote = _mm256_set1_epi8('"'), bslash = _mm256_set1_epi8('\\'),
-                      space = _mm256_set1_epi8(0x20);
+                      space = _mm256_set1_epi8(0x20), del = _mm256_set1_epi8(0x7f);
 
         while (len - i >= 32) {
                 __m256i x = _mm256_loadu_si256((const __m256i *)(p + i));
@@ -329,6 +338,11 @@ __attribute__((target("avx2"))) static size_t json_scan_avx2(const unsigned char
                 unsigned m = (unsigned)_mm256_movemask_epi8(hit) |
                              ~(unsigned)_mm256_movemask_epi8(
                                      _mm256_cmpeq_epi8(ctl, _mm256_setzero_si256()));
+
+                /* unsigned x >= 0x7f  <=>  max(x, 0x7f) == x */
+                if (ascii)
+                        m |= (unsigned)_mm256_movemask_epi8(
+                                _mm256_cmpeq_epi8(_mm256_max_epu8(x, del), x));
 
                 if (m)
                         return i + (size_t)__builtin_ctz(m);
@@ -346,7 +360,7 @@ static unsigned xcr0(void) {
         return eax;
 }
 
-static size_t json_scan(const unsigned char *p, size_t i, size_t len) {
+static size_t json_scan(const unsigned char *p, size_t i, size_t len, bool ascii) {
         if (have_avx2 < 0) {
                 unsigned a, b, c, d;
 
@@ -354,12 +368,13 @@ static size_t json_scan(const unsigned char *p, size_t i, size_t len) {
                 have_avx2 = __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 5)) &&
                             __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 27)) && (xcr0() & 6) == 6;
         }
-        return have_avx2 ? json_scan_avx2(p, i, len) : i;
+        return have_avx2 ? json_scan_avx2(p, i, len, ascii) : i;
 }
 #else
-static size_t json_scan(const unsigned char *p, size_t i, size_t len) {
+static size_t json_scan(const unsigned char *p, size_t i, size_t len, bool ascii) {
         (void)p;
         (void)len;
+        (void)ascii;
         return i;
 }
 #endif
@@ -376,7 +391,7 @@ void fb_json_escape_safe(struct fb_buf *b, const char *s, size_t len) {
         size_t i = 0, start = 0;
 
         while (i < len) {
-                i = json_scan(p, i, len);
+                i = json_scan(p, i, len, false);
                 /* 8 bytes at a time while none is a control, '"' or '\\' */
                 while (len - i >= 8) {
                         uint64_t x, q, bs;
