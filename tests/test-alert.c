@@ -153,9 +153,10 @@ TEST(hash_id_is_canonical) {
 }
 
 /* Ids are stored (the service dedups by them) and quoted in reports and tickets: the canonical
- * encoding may be made faster, never different. tests/data/id-pins/NAME.json has the id in
- * NAME.id, as the release that first stored such ids computed it; long-output-nested crosses
- * the encoder's 4 KiB buffer and holds a string larger than it, reals, lists and nesting. */
+ * encoding may be made faster, never different. tests/data/id-pins/NAME.json has in NAME.id the
+ * id its documented encoding gives (tests/canon-id.py computes the same from the spec);
+ * long-output-nested crosses the encoder's 4 KiB buffer and holds a string larger than it,
+ * reals, lists and nesting. */
 TEST(hash_ids_are_pinned) {
         DIR *d = opendir(t_data("id-pins"));
         struct dirent *de;
