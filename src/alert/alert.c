@@ -713,7 +713,7 @@ static inline void canon_put(struct canon *k, const void *p, size_t len) {
         k->n += len;
 }
 
-static void put_u64(struct canon *k, char tag, uint64_t v) {
+static inline void put_u64(struct canon *k, char tag, uint64_t v) {
         uint8_t *b;
         size_t n = 1;
 
@@ -921,8 +921,8 @@ static int hash_id(struct fb_alert *a) {
 
 static int alert_from_json(struct fb_alert *a, json_t *root, struct fb_alert_error *err) {
         json_t *v_rule = NULL, *v_prio = NULL, *v_time = NULL, *v_source = NULL, *v_host = NULL,
-               *v_output = NULL, *v_uuid = NULL, *v_tags = NULL, *v_fields = NULL, *v;
-        const char *prio = NULL, *uuid = NULL, *key;
+               *v_output = NULL, *v_uuid = NULL, *v_tags = NULL, *v_fields = NULL;
+        const char *prio = NULL, *uuid = NULL;
         size_t len, time_len;
         int r;
 
@@ -931,39 +931,34 @@ static int alert_from_json(struct fb_alert *a, json_t *root, struct fb_alert_err
                 return verr(err, "expected a JSON object");
         a->root = json_incref(root);
 
-        /* one pass over the keys (unknown ones are allowed), then the checks in a fixed order */
-        json_object_foreach(root, key, v) {
+        /* one pass over the keys (unknown ones are allowed), then the checks in a fixed order;
+         * by length, then a compare of known size (no call) */
+        for (void *it = json_object_iter(root); it; it = json_object_iter_next(root, it)) {
+                const char *key = json_object_iter_key(it);
                 json_t **slot = NULL;
 
-                switch (key[0]) {
-                case 'r':
-                        slot = strcmp(key, "rule") == 0 ? &v_rule : NULL;
+#define IS(lit) (memcmp(key, lit, sizeof(lit) - 1) == 0)
+                switch (json_object_iter_key_len(it)) {
+                case 4:
+                        slot = IS("rule")   ? &v_rule
+                               : IS("time") ? &v_time
+                               : IS("tags") ? &v_tags
+                               : IS("uuid") ? &v_uuid
+                                            : NULL;
                         break;
-                case 'p':
-                        slot = strcmp(key, "priority") == 0 ? &v_prio : NULL;
+                case 6:
+                        slot = IS("source") ? &v_source : IS("output") ? &v_output : NULL;
                         break;
-                case 't':
-                        slot = strcmp(key, "time") == 0   ? &v_time
-                               : strcmp(key, "tags") == 0 ? &v_tags
-                                                          : NULL;
+                case 8:
+                        slot = IS("priority") ? &v_prio : IS("hostname") ? &v_host : NULL;
                         break;
-                case 's':
-                        slot = strcmp(key, "source") == 0 ? &v_source : NULL;
-                        break;
-                case 'h':
-                        slot = strcmp(key, "hostname") == 0 ? &v_host : NULL;
-                        break;
-                case 'o':
-                        slot = strcmp(key, "output") == 0          ? &v_output
-                               : strcmp(key, "output_fields") == 0 ? &v_fields
-                                                                   : NULL;
-                        break;
-                case 'u':
-                        slot = strcmp(key, "uuid") == 0 ? &v_uuid : NULL;
+                case 13:
+                        slot = IS("output_fields") ? &v_fields : NULL;
                         break;
                 }
+#undef IS
                 if (slot)
-                        *slot = v;
+                        *slot = json_object_iter_value(it);
         }
         r = get_string(v_rule, "rule", true, FB_ALERT_MAX_NAME_LEN, &a->rule, &a->rule_len, err);
         if (r >= 0)

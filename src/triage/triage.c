@@ -156,13 +156,22 @@ static bool all_digits(const char *s, size_t len) {
         return true;
 }
 
+/* A string literal with its length, for tables that lookups go through for every alert. */
+struct lit {
+        const char *s;
+        size_t len;
+};
+#define LIT(x)                                                                                     \
+        { x, sizeof(x) - 1 }
+
 static bool is_shell(const char *s, size_t len) {
-        static const char *const shells[] = { "sh",  "bash", "ash",  "dash", "zsh",
-                                              "ksh", "csh",  "tcsh", "fish", "busybox" };
+        static const struct lit shells[] = { LIT("sh"),   LIT("bash"),   LIT("ash"), LIT("dash"),
+                                             LIT("zsh"),  LIT("ksh"),    LIT("csh"), LIT("tcsh"),
+                                             LIT("fish"), LIT("busybox") };
         size_t i;
 
         for (i = 0; s && i < FB_ELEMENTSOF(shells); i++)
-                if (len == strlen(shells[i]) && memcmp(s, shells[i], len) == 0)
+                if (len == shells[i].len && memcmp(s, shells[i].s, len) == 0)
                         return true;
         return false;
 }
@@ -746,8 +755,9 @@ static void explain_exe_flags(struct fb_report *r) {
 static void analyze_lineage(struct fb_report *r) {
         const char *name, *pname, *gp, *sname, *pcmd;
         size_t nl, pl, gl, sl, pcl, start;
-        static const char *const ancestors[] = { "proc.aname[7]", "proc.aname[6]", "proc.aname[5]",
-                                                 "proc.aname[4]", "proc.aname[3]" };
+        static const struct lit ancestors[] = { LIT("proc.aname[7]"), LIT("proc.aname[6]"),
+                                                LIT("proc.aname[5]"), LIT("proc.aname[4]"),
+                                                LIT("proc.aname[3]") };
         size_t i;
 
         name = str(r, "proc.name", &nl);
@@ -761,7 +771,7 @@ static void analyze_lineage(struct fb_report *r) {
         put(r, "**Lineage.** ");
         for (i = 0; i < FB_ELEMENTSOF(ancestors); i++) {
                 size_t l;
-                const char *s = str(r, ancestors[i], &l);
+                const char *s = str_n(r, ancestors[i].s, ancestors[i].len, &l);
 
                 if (s) {
                         val(r, s, l);
@@ -955,15 +965,16 @@ static void analyze_memfd(struct fb_report *r, struct signals *sig) {
 }
 
 static void detect_drill(struct fb_report *r, struct signals *sig) {
-        static const char *const lineage[] = { "proc.pname", "proc.sname", "proc.aname[2]",
-                                               "proc.aname[3]" };
+        static const struct lit lineage[] = { LIT("proc.pname"), LIT("proc.sname"),
+                                              LIT("proc.aname[2]"), LIT("proc.aname[3]") };
         const char *repo;
         size_t rl, i, start;
 
         repo = str(r, "container.image.repository", &rl);
         sig->gen_image = is_event_generator_image(repo, rl);
         for (i = 0; i < FB_ELEMENTSOF(lineage); i++)
-                if (str_eq(r, lineage[i], "event-generator"))
+                if (str_eq_n(r, lineage[i].s, lineage[i].len, "event-generator",
+                             sizeof("event-generator") - 1))
                         sig->gen_process = true;
         if (!sig->gen_image && !sig->gen_process)
                 return;
