@@ -59,7 +59,7 @@ KB_DATA   := $(wildcard policies/kb/*.yaml)
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o) $(BUILD)/gen/containerd.pb-c.o
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
 TEST_BINS := $(TEST_SRCS:tests/%.c=$(BUILD)/tests/%) $(BUILD)/tests/docker-engine \
-             $(BUILD)/tests/memfd-exec
+             $(BUILD)/tests/memfd-exec $(BUILD)/tests/kfeatures
 LIBFB     := $(BUILD)/libfirebreak.a
 BIN       := $(BUILD)/firebreak
 
@@ -118,6 +118,12 @@ $(BUILD)/firebreak-probe: src/harden/probe_main.c src/harden/probe.c include/fir
 # the fileless attack the tests run inside containers: static, so any image can run it, and
 # without sanitizers (they do not link statically)
 $(BUILD)/tests/memfd-exec: tests/memfd-exec.c
+	$(E) CC $<
+	@mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -O2 -Wall -static -o $@ $<
+
+# what the kernel can do, judged apart from the probes (static, like memfd-exec)
+$(BUILD)/tests/kfeatures: tests/kfeatures.c
 	$(E) CC $<
 	@mkdir -p $(@D)
 	$(Q)$(CC) -std=gnu11 -O2 -Wall -static -o $@ $<

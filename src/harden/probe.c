@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -68,6 +69,22 @@ static void say(const char *what, int err) {
                 _exit(3);
 }
 
+/* FIREBREAK_PROBE_FAULT=no-int80: use vector 0x81, which no kernel serves (probe.h) */
+static bool fault_no_int80;
+
+#if defined(__x86_64__)
+/* A 32-bit system call: through `int 0x80`, or the unserved 0x81 under the fault injection. */
+static long syscall32(long nr, long a, long b) {
+        long r;
+
+        if (fault_no_int80)
+                __asm__ volatile("int $0x81" : "=a"(r) : "a"(nr), "b"(a), "c"(b) : "memory");
+        else
+                __asm__ volatile("int $0x80" : "=a"(r) : "a"(nr), "b"(a), "c"(b) : "memory");
+        return r;
+}
+#endif
+
 static int make_memfd(unsigned flags, bool int80) {
         int fd;
 
@@ -81,10 +98,7 @@ static int make_memfd(unsigned flags, bool int80) {
                 if (name == MAP_FAILED)
                         return -1;
                 memcpy(name, "program", 8);
-                __asm__ volatile("int $0x80"
-                                 : "=a"(r)
-                                 : "a"(356L), "b"((long)(uintptr_t)name), "c"((long)flags)
-                                 : "memory");
+                r = syscall32(356L, (long)(uintptr_t)name, (long)flags);
                 if (r < 0) {
                         errno = (int)-r;
                         return -1;
@@ -237,14 +251,108 @@ static void run_child(const struct probe *p) {
         _exit(1);
 }
 
+/* Waits at most 10 s for a child: a probe never hangs the run. A pidfd wakes us when the child
+ * exits; without one (before Linux 5.3), its status is polled every 10 ms. */
+static void wait_child(pid_t pid, int *status) {
+        struct timespec ts = { 0, 10 * 1000000 };
+        int waited = 0, pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+
+        if (pidfd >= 0) {
+                struct pollfd p_ = { .fd = pidfd, .events = POLLIN };
+
+                if (poll(&p_, 1, 10000) == 0)
+                        kill(pid, SIGKILL);
+                close(pidfd);
+                waitpid(pid, status, 0);
+                return;
+        }
+        while (waitpid(pid, status, WNOHANG) == 0) {
+                if (++waited > 1000) {
+                        kill(pid, SIGKILL);
+                        waitpid(pid, status, 0);
+                        return;
+                }
+                nanosleep(&ts, NULL);
+        }
+}
+
+/* ---- what this kernel can do ------------------------------------------------------------- */
+
+enum need { NEED_NOTHING, NEED_INT80, NEED_MFD_EXEC, NEED_NOEXEC_SEAL, NEED_COUNT };
+
+#define CHECK_EINVAL 10 /* a check child's status: the kernel answered EINVAL */
+
+static void check_child(enum need n) {
+        int fd;
+
+        switch (n) {
+        case NEED_INT80:
+#if defined(__x86_64__)
+                /* a SIGSEGV here must cost no core dump */
+                (void)prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+                (void)syscall32(20L /* getpid */, 0, 0);
+#endif
+                _exit(0);
+        case NEED_MFD_EXEC:
+        case NEED_NOEXEC_SEAL:
+                fd = (int)syscall(SYS_memfd_create, "fb-check",
+                                  (n == NEED_MFD_EXEC ? MFD_EXEC_ : MFD_NOEXEC_SEAL_) |
+                                          MFD_CLOEXEC_);
+                _exit(fd < 0 && errno == EINVAL ? CHECK_EINVAL : 0);
+        default:
+                _exit(0);
+        }
+}
+
+/* Whether the kernel has what n needs; when it has not, why in why[]. A refusal by a seccomp
+ * profile (an errno other than EINVAL, or SIGSYS) shows that the feature is there. */
+static bool kernel_has(enum need n, char *why, size_t len) {
+        int status = 0;
+        pid_t pid;
+
+#if !defined(__x86_64__)
+        if (n == NEED_INT80) {
+                snprintf(why, len, "the int 0x80 entry is x86's, and this is not x86-64");
+                return false;
+        }
+#endif
+        pid = fork();
+        if (pid < 0)
+                return true; /* cannot tell: run the probe, as before the checks */
+        if (pid == 0)
+                check_child(n);
+        wait_child(pid, &status);
+        if (n == NEED_INT80 && WIFSIGNALED(status) && WTERMSIG(status) != SIGSYS) {
+                snprintf(why, len,
+                         "no usable 32-bit entry here (getpid through int 0x80 was "
+                         "killed by signal %d, %s)",
+                         WTERMSIG(status), strsignal(WTERMSIG(status)));
+                return false;
+        }
+        if (WIFEXITED(status) && WEXITSTATUS(status) == CHECK_EINVAL) {
+                snprintf(why, len, "this kernel does not know %s (Linux 6.3 added it)",
+                         n == NEED_MFD_EXEC ? "MFD_EXEC" : "MFD_NOEXEC_SEAL");
+                return false;
+        }
+        return true;
+}
+
+static enum need need_of(const struct probe *p) {
+        if (p->what == ATTACK_INT80)
+                return NEED_INT80;
+        if (p->flags & MFD_EXEC_)
+                return NEED_MFD_EXEC;
+        return p->what == SHM ? NEED_NOEXEC_SEAL : NEED_NOTHING;
+}
+
+/* ---- running the probes ------------------------------------------------------------------ */
+
 static int one(const struct probe *p, int (*setup)(void *), void *u, struct fb_probe_result *r) {
         int pfd[2], status = 0;
-        struct timespec ts = { 0, 10 * 1000000 };
         pid_t pid;
         ssize_t n;
-        int waited = 0, pidfd;
 
-        *r = (struct fb_probe_result){ .name = p->name, .kind = p->kind };
+        *r = (struct fb_probe_result){ .name = p->name, .kind = p->kind, .applicable = true };
         if (pipe2(pfd, O_CLOEXEC) < 0)
                 return -errno;
         pid = fork();
@@ -263,25 +371,7 @@ static int one(const struct probe *p, int (*setup)(void *), void *u, struct fb_p
                 run_child(p);
         }
         close(pfd[1]);
-        /* at most 10 s: a probe never hangs the run. A pidfd wakes us when the child exits;
-         * without one (before Linux 5.3), poll its status every 10 ms */
-        pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
-        if (pidfd >= 0) {
-                struct pollfd p_ = { .fd = pidfd, .events = POLLIN };
-
-                if (poll(&p_, 1, 10000) == 0)
-                        kill(pid, SIGKILL);
-                close(pidfd);
-                waitpid(pid, &status, 0);
-        } else
-                while (waitpid(pid, &status, WNOHANG) == 0) {
-                        if (++waited > 1000) {
-                                kill(pid, SIGKILL);
-                                waitpid(pid, &status, 0);
-                                break;
-                        }
-                        nanosleep(&ts, NULL);
-                }
+        wait_child(pid, &status);
         n = read(pfd[0], r->detail, sizeof(r->detail) - 1);
         close(pfd[0]);
         r->detail[n > 0 ? n : 0] = '\0';
@@ -302,11 +392,15 @@ static int one(const struct probe *p, int (*setup)(void *), void *u, struct fb_p
 
 int fb_probe_run_all(int (*setup)(void *), void *u, struct fb_probe_result *out, size_t max) {
         char path[] = "/tmp/fb-probe-XXXXXX";
-        const char *tmp = getenv("TMPDIR");
-        char dyn[4096];
+        const char *tmp = getenv("TMPDIR"), *fault = getenv("FIREBREAK_PROBE_FAULT");
+        char dyn[4096], why[NEED_COUNT][160];
+        bool has[NEED_COUNT];
         size_t i, n = 0;
         int fd, r = 0;
 
+        fault_no_int80 = fault && strcmp(fault, "no-int80") == 0;
+        for (i = 0; i < NEED_COUNT; i++)
+                has[i] = i == NEED_NOTHING || kernel_has((enum need)i, why[i], sizeof(why[i]));
         if (tmp && *tmp && strlen(tmp) < sizeof(dyn) - 32)
                 snprintf(dyn, sizeof(dyn), "%s/fb-probe-XXXXXX", tmp);
         else
@@ -319,6 +413,15 @@ int fb_probe_run_all(int (*setup)(void *), void *u, struct fb_probe_result *out,
         close(fd); /* an fd open for writing would make exec fail with ETXTBSY */
         regular_file = dyn;
         for (i = 0; r >= 0 && i < sizeof(probes) / sizeof(probes[0]) && n < max; i++) {
+                enum need need = need_of(&probes[i]);
+
+                if (!has[need]) {
+                        out[n] = (struct fb_probe_result){ .name = probes[i].name,
+                                                           .kind = probes[i].kind };
+                        snprintf(out[n].detail, sizeof(out[n].detail), "%s", why[need]);
+                        n++;
+                        continue;
+                }
                 r = one(&probes[i], setup, u, &out[n]);
                 if (r >= 0)
                         n++;
@@ -327,21 +430,41 @@ int fb_probe_run_all(int (*setup)(void *), void *u, struct fb_probe_result *out,
         return r < 0 ? r : (int)n;
 }
 
-size_t fb_probe_print(FILE *f, const struct fb_probe_result *r, size_t n, size_t *attacks) {
-        size_t i, bad = 0, att = 0;
+size_t fb_probe_print(FILE *f, const struct fb_probe_result *r, size_t n,
+                      struct fb_probe_counts *counts) {
+        struct fb_probe_counts c = { 0 };
+        size_t i;
 
         fprintf(f, "  %-6s %-9s %-61s %s\n", "", "expect", "probe", "what happened");
         for (i = 0; i < n; i++) {
-                bool ok = r[i].kind == FB_PROBE_ATTACK ? !r[i].succeeded : r[i].succeeded;
+                bool attack = r[i].kind == FB_PROBE_ATTACK;
+                bool ok = attack ? !r[i].succeeded : r[i].succeeded;
+                const char *mark = ok ? "ok" : "FAIL";
 
-                if (!ok)
-                        bad++;
-                if (r[i].kind == FB_PROBE_ATTACK && r[i].succeeded)
-                        att++;
-                fprintf(f, "  %-6s %-9s %-61s %s\n", ok ? "ok" : "FAIL",
-                        r[i].kind == FB_PROBE_ATTACK ? "blocked" : "works", r[i].name, r[i].detail);
+                if (attack)
+                        c.total++;
+                if (!r[i].applicable) {
+                        c.na++;
+                        mark = "n/a";
+                } else {
+                        if (attack)
+                                c.applicable++;
+                        if (attack && r[i].succeeded)
+                                c.attacks++;
+                        if (!ok)
+                                c.bad++;
+                }
+                fprintf(f, "  %-6s %-9s %-61s %s\n", mark, attack ? "blocked" : "works", r[i].name,
+                        r[i].detail);
         }
-        if (attacks)
-                *attacks = att;
-        return bad;
+        if (counts)
+                *counts = c;
+        return c.bad;
+}
+
+void fb_probe_summary(FILE *f, const struct fb_probe_counts *c) {
+        fprintf(f,
+                "%zu attacks succeeded, %zu results unexpected, %zu not applicable here (%zu of "
+                "%zu attacks can run on this kernel)",
+                c->attacks, c->bad, c->na, c->applicable, c->total);
 }

@@ -10,13 +10,16 @@
 
 int main(int argc, char **argv) {
         struct fb_probe_result r[FB_PROBE_MAX];
-        size_t bad, attacks;
+        struct fb_probe_counts c;
         int n;
 
         if (argc > 1 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
                 printf("Usage: firebreak-probe\n\nTries memfd-based execution (which must be "
                        "blocked) and legitimate memfd and exec uses (which must work) in this\n"
-                       "process's seccomp profile and pid namespace, and prints the matrix.\n"
+                       "process's seccomp profile and pid namespace, and prints the matrix. A "
+                       "probe\n"
+                       "that this kernel cannot run (no 32-bit entry, no MFD_EXEC) says n/a and "
+                       "counts as\nneither blocked nor executed.\n"
                        "Exit status: 0 as hardened; 1 an attack succeeded; 3 a legitimate use "
                        "failed; 2 error.\n");
                 return 0;
@@ -26,7 +29,8 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "firebreak-probe: cannot run: %s\n", strerror(-n));
                 return 2;
         }
-        bad = fb_probe_print(stdout, r, (size_t)n, &attacks);
-        printf("%zu attacks succeeded, %zu results unexpected\n", attacks, bad);
-        return attacks ? 1 : bad ? 3 : 0;
+        fb_probe_print(stdout, r, (size_t)n, &c);
+        fb_probe_summary(stdout, &c);
+        putchar('\n');
+        return c.attacks ? 1 : c.bad ? 3 : 0;
 }
