@@ -25,6 +25,13 @@ systemd_require() {
         for c in dockerd docker debootstrap "$@"; do
                 command -v "$c" >/dev/null 2>&1 || { skip "$what: no $c"; finish; }
         done
+        # the host's cgroup hierarchy, which the container's systemd shares: said, not assumed
+        case $(stat -fc %T /sys/fs/cgroup 2>/dev/null) in
+        cgroup2fs) echo "cgroup v2 (unified) at /sys/fs/cgroup" ;;
+        tmpfs) if [ -d /sys/fs/cgroup/unified ]; then echo "cgroup v1 with a v2 hierarchy (hybrid)"
+               else echo "cgroup v1 (legacy)"; fi ;;
+        *) skip "$what: no cgroup hierarchy at /sys/fs/cgroup for systemd"; finish ;;
+        esac
         dockerd_start || { bad "private dockerd starts"; finish; }
 }
 

@@ -74,4 +74,34 @@ if [ $rc -eq 4 ] && grep -q "cannot reach Docker at $saved_sock or containerd at
         ok "engine stopped: exit 4, a clear message naming the sockets tried"
 else bad "engine stopped" "exit $rc: $(cat "$err")"; fi
 rm -f "$err"
+
+# An engine whose Api-Version is not a version. A stand-in, since a real dockerd cannot be made
+# to send one: the header becomes the prefix of every request path, so "1.41/../../x" would
+# have steered the calls before the check (any header starting with a digit and holding a dot
+# was taken).
+fake=$(mktemp -d /tmp/fb-fake-docker.XXXXXX)
+python3 - "$fake/docker.sock" <<'PY' &
+import http.server, socketserver, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Api-Version", "1.41/../../evil")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"OK")
+    def log_message(self, *a): pass
+class S(socketserver.UnixStreamServer):
+    def get_request(self):
+        r, _ = super().get_request(); return r, ("local", 0)
+s = S(sys.argv[1], H); s.timeout = 10
+for _ in range(4): s.handle_request()
+PY
+fpid=$!
+i=0; while [ ! -S "$fake/docker.sock" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+"$FB" container --engine docker --docker-socket "$fake/docker.sock" inspect "$short" >/dev/null 2>"$fake/err"; rc=$?
+if [ $rc -eq 4 ] && grep -q "Api-Version header is not a version" "$fake/err"; then
+        ok "an engine's Api-Version that is not major.minor is refused (exit 4), never put in a path"
+else bad "bad Api-Version" "exit $rc: $(cat "$fake/err")"; fi
+kill "$fpid" 2>/dev/null; wait "$fpid" 2>/dev/null
+rm -rf "$fake"
 finish

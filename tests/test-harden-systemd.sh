@@ -52,9 +52,15 @@ if grep -q "systemd unit docker.service" "$W/plan" &&
         ok "plan: dockerd is docker.service, and apply would restart it through systemd"
 else bad "plan names the unit" "$(cat "$W/plan")"; fi
 
+# vm.memfd_noexec=2, inherited by every pid namespace below the host's, blocks the attacks
+# whatever the profile: then "the attack gets through" cannot be shown here
+host_noexec=$(cat /proc/sys/vm/memfd_noexec 2>/dev/null || echo none)
+echo "kernel $(uname -r): vm.memfd_noexec $host_noexec"
 sdx firebreak harden verify --image canary:test >"$W/verify0" 2>&1
 rc=$?
-if [ "$rc" = 1 ] && grep -q "a memfd attack SUCCEEDED" "$W/verify0"; then
+if [ "$host_noexec" = 2 ]; then
+        skip "verify before apply: vm.memfd_noexec=2 on this host blocks every memfd attack whatever the profile"
+elif [ "$rc" = 1 ] && grep -q "a memfd attack SUCCEEDED" "$W/verify0"; then
         ok "verify before apply fails: the stock default lets the attack through"
 else bad "verify before apply" "exit $rc" "$(tail -5 "$W/verify0")"; fi
 
@@ -86,7 +92,9 @@ if [ "$rc" = 0 ] && [ "$pid2" != "$pid1" ] && cmp -s "$W/daemon.json" "$W/daemon
 else bad "rollback" "exit $rc, pid $pid1 -> $pid2" "$(tail -5 "$W/rollback")"; fi
 sdx firebreak harden verify --image canary:test >"$W/verify2" 2>&1
 rc=$?
-if [ "$rc" = 1 ] && grep -q "a memfd attack SUCCEEDED" "$W/verify2"; then
+if [ "$host_noexec" = 2 ]; then
+        skip "verify after rollback: vm.memfd_noexec=2 on this host blocks every memfd attack whatever the profile"
+elif [ "$rc" = 1 ] && grep -q "a memfd attack SUCCEEDED" "$W/verify2"; then
         ok "verify after rollback fails again: the attack gets through"
 else bad "verify after rollback" "exit $rc" "$(tail -3 "$W/verify2")"; fi
 finish

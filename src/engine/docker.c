@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "engine_impl.h"
+#include "firebreak/log.h"
 #include "firebreak/http.h"
 #include "firebreak/strutil.h"
 
@@ -27,15 +28,25 @@ static struct docker *D(struct fb_engine *e) {
         return e->backend;
 }
 
-/* a.b < c.d? */
-static int version_cmp(const char *a, const char *b) {
-        unsigned am = 0, an = 0, bm = 0, bn = 0;
+/* An API version as Docker writes it, "1.41": major.minor, 1 to 3 digits each and nothing
+ * else, since it becomes the prefix of every request path. Returns major * 1000 + minor, or
+ * -1 for anything else. */
+static int api_version(const char *s) {
+        int v[2] = { 0, 0 }, i, digits;
 
-        sscanf(a, "%u.%u", &am, &an);
-        sscanf(b, "%u.%u", &bm, &bn);
-        if (am != bm)
-                return am < bm ? -1 : 1;
-        return an < bn ? -1 : an > bn;
+        for (i = 0; i < 2; i++) {
+                for (digits = 0; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
+                        v[i] = v[i] * 10 + (*s - '0');
+                if (digits == 0 || digits > 3 || *s != (i == 0 ? '.' : '\0'))
+                        return -1;
+                s++;
+        }
+        return v[0] * 1000 + v[1];
+}
+
+/* a.b against c.d: <0, 0, >0; both checked by api_version() */
+static int version_cmp(const char *a, const char *b) {
+        return api_version(a) - api_version(b);
 }
 
 /* Maps an API answer to -errno, recording Docker's {"message": ...}. */
@@ -492,8 +503,11 @@ int fb_engine_open_docker(const struct fb_engine_config *cfg, struct fb_engine *
                             sizeof(version));
         r = status_to_errno(e, r, &body);
         fb_buf_free(&body);
-        if (r >= 0 && (version[0] < '1' || version[0] > '9' || !strchr(version, '.')))
-                r = -EPROTO;
+        if (r >= 0 && api_version(version) < 1000)
+                r = log_error_errno(-EPROTO,
+                                    "%s: the engine's Api-Version header is not a "
+                                    "version (major.minor)",
+                                    e->endpoint);
         if (r < 0) {
                 fb_engine_free(e);
                 return r;
@@ -508,8 +522,8 @@ int fb_engine_open_docker(const struct fb_engine_config *cfg, struct fb_engine *
                 json_t *j = json_loadb(body.data ? body.data : "", body.len, 0, &jerr);
                 const char *min = json_string_value(json_object_get(j, "MinAPIVersion"));
 
-                if (min && strlen(min) < sizeof(e->api_version) &&
-                    version_cmp(e->api_version, min) < 0 && version_cmp(min, version) <= 0)
+                if (min && api_version(min) >= 1000 && version_cmp(e->api_version, min) < 0 &&
+                    version_cmp(min, version) <= 0)
                         snprintf(e->api_version, sizeof(e->api_version), "%s", min);
                 json_decref(j);
         }

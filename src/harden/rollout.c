@@ -483,6 +483,12 @@ static int apply_sysctl(const struct fb_harden_config *c, FILE *out) {
         const char *dir = c->sysctl_dir ? c->sysctl_dir : "/etc/sysctl.d";
         int v = sysctl_value(c), back, r;
 
+        /* a sysctl.d line for a key the kernel lacks fails systemd-sysctl at every boot */
+        if (access("/proc/sys/vm/memfd_noexec", F_OK) < 0) {
+                fprintf(out, "vm.memfd_noexec: this kernel has none (Linux 6.3 added it): nothing "
+                             "written; use --mode strict, which needs no sysctl\n");
+                return -EOPNOTSUPP;
+        }
         snprintf(line, sizeof(line), "# firebreak harden\nvm.memfd_noexec = %d\n", v);
         r = fb_mkdir_p(dir, 0755);
         if (r >= 0)
@@ -888,6 +894,8 @@ int fb_memfd_noexec_set(pid_t pid, const char *container_id, int value, int *rea
                 return -errno;
         if (a.st_ino == b.st_ino && a.st_dev == b.st_dev)
                 return -EPERM;
+        if (access("/proc/sys/vm/memfd_noexec", F_OK) < 0)
+                return -EOPNOTSUPP; /* before Linux 6.3 */
         snprintf(val, sizeof(val), "%d\n", value);
         if (pipe2(pfd, O_CLOEXEC) < 0)
                 return -errno;

@@ -263,6 +263,11 @@ static void act(struct fb_responder *r, const struct fb_alert *a, const struct f
                 else if (k == -ESRCH)
                         snprintf(detail, sizeof(detail),
                                  "its main process is gone or not in the container's cgroup");
+                else if (k == -EOPNOTSUPP)
+                        snprintf(detail, sizeof(detail),
+                                 "this kernel has no vm.memfd_noexec (Linux 6.3 added it): "
+                                 "nothing was changed; the strict seccomp profile is the "
+                                 "protection here");
                 break;
         }
         default:
