@@ -271,6 +271,25 @@ TEST(own_container_id) {
         unlink(mi);
         tmpfile_with("22 1 0:21 / / rw - ext4 /dev/vda\n", mi);
         CHECK_EQ(fb_self_container_id(cg, mi, ret), -ENOENT);
+        unlink(mi);
+        /* the host: another container's shareable IPC mount names it, but not at /etc/...
+         * (this took the host for that container, which then was never acted on) */
+        snprintf(buf, sizeof(buf),
+                 "22 1 0:21 / / rw - ext4 /dev/vda\n"
+                 "700 22 0:55 / /var/lib/docker/containers/%s/mounts/shm rw - tmpfs shm\n"
+                 "701 22 0:21 /var/lib/docker/containers/%s/hostname /mnt/hostname rw - ext4 x\n",
+                 id, id);
+        tmpfile_with(buf, mi);
+        CHECK_EQ(fb_self_container_id(cg, mi, ret), -ENOENT);
+        unlink(mi);
+        /* Podman's userdata directory */
+        snprintf(buf, sizeof(buf),
+                 "600 500 0:1 /containers/storage/overlay-containers/%s/userdata/resolv.conf "
+                 "/etc/resolv.conf rw - ext4 /dev/vda\n",
+                 id);
+        tmpfile_with(buf, mi);
+        CHECK_EQ(fb_self_container_id(cg, mi, ret), 0);
+        CHECK_STR(ret, id);
         unlink(cg);
         unlink(mi);
 }

@@ -59,9 +59,19 @@ TEST(ingest_dedup_order) {
         CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body), 1);
         CHECK_STR(id, "a1");
         CHECK_STR(fb_buf_cstr(&body), "{\"x\":1}");
+        /* a pause done counts for the breaker; one that found the container paused, a
+         * failed stop and a refused kill froze nothing and must not be seeded after a
+         * restart (they were, and a burst from one container kept the breaker open) */
         resp.actions[0] = (struct fb_response_action){ .action = FB_ACTION_PAUSE,
                                                        .result = FB_ACT_DONE,
                                                        .detail = "paused abc" };
+        resp.actions[1] =
+                (struct fb_response_action){ .action = FB_ACTION_PAUSE, .result = FB_ACT_ALREADY };
+        resp.actions[2] =
+                (struct fb_response_action){ .action = FB_ACTION_STOP, .result = FB_ACT_FAILED };
+        resp.actions[3] =
+                (struct fb_response_action){ .action = FB_ACTION_KILL, .result = FB_ACT_REFUSED };
+        resp.n_actions = 4;
         CHECK_EQ(fb_store_finish(s, "a1", "done", "R", "malicious", "/r/a1.md", &resp), 0);
         {
                 uint64_t t[4];

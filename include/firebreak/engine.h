@@ -40,19 +40,29 @@ enum fb_engine_kind {
 int fb_engine_kind_from_string(const char *s, enum fb_engine_kind *ret);
 const char *fb_engine_kind_to_string(enum fb_engine_kind k);
 
+/* Facts that did not fit their field in struct fb_container (its `incomplete`). A guard that
+ * reads such a fact cannot tell what it would have said, and must fail closed. */
+#define FB_FACT_NAME 0x1u
+#define FB_FACT_IMAGE 0x2u
+#define FB_FACT_LABELS 0x4u
+
 /* What inspection tells about a container. Strings come from the engine, which takes them
  * from whoever created the container: treat them as untrusted (escape before display). */
 struct fb_container {
         char id[FB_CONTAINER_ID_LEN + 1];
         char name[256];  /* without Docker's leading '/' */
         char image[512]; /* as the container was created from it */
-        char state[32];  /* created, running, paused, restarting, exited, dead */
-        char ns[64];     /* containerd's namespace (k8s.io, moby, ...); "" for Docker */
-        pid_t pid;       /* host pid of the main process, 0 when not running */
+        /* the image's id as the engine knows it ("sha256:" and 64 hex digits; Docker's
+         * inspect "Image"), which no alert and no image name can forge; "" when unknown */
+        char image_id[72];
+        unsigned incomplete; /* FB_FACT_* left out or cut: the fields above are not whole */
+        char state[32];      /* created, running, paused, restarting, exited, dead */
+        char ns[64];         /* containerd's namespace (k8s.io, moby, ...); "" for Docker */
+        pid_t pid;           /* host pid of the main process, 0 when not running */
         bool privileged;
         bool tty;
         /* labels as "key=value" strings, each NUL-terminated, the list ending in an empty
-         * string; labels that do not fit are left out */
+         * string; labels that do not fit are left out, and FB_FACT_LABELS set */
         char labels[4096];
 };
 

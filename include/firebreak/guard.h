@@ -25,8 +25,14 @@ bool fb_guard_protected(const struct fb_policy *p, const struct fb_alert *a,
 bool fb_guard_stale(const struct fb_policy *p, const struct fb_alert *a, int64_t now_ns,
                     char *reason, size_t rlen);
 
-/* May one more disruptive action run at now_s? If so it is counted. When the breaker is open
- * (max_disruptive_actions already in the window), returns false and writes why. */
+/* May one more disruptive action run at now_s? When the breaker is open
+ * (max_disruptive_actions already in the window), returns false and writes why. Counts
+ * nothing: an action is counted (fb_guard_breaker_count) only once it changed something, so
+ * that actions which find the container already in that state, or fail, cannot use up the
+ * breaker for every other container. */
+bool fb_guard_breaker_check(const struct fb_guard *g, uint64_t now_s, char *reason, size_t rlen);
+void fb_guard_breaker_count(struct fb_guard *g, uint64_t now_s);
+/* check, then count: for callers that act whatever the outcome */
 bool fb_guard_breaker_take(struct fb_guard *g, uint64_t now_s, char *reason, size_t rlen);
 bool fb_guard_breaker_open(const struct fb_guard *g, uint64_t now_s);
 /* Until when (Unix seconds, exclusive) the breaker stays open if no action is taken: 0 when it

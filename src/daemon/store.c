@@ -530,10 +530,11 @@ int fb_store_recent_disruptive(struct fb_store *s, int64_t since, uint64_t *time
 
                 if (t < since)
                         break;
-                /* refused and skipped actions were never taken from the breaker */
+                /* only actions that changed something (or would have, in dry-run) count:
+                 * "already", failed, refused and skipped ones froze nothing */
                 if (action && result && is_disruptive(action) &&
-                    strcmp(result, fb_act_result_to_string(FB_ACT_REFUSED)) != 0 &&
-                    strcmp(result, fb_act_result_to_string(FB_ACT_SKIPPED)) != 0)
+                    (strcmp(result, fb_act_result_to_string(FB_ACT_DONE)) == 0 ||
+                     strcmp(result, fb_act_result_to_string(FB_ACT_WOULD)) == 0))
                         times[(*n)++] = (uint64_t)t;
         }
         sqlite3_finalize(st);

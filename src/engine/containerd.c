@@ -228,21 +228,13 @@ static int ctd_inspect(struct fb_engine *e, const char *id_arg, struct fb_contai
                 return r;
         *ret = (struct fb_container){ 0 };
         snprintf(ret->id, sizeof(ret->id), "%s", id);
-        snprintf(ret->image, sizeof(ret->image), "%s", k->image ? k->image : "");
+        fb_container_fact(ret, ret->image, sizeof(ret->image), k->image, FB_FACT_IMAGE);
         v = label(k, "io.kubernetes.container.name");
-        snprintf(ret->name, sizeof(ret->name), "%s", v ? v : "");
+        fb_container_fact(ret, ret->name, sizeof(ret->name), v, FB_FACT_NAME);
         snprintf(ret->ns, sizeof(ret->ns), "%s", ns);
-        for (i = 0; i < k->n_labels; i++) {
-                size_t l = strlen(k->labels[i]->key ? k->labels[i]->key : "") +
-                           strlen(k->labels[i]->value ? k->labels[i]->value : "") + 2;
-
-                if (used + l + 1 > sizeof(ret->labels))
-                        continue;
-                used += (size_t)snprintf(ret->labels + used, sizeof(ret->labels) - used, "%s=%s",
-                                         k->labels[i]->key ? k->labels[i]->key : "",
-                                         k->labels[i]->value ? k->labels[i]->value : "") +
-                        1;
-        }
+        for (i = 0; i < k->n_labels; i++)
+                fb_container_add_label(ret, &used, k->labels[i]->key ? k->labels[i]->key : "",
+                                       k->labels[i]->value ? k->labels[i]->value : "");
         r = task(e, ns, id, &st, &pid);
         if (r == -ENOENT) {
                 snprintf(ret->state, sizeof(ret->state), "created");

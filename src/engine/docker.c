@@ -186,9 +186,19 @@ static int docker_inspect(struct fb_engine *e, const char *id, struct fb_contain
         *ret = (struct fb_container){ 0 };
         memcpy(ret->id, want, sizeof(want));
         name = json_string_value(json_object_get(j, "Name"));
-        snprintf(ret->name, sizeof(ret->name), "%s", name ? name + (name[0] == '/') : "");
-        copy_str(ret->image, sizeof(ret->image),
-                 json_object_get(json_object_get(j, "Config"), "Image"));
+        fb_container_fact(ret, ret->name, sizeof(ret->name), name ? name + (name[0] == '/') : "",
+                          FB_FACT_NAME);
+        fb_container_fact(ret, ret->image, sizeof(ret->image),
+                          json_string_value(json_object_get(json_object_get(j, "Config"), "Image")),
+                          FB_FACT_IMAGE);
+        {
+                const char *iid = json_string_value(json_object_get(j, "Image"));
+
+                /* only the form an image id has: anything else is no id */
+                if (iid && strlen(iid) == 71 && strncmp(iid, "sha256:", 7) == 0 &&
+                    fb_is_lower_hex(iid + 7, 64))
+                        memcpy(ret->image_id, iid, 72);
+        }
         copy_str(ret->state, sizeof(ret->state),
                  json_object_get(json_object_get(j, "State"), "Status"));
         ret->pid = (pid_t)json_integer_value(json_object_get(json_object_get(j, "State"), "Pid"));
@@ -201,19 +211,11 @@ static int docker_inspect(struct fb_engine *e, const char *id, struct fb_contain
                 const char *k;
 
                 json_object_foreach(labels, k, v) {
-                        const char *val = json_string_value(v);
-                        int n;
-
-                        if (!val)
-                                continue;
-                        n = snprintf(ret->labels + off, sizeof(ret->labels) - off, "%s=%s", k, val);
-                        if (n < 0 || (size_t)n + 2 > sizeof(ret->labels) - off) {
-                                ret->labels[off] = '\0'; /* does not fit: left out */
-                                continue;
-                        }
-                        off += (size_t)n + 1;
+                        if (json_is_string(v))
+                                fb_container_add_label(ret, &off, k, json_string_value(v));
+                        else
+                                ret->incomplete |= FB_FACT_LABELS; /* not a label we can read */
                 }
-                ret->labels[off] = '\0';
         }
         if (raw)
                 fb_buf_put(raw, body.data, body.len);

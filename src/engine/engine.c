@@ -1,6 +1,7 @@
 /* engine.c: the runtime-neutral front of the engine layer; checks arguments once for every
  * backend, then dispatches. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,29 @@ void fb_container_labels(const struct fb_container *c, bool (*fn)(const char *kv
                         return;
                 p += strlen(p) + 1;
         }
+}
+
+void fb_container_fact(struct fb_container *c, char *dst, size_t size, const char *src,
+                       unsigned bit) {
+        if ((size_t)snprintf(dst, size, "%s", src ? src : "") >= size)
+                c->incomplete |= bit;
+}
+
+void fb_container_add_label(struct fb_container *c, size_t *used, const char *key,
+                            const char *value) {
+        size_t room = sizeof(c->labels) - *used, kl = strlen(key), vl = strlen(value);
+
+        /* key, '=', value, its NUL, and the list's closing empty string */
+        if (kl + vl + 3 > room) {
+                c->incomplete |= FB_FACT_LABELS;
+                return;
+        }
+        memcpy(c->labels + *used, key, kl);
+        c->labels[*used + kl] = '=';
+        memcpy(c->labels + *used + kl + 1, value, vl);
+        *used += kl + vl + 2;
+        c->labels[*used - 1] = '\0';
+        c->labels[*used] = '\0';
 }
 
 void fb_engine_free(struct fb_engine *e) {

@@ -38,5 +38,14 @@ struct fb_engine {
 int fb_docker_socket_path(const struct fb_engine_config *cfg, char *out, size_t n);
 void fb_containerd_socket_path(const struct fb_engine_config *cfg, char *out, size_t n);
 
+/* Copies src (NULL: "") into a field of c; a value that does not fit is cut and sets bit in
+ * c->incomplete. */
+void fb_container_fact(struct fb_container *c, char *dst, size_t size, const char *src,
+                       unsigned bit);
+/* Appends "key=value" to c->labels; a label that does not fit is left out and sets
+ * FB_FACT_LABELS. *used is the list's length so far, without its closing empty string. */
+void fb_container_add_label(struct fb_container *c, size_t *used, const char *key,
+                            const char *value);
+
 /* Records the engine's message for the last failed call (truncated). */
 void fb_engine_set_error(struct fb_engine *e, const char *msg, size_t len);

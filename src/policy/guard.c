@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "firebreak/cleanup.h"
 #include "firebreak/fileio.h"
 #include "firebreak/strutil.h"
 
@@ -76,15 +77,25 @@ uint64_t fb_guard_breaker_open_until(const struct fb_guard *g) {
         return oldest + g->window_s;
 }
 
+bool fb_guard_breaker_check(const struct fb_guard *g, uint64_t now_s, char *reason, size_t rlen) {
+        if (!fb_guard_breaker_open(g, now_s))
+                return true;
+        snprintf(reason, rlen,
+                 "breaker open: %u disruptive actions already in the last %llu s "
+                 "(guards.max_disruptive_actions)",
+                 g->max, (unsigned long long)g->window_s);
+        return false;
+}
+
+void fb_guard_breaker_count(struct fb_guard *g, uint64_t now_s) {
+        if (g->max)
+                ring_push(g, now_s);
+}
+
 bool fb_guard_breaker_take(struct fb_guard *g, uint64_t now_s, char *reason, size_t rlen) {
-        if (fb_guard_breaker_open(g, now_s)) {
-                snprintf(reason, rlen,
-                         "breaker open: %u disruptive actions already in the last %llu s "
-                         "(guards.max_disruptive_actions)",
-                         g->max, (unsigned long long)g->window_s);
+        if (!fb_guard_breaker_check(g, now_s, reason, rlen))
                 return false;
-        }
-        ring_push(g, now_s);
+        fb_guard_breaker_count(g, now_s);
         return true;
 }
 
@@ -133,12 +144,33 @@ bool fb_guard_protected(const struct fb_policy *p, const struct fb_alert *a,
                         const struct fb_container *c, char *reason, size_t rlen) {
         static const char *const kind_names[] = { "container.name", "container.image.repository",
                                                   "container.label", "k8s.ns.name" };
+        /* the engine's fact each kind of entry reads */
+        static const unsigned kind_facts[] = { FB_FACT_NAME, FB_FACT_IMAGE, FB_FACT_LABELS,
+                                               FB_FACT_LABELS };
+        static const char *const fact_names[] = { "name is longer", "image name is longer",
+                                                  "labels are more" };
         size_t i;
 
         for (i = 0; i < p->n_protect; i++) {
                 const struct fb_protect *pr = &p->protect[i];
                 const char *alert_v = NULL, *engine_v = NULL;
                 bool hit = false;
+
+                /* a fact cut short could have matched: fail closed (a creator who pads the
+                 * labels must not push a protect label out of what firebreak keeps) */
+                if (c && (c->incomplete & kind_facts[pr->kind])) {
+                        unsigned f = kind_facts[pr->kind];
+
+                        snprintf(reason, rlen,
+                                 "protected: guards.protect has a %s entry (\"%s\"), and the "
+                                 "engine's %s for this container than firebreak keeps, "
+                                 "so it cannot tell whether the entry matches",
+                                 kind_names[pr->kind], pr->pattern,
+                                 fact_names[f == FB_FACT_NAME    ? 0
+                                            : f == FB_FACT_IMAGE ? 1
+                                                                 : 2]);
+                        return true;
+                }
 
                 switch (pr->kind) {
                 case FB_PROTECT_NAME:
@@ -203,6 +235,43 @@ static bool find_id(const char *s, char ret[FB_CONTAINER_ID_LEN + 1]) {
         return false;
 }
 
+/* One mountinfo line: "ID PARENT MAJ:MIN ROOT MOUNTPOINT ...". True, with the id, when the
+ * mount point is /etc/hostname, /etc/hosts or /etc/resolv.conf and its root is that file in a
+ * directory named by a whole 64-hex path component (Docker: .../containers/<id>/hostname;
+ * Podman: .../overlay-containers/<id>/userdata/hostname). */
+static bool mount_names_self(const char *line, char ret[FB_CONTAINER_ID_LEN + 1]) {
+        static const char *const files[] = { "/etc/hostname", "/etc/hosts", "/etc/resolv.conf" };
+        const char *f[5], *p = line, *c;
+        size_t i, n, rl;
+
+        for (i = 0; i < 5; i++) {
+                while (*p == ' ')
+                        p++;
+                f[i] = p;
+                p = strchr(p, ' ');
+                if (!p)
+                        return false;
+        }
+        n = (size_t)(p - f[4]);
+        for (i = 0; i < FB_ELEMENTSOF(files); i++)
+                if (n == strlen(files[i]) && memcmp(f[4], files[i], n) == 0)
+                        break;
+        if (i == FB_ELEMENTSOF(files))
+                return false;
+        rl = (size_t)(f[4] - 1 - f[3]);
+        /* the root ends in the same file name ("/hostname" for /etc/hostname) */
+        n = strlen(files[i]) - 4;
+        if (rl < n || memcmp(f[3] + rl - n, files[i] + 4, n) != 0)
+                return false;
+        for (c = f[3]; c + 66 <= f[3] + rl; c++)
+                if (c[0] == '/' && c[65] == '/' && fb_is_lower_hex(c + 1, 64)) {
+                        memcpy(ret, c + 1, FB_CONTAINER_ID_LEN);
+                        ret[FB_CONTAINER_ID_LEN] = '\0';
+                        return true;
+                }
+        return false;
+}
+
 int fb_self_container_id(const char *cgroup_path, const char *mountinfo_path,
                          char ret[FB_CONTAINER_ID_LEN + 1]) {
         char *data = NULL;
@@ -215,15 +284,19 @@ int fb_self_container_id(const char *cgroup_path, const char *mountinfo_path,
                 found = find_id(data, ret);
         free(data);
         data = NULL;
-        /* cgroup namespaces hide the path ("0::/"): the container's own files are mounted
-         * from .../containers/<id>/ (hostname, resolv.conf) */
+        /* cgroup namespaces hide the path ("0::/"): the engine bind-mounts the container's
+         * own hostname, hosts and resolv.conf from its directory, named by the full id. Only
+         * those mount points count: on the host, other containers' mounts (a shareable IPC
+         * namespace's .../containers/<id>/mounts/shm) are in this table too. */
         if (!found && fb_read_file(mountinfo_path ? mountinfo_path : "/proc/self/mountinfo",
                                    1 << 20, &data, &len) >= 0) {
-                const char *p = strstr(data, "/containers/");
+                char *line = data, *next;
 
-                while (p && !found) {
-                        found = find_id(p + 12, ret) && strncmp(p + 12, ret, 64) == 0;
-                        p = strstr(p + 1, "/containers/");
+                for (; line && *line && !found; line = next) {
+                        next = strchr(line, '\n');
+                        if (next)
+                                *next++ = '\0';
+                        found = mount_names_self(line, ret);
                 }
         }
         free(data);

@@ -384,6 +384,16 @@ static bool k8s_label(const char *kv, void *u) {
         return true;
 }
 
+/* Is the container already where a pause, stop or kill would put it, by the engine's facts? */
+static bool already(const struct fb_container *c, enum fb_action x) {
+        if (x == FB_ACTION_PAUSE)
+                return strcmp(c->state, "paused") == 0;
+        if (x == FB_ACTION_STOP || x == FB_ACTION_KILL)
+                return strcmp(c->state, "exited") == 0 || strcmp(c->state, "dead") == 0 ||
+                       strcmp(c->state, "created") == 0;
+        return false;
+}
+
 /* Every planned action gets the same refusal. */
 static void refuse_all(struct fb_response *out, const enum fb_action *plan, size_t n,
                        enum fb_act_result res, const char *why) {
@@ -494,8 +504,10 @@ int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb
         }
         for (i = 0; i < n_plan; i++) {
                 enum fb_action x = plan[i];
+                bool disruptive = fb_action_is_disruptive(x);
+                size_t before = out->n_actions;
 
-                if (fb_action_is_disruptive(x)) {
+                if (disruptive) {
                         if (fb_guard_protected(r->cfg.policy, a, &c, why, sizeof(why))) {
                                 add(out, x, FB_ACT_REFUSED, "%s", why);
                                 continue;
@@ -508,13 +520,27 @@ int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb
                                     fb_action_to_string(x));
                                 continue;
                         }
-                        if (!fb_guard_breaker_take(r->guard, (uint64_t)(now_ns() / 1000000000), why,
-                                                   sizeof(why))) {
+                        if (already(&c, x)) {
+                                add(out, x, FB_ACT_ALREADY,
+                                    "already %s (the engine reports it %s): nothing to do, and "
+                                    "the breaker does not count it",
+                                    x == FB_ACTION_PAUSE ? "paused" : "stopped", c.state);
+                                paused_planned |= x == FB_ACTION_PAUSE;
+                                continue;
+                        }
+                        if (!fb_guard_breaker_check(r->guard, (uint64_t)(now_ns() / 1000000000),
+                                                    why, sizeof(why))) {
                                 add(out, x, FB_ACT_SKIPPED, "%s", why);
                                 continue;
                         }
                 }
                 act(r, a, &c, x, out, &failed);
+                /* only an action that changed something (or, in dry-run, would have) uses up
+                 * the breaker: "already" and failures freeze nothing */
+                if (disruptive && out->n_actions > before &&
+                    (out->actions[before].result == FB_ACT_DONE ||
+                     out->actions[before].result == FB_ACT_WOULD))
+                        fb_guard_breaker_count(r->guard, (uint64_t)(now_ns() / 1000000000));
                 if (x == FB_ACTION_PAUSE)
                         paused_planned = true;
         }

@@ -1,0 +1,111 @@
+#!/bin/sh
+# test-adversary: whoever can make Falco alert (and create containers) cannot switch the response
+# off or turn it on the wrong container. Each case drives a real dockerd and `firebreak
+# respond`, and each one failed on the code before its fix (said per case).
+set -u
+FB=${FIREBREAK:-build/firebreak}
+. tests/lib-dockerd.sh
+. tests/lib-test.sh
+finish() {
+        dockerd_stop
+        rm -rf "${W:-}"
+        summary
+        exit $?
+}
+if [ "$(id -u)" != 0 ] || ! command -v dockerd >/dev/null; then
+        skip "test-adversary: needs root and dockerd (run .ci/install-deps test as root)"
+        finish
+fi
+W=$(mktemp -d /tmp/fb-adversary.XXXXXX)
+dockerd_start || { bad "start a private dockerd"; finish; }
+log="$W/docker-cli.log"
+run() { docker run -d "$@" fb-busybox:test sleep 600 2>>"$log"; }
+state() { docker inspect --format '{{.State.Status}}' "$1"; }
+# alert FULL_ID: a fresh memfd alert for that container, as Falco sends it
+alert() {
+        printf '{"rule":"Fileless execution via memfd_create","priority":"Critical","source":"syscall","time":"%s","hostname":"test","tags":["T1620"],"output_fields":{"container.id":"%s","container.name":"x","container.image.repository":"nginx","proc.name":"3","proc.exepath":"memfd:x","evt.type":"execve"}}\n' \
+                "$(date -u +%Y-%m-%dT%H:%M:%S.000000000Z)" "$(echo "$1" | cut -c1-12)"
+}
+# the shipped guards: 5 disruptive actions per 10 minutes, the shipped protect label
+cat > "$W/policy.yaml" <<'EOF'
+guards:
+  max_disruptive_actions: 5
+  window: 10m
+  max_alert_age: 5m
+  protect:
+    - container.label: "firebreak.protect=true"
+rules:
+  - name: contain
+    match: { rule: ["Fileless execution via memfd_create"] }
+    actions: [pause]
+EOF
+P=$W/policy.yaml
+
+# 1. One container's burst must not use up the breaker for every other container. Eight alerts
+# from A (every pause after the first finds it paused), then one from B. Before: each "already
+# paused" took a breaker slot, the sixth alert found the breaker open, and B was never paused.
+a=$(run --name burst-a); b=$(run --name burst-b)
+: > "$W/burst.jsonl"
+for i in 1 2 3 4 5 6 7 8; do alert "$a" >> "$W/burst.jsonl"; done
+alert "$b" >> "$W/burst.jsonl"
+"$FB" respond -p "$P" -s "$W/state1" "$W/burst.jsonl" > "$W/burst.md" 2>"$W/burst.err"; rc=$?
+done_n=$(grep -c '"action":"pause","result":"done"' "$W/state1/audit.jsonl")
+if [ "$(state "$a")" = paused ] && [ "$(state "$b")" = paused ] && [ "$done_n" -eq 2 ] &&
+        ! grep -q 'breaker open' "$W/burst.md"; then
+        ok "a burst from one container leaves the breaker to the others: B paused after A's 8 alerts (2 actions counted)"
+else bad "burst from one container" "exit $rc; A $(state "$a"), B $(state "$b"), $done_n pauses done" "$(grep -o 'breaker open[^"]*' "$W/burst.md" | head -2)"; fi
+if grep -q 'already paused (the engine reports it paused): nothing to do, and the breaker does not count it' "$W/burst.md"; then
+        ok "a pause of a paused container is recorded as already, not counted"
+else bad "already paused recorded" "$(grep -m2 'pause' "$W/burst.md")"; fi
+# failed actions free nothing either: six alerts for a container that has exited, then one
+# for a running one (stop finds it "already stopped"; before, each took a slot)
+docker unpause "$a" "$b" >/dev/null 2>>"$log"
+gone=$(docker run -d fb-busybox:test true 2>>"$log"); docker wait "$gone" >/dev/null 2>>"$log"
+c=$(run --name after-failures)
+: > "$W/fail.jsonl"
+for i in 1 2 3 4 5 6; do alert "$gone" >> "$W/fail.jsonl"; done
+alert "$c" >> "$W/fail.jsonl"
+"$FB" respond -p "$P" -s "$W/state2" "$W/fail.jsonl" > "$W/fail.md" 2>&1
+if [ "$(state "$c")" = paused ] && ! grep -q 'breaker open' "$W/fail.md"; then
+        ok "actions that change nothing (an exited container) do not open the breaker"
+else bad "failed actions and the breaker" "C $(state "$c")" "$(grep -m3 'pause' "$W/fail.md")"; fi
+docker unpause "$c" >/dev/null 2>>"$log"
+# the breaker still holds: six distinct containers, five pauses, the sixth skipped
+ids=""
+for i in 1 2 3 4 5 6; do ids="$ids $(run --name "many$i")"; done
+: > "$W/many.jsonl"
+for id in $ids; do alert "$id" >> "$W/many.jsonl"; done
+"$FB" respond -p "$P" -s "$W/state3" "$W/many.jsonl" > "$W/many.md" 2>&1
+paused=0; for id in $ids; do [ "$(state "$id")" = paused ] && paused=$((paused + 1)); done
+if [ $paused -eq 5 ] && grep -q 'breaker open: 5 disruptive actions already in the last 600 s' "$W/many.md"; then
+        ok "the breaker still opens after 5 real pauses of distinct containers"
+else bad "breaker" "$paused paused" "$(grep -m2 breaker "$W/many.md")"; fi
+for id in $ids; do docker unpause "$id" >/dev/null 2>&1; done
+
+# 2. A protect label must be seen, however many labels sort before it. firebreak keeps 4 KiB of
+# labels; three of 2,000 bytes pushed firebreak.protect=true out, without a word, and the
+# protected container was paused.
+pad=$(head -c 2000 /dev/zero | tr '\0' x)
+prot=$(run --name padded --label "a1=$pad" --label "a2=$pad" --label "a3=$pad" --label firebreak.protect=true)
+alert "$prot" > "$W/prot.json"
+"$FB" respond -p "$P" -s "$W/state4" "$W/prot.json" > "$W/prot.md" 2>&1
+if [ "$(state "$prot")" = running ] &&
+        grep -q 'protected: guards.protect has a container.label entry (\\\?"firebreak.protect=true\\\?"), and the engine.s labels are more for this container than firebreak keeps' "$W/prot.md"; then
+        ok "labels past what firebreak keeps: protected (fail closed), and the report says why"
+else bad "padded protect label" "state $(state "$prot")" "$(grep -m2 -i 'protect\|pause' "$W/prot.md")"; fi
+
+# 4. On the host, another container's shareable IPC mount is not firebreak's own container.
+# Before: its /containers/<id>/mounts/shm line in the host's mountinfo made respond refuse it as
+# "firebreak's own container".
+shared=$(docker run -d --ipc shareable fb-busybox:test sleep 600 2>>"$log")
+if grep -q "/containers/$shared/mounts/shm" /proc/self/mountinfo; then
+        alert "$shared" > "$W/shm.json"
+        "$FB" respond -p "$P" -s "$W/state5" "$W/shm.json" > "$W/shm.md" 2>&1
+        if [ "$(state "$shared")" = paused ] && ! grep -q "own container" "$W/shm.md"; then
+                ok "a shareable-IPC container's mount on the host is not taken for firebreak's own container: paused"
+        else bad "own container on the host" "state $(state "$shared")" "$(grep -m2 'own container\|pause' "$W/shm.md")"; fi
+        docker unpause "$shared" >/dev/null 2>&1
+else
+        bad "shareable IPC setup" "no /containers/$shared/mounts/shm in this mount namespace"
+fi
+finish
