@@ -30,6 +30,8 @@ finish() {
 PORT=$((20000 + $$ % 20000))
 head -c 24 /dev/urandom | base64 > "$W/token"
 T=$(cat "$W/token")
+head -c 24 /dev/urandom | base64 > "$W/mtoken"
+MT=$(cat "$W/mtoken")
 mkfifo "$W/alerts.fifo"
 cp policies/policy.yaml "$W/policy.yaml"
 cat > "$W/fb.yaml" <<EOF
@@ -44,6 +46,7 @@ sources:
   http:
     listen: 127.0.0.1:$PORT
     token_file: $W/token
+    metrics_token_file: $W/mtoken
     max_body: 65536
 EOF
 start_serve() {
@@ -173,7 +176,18 @@ if [ $rc = 0 ] && [ -s "$W/h-all" ] && cmp -s "$W/h-all" "$W/h-2h" && [ $rc1 = 0
         [ ! -s "$W/h-1s" ] && [ $rc2 = 2 ] && grep -q "a duration such as 15m" "$W/h-bad"; then
         ok "history --since 2h: every alert of the last two hours; 1s: none; 2x: a usage error"
 else bad "history --since" "exit $rc, $rc1, $rc2" "$(cat "$W/h-1s" "$W/h-bad")"; fi
-curl -s "http://127.0.0.1:$PORT/metrics" > "$W/metrics"
+# /metrics tells when containment is off (the breaker): never without a token. /healthz says
+# "ok" and nothing more. The metrics token (a scraper's) reads metrics and cannot post alerts.
+m0=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/metrics")
+m1=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer wrong-token-0123456789" "http://127.0.0.1:$PORT/metrics")
+m2=$(curl -s -o "$W/m-mt" -w '%{http_code}' -H "Authorization: Bearer $MT" "http://127.0.0.1:$PORT/metrics")
+m3=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $MT" --data-binary @tests/data/alerts/memfd-modest_brahmagupta.json "http://127.0.0.1:$PORT/")
+hz=$(curl -s "http://127.0.0.1:$PORT/healthz")
+if [ "$m0" = 401 ] && [ "$m1" = 403 ] && [ "$m2" = 200 ] && grep -q '^firebreak_breaker_open ' "$W/m-mt" &&
+        [ "$m3" = 403 ] && [ "$hz" = ok ]; then
+        ok "metrics: 401 without a token, 403 with a wrong one, 200 with the metrics token (which cannot post: 403); /healthz just ok"
+else bad "metrics authentication" "no token $m0, wrong $m1, metrics token $m2, post with it $m3, healthz '$hz'"; fi
+curl -s -H "Authorization: Bearer $T" "http://127.0.0.1:$PORT/metrics" > "$W/metrics"
 if grep -q '^firebreak_alerts_received_total{source="http"} 1$' "$W/metrics" &&
         grep -q '^firebreak_alerts_duplicate_total{source="http"} 2$' "$W/metrics" &&
         grep -q '^firebreak_alerts_received_total{source="stream"} 1$' "$W/metrics" &&
@@ -228,7 +242,7 @@ if ! curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1; then ok "SIGTERM
 # makes progress: the processed count grows during the flood, and the backlog drains after it.
 # wrk, since a Python client is slower than the pipeline and never makes a backlog.
 start_serve
-metric() { curl -s "http://127.0.0.1:$PORT/metrics" | sed -n "s/^$1 //p"; }
+metric() { curl -s -H "Authorization: Bearer $T" "http://127.0.0.1:$PORT/metrics" | sed -n "s/^$1 //p"; }
 FB_TOKEN=$T wrk -t2 -c32 -d3s -s tests/wrk-post.lua "http://127.0.0.1:$PORT/" > "$W/wrk.out" 2>&1 &
 BPID=$!
 sleep 1

@@ -124,7 +124,7 @@ wait_status "$C" paused
 if [ "$(status_of "$B")" = running ] && ! sdx firebreak history | grep -q forged; then
         ok "the same alert from another unit, or from outside a unit, is ignored"
 else bad "untrusted journal entries ignored" "status: $(status_of "$B")"; fi
-m=$(sdx curl -s http://127.0.0.1:8765/metrics)
+m=$(sdx curl -s -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8765/metrics)
 case "$m" in
 *'firebreak_alerts_rejected_total{source="journal"} 2'*) ok "both are counted as rejected" ;;
 *) bad "rejected journal entries counted" "$(echo "$m" | grep rejected)" ;;

@@ -30,6 +30,8 @@ struct fb_serve_config {
         char fifo[1024];            /* "" when none */
         char http_listen[128];      /* "127.0.0.1:8765" or "unix:/run/...", "" when none */
         char http_token_file[1024]; /* "": none (a unix socket only) */
+        /* GET /metrics takes the ingest token, or this one (a scraper's, which cannot post) */
+        char http_metrics_token_file[1024];
         size_t http_max_body;
         /* a unix socket's peers: the uids that may POST (SO_PEERCRED); default root only */
         uint32_t http_peer_uids[16];

@@ -125,8 +125,8 @@ int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *
                                             "retention",     "keep_evidence",     NULL };
         static const char *const src_keys[] = { "stdin", "fifo", "http", "journal", NULL };
         static const char *const journal_keys[] = { "units", "identifier", NULL };
-        static const char *const http_keys[] = { "listen", "token_file", "max_body", "peer_uids",
-                                                 NULL };
+        static const char *const http_keys[] = { "listen",    "token_file",         "max_body",
+                                                 "peer_uids", "metrics_token_file", NULL };
         _cleanup_(fb_yaml_freep) struct fb_yaml_doc *doc = NULL;
         const struct fb_yaml_node *root, *src, *http, *jn, *n;
         struct sockaddr_in sa;
@@ -209,7 +209,9 @@ int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *
         if ((r = fb_yaml_check_keys(http, http_keys, err)) < 0 ||
             (r = str_key(http, "listen", c->http_listen, sizeof(c->http_listen), err)) < 0 ||
             (r = str_key(http, "token_file", c->http_token_file, sizeof(c->http_token_file), err)) <
-                    0)
+                    0 ||
+            (r = str_key(http, "metrics_token_file", c->http_metrics_token_file,
+                         sizeof(c->http_metrics_token_file), err)) < 0)
                 return r;
         n = fb_yaml_get(http, "max_body");
         if (n) {
@@ -799,6 +801,12 @@ int fb_serve_config_verify(const struct fb_serve_config *c, struct fb_policy **p
                                     "(mode %04o): chmod 600 it",
                                     c->http_token_file, (unsigned)(st.st_mode & 07777));
         }
+        if (c->http_metrics_token_file[0]) {
+                r = fb_serve_read_token(c->http_metrics_token_file, token, sizeof(token));
+                explicit_bzero(token, sizeof(token));
+                if (r < 0)
+                        ok = false;
+        }
         if (c->fifo[0]) {
                 r = open_fifo(c->fifo);
                 if (r >= 0)
@@ -885,6 +893,7 @@ static void keep_restart_keys(const struct fb_serve_config *old, struct fb_serve
                 K("sources.fifo", fifo),
                 K("sources.http.listen", http_listen),
                 K("sources.http.token_file", http_token_file),
+                K("sources.http.metrics_token_file", http_metrics_token_file),
                 K("sources.http.max_body", http_max_body),
                 K("sources.http.peer_uids", http_peer_uids),
                 K("sources.http.peer_uids", n_http_peer_uids),

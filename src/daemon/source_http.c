@@ -2,7 +2,8 @@
  * Falco's http_output or Falcosidekick's webhook sends it, the token required (as a bearer
  * token, or as the password of Basic auth, which is all Falco's http_output can send); 200 only
  * after the store committed it; 400 with a JSON error for a bad body; 401 without a token,
- * 403 with a wrong one; 413 past max_body. GET /healthz and GET /metrics (Prometheus).
+ * 403 with a wrong one; 413 past max_body. GET /healthz ("ok", open) and GET /metrics
+ * (Prometheus; the ingest token, or metrics_token_file's, which cannot post).
  * With systemd socket activation the listening socket comes from LISTEN_FDS. Only this module
  * includes <microhttpd.h>. */
 #define _GNU_SOURCE
@@ -46,6 +47,8 @@ struct fb_http_source {
         struct fb_serve *s;
         char token[512];
         size_t token_len;
+        char metrics_token[512]; /* "": /metrics takes the ingest token only */
+        size_t metrics_token_len;
         atomic_int waiting; /* suspended requests: all are resumed before the daemon stops */
         size_t max_body;    /* from the configuration at start (a reload does not change it) */
         /* a unix socket: the peer's uid must be one of these (and a token, if one is set) */
@@ -94,14 +97,14 @@ static enum MHD_Result json_error(struct MHD_Connection *c, unsigned code, const
 }
 
 /* Constant time in the token's length: no timing hint about how much of it matched. */
-static bool is_token(const struct fb_http_source *h, const char *v) {
+static bool is_token(const char *token, size_t token_len, const char *v) {
         size_t i, n = v ? strlen(v) : 0;
         unsigned char diff = 0;
 
-        if (!v || n != h->token_len)
+        if (!v || !token_len || n != token_len)
                 return false;
         for (i = 0; i < n; i++)
-                diff |= (unsigned char)(v[i] ^ h->token[i]);
+                diff |= (unsigned char)(v[i] ^ token[i]);
         return diff == 0;
 }
 
@@ -109,16 +112,17 @@ static bool is_token(const struct fb_http_source *h, const char *v) {
  * user name. Falco's http_output sends no header an operator chooses, but libcurl turns the
  * user:password of its URL into Basic auth: http://falco:TOKEN@127.0.0.1:8765/ lets it post.
  * libmicrohttpd decodes the Basic credentials. */
-static bool token_ok(const struct fb_http_source *h, struct MHD_Connection *c, const char *auth) {
+static bool token_ok(const char *token, size_t token_len, struct MHD_Connection *c,
+                     const char *auth) {
         char *user, *pass = NULL;
         bool ok;
 
         if (strncmp(auth, "Bearer ", 7) == 0)
-                return is_token(h, auth + 7);
+                return is_token(token, token_len, auth + 7);
         if (strncmp(auth, "Basic ", 6) != 0)
                 return false;
         user = MHD_basic_auth_get_username_password(c, &pass);
-        ok = user && is_token(h, pass);
+        ok = user && is_token(token, token_len, pass);
         MHD_free(user);
         MHD_free(pass);
         return ok;
@@ -147,6 +151,21 @@ static bool peer_allowed(const struct fb_http_source *h, long uid) {
 
 static void committed(struct ingest_item *it);
 
+/* 0 when this connection may read /metrics, else the HTTP status: the ingest token or the
+ * metrics token (bearer or Basic), or on a unix socket without tokens an allowed peer. */
+static unsigned metrics_denied(const struct fb_http_source *h, struct MHD_Connection *c) {
+        const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+
+        if (!h->token_len && !h->metrics_token_len)
+                return h->unix_sock && peer_allowed(h, peer_uid(c)) ? 0 : MHD_HTTP_FORBIDDEN;
+        if (!auth)
+                return MHD_HTTP_UNAUTHORIZED;
+        return token_ok(h->token, h->token_len, c, auth) ||
+                               token_ok(h->metrics_token, h->metrics_token_len, c, auth)
+                       ? 0
+                       : MHD_HTTP_FORBIDDEN;
+}
+
 static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *url,
                                const char *method, const char *version, const char *data,
                                size_t *size, void **con_cls) {
@@ -160,7 +179,15 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                 if (strcmp(url, "/metrics") == 0) {
                         struct fb_buf b;
                         enum MHD_Result r;
+                        unsigned no = metrics_denied(h, c);
 
+                        /* the metrics say when containment is off (the breaker): never to
+                         * anyone who can merely reach the port */
+                        if (no)
+                                return json_error(c, no,
+                                                  no == MHD_HTTP_UNAUTHORIZED
+                                                          ? "a bearer token is required"
+                                                          : "wrong token");
                         fb_buf_init(&b, 1 << 20);
                         fb_serve_metrics(h->s, &b);
                         r = reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4",
@@ -189,7 +216,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                 auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
                 if (h->token_len && !auth)
                         return json_error(c, MHD_HTTP_UNAUTHORIZED, "a bearer token is required");
-                if (h->token_len && !token_ok(h, c, auth))
+                if (h->token_len && !token_ok(h->token, h->token_len, c, auth))
                         return json_error(c, MHD_HTTP_FORBIDDEN, "wrong token");
                 q = calloc(1, sizeof(*q));
                 if (!q)
@@ -325,6 +352,12 @@ int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret) {
         h->n_peer_uids = s->cfg.n_http_peer_uids;
         memcpy(h->peer_uids, s->cfg.http_peer_uids, sizeof(h->peer_uids));
         r = s->cfg.http_token_file[0] ? read_token(h, s->cfg.http_token_file) : 0;
+        if (r >= 0 && s->cfg.http_metrics_token_file[0]) {
+                r = fb_serve_read_token(s->cfg.http_metrics_token_file, h->metrics_token,
+                                        sizeof(h->metrics_token));
+                if (r >= 0)
+                        h->metrics_token_len = (size_t)r;
+        }
         nfds = r < 0 ? 0 : sd_listen_fds(1);
         if (r >= 0 && nfds >= 1) {
                 /* socket activation (firebreak.socket) hands the listener over */
@@ -359,6 +392,7 @@ int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret) {
         }
         if (r < 0) {
                 explicit_bzero(h->token, sizeof(h->token));
+                explicit_bzero(h->metrics_token, sizeof(h->metrics_token));
                 free(h);
                 return r;
         }
@@ -383,6 +417,7 @@ int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret) {
                         unlink(h->path);
                 }
                 explicit_bzero(h->token, sizeof(h->token));
+                explicit_bzero(h->metrics_token, sizeof(h->metrics_token));
                 free(h);
                 return -EADDRINUSE;
         }
@@ -408,5 +443,6 @@ void fb_http_source_stop(struct fb_http_source *h) {
         if (h->path[0])
                 unlink(h->path); /* the socket file this run made */
         explicit_bzero(h->token, sizeof(h->token));
+        explicit_bzero(h->metrics_token, sizeof(h->metrics_token));
         free(h);
 }
