@@ -8,7 +8,7 @@ FB=${FIREBREAK:-build/firebreak}
 . tests/lib-test.sh
 finish() {
         dockerd_stop
-        rm -rf "${W:-}"
+        [ -n "${KEEP_W:-}" ] || rm -rf "${W:-}"
         summary
         exit $?
 }
@@ -108,4 +108,18 @@ if grep -q "/containers/$shared/mounts/shm" /proc/self/mountinfo; then
 else
         bad "shareable IPC setup" "no /containers/$shared/mounts/shm in this mount namespace"
 fi
+# 8. Capture judges the file it opened. A program on disk at the path "/memfd:decoy" has an exe
+# link that reads like a memfd's; before, capture copied it as the fileless payload (and an
+# execve between reading the link and opening it would have copied another program).
+printf 'rules:\n  - name: capture\n    match: { rule: ["Fileless execution via memfd_create"] }\n    actions: [capture]\n' > "$W/capture.yaml"
+cp "${BUILD:-build}/tests/memfd-exec" "$W/memfd-exec"
+decoy=$(docker run -d -v "$W/memfd-exec:/m:ro" fb-busybox:test \
+        sh -c 'busybox cp /m "/memfd:decoy" && exec "/memfd:decoy" --sleep' 2>>"$log")
+i=0; while [ $i -lt 50 ] && ! docker top "$decoy" 2>/dev/null | grep -q 'memfd:decoy'; do sleep 0.1; i=$((i + 1)); done
+alert "$decoy" > "$W/decoy.json"
+"$FB" respond -p "$W/capture.yaml" -s "$W/state6" "$W/decoy.json" > "$W/decoy.md" 2>&1
+if grep -q 'no process of the container runs from a memfd now' "$W/decoy.md" &&
+        ! ls "$W"/state6/evidence/*/memfd-*.exe >/dev/null 2>&1; then
+        ok "a file on disk named /memfd:... is not captured as a memfd payload (the opened file is judged)"
+else bad "decoy /memfd: path" "$(grep -m2 'capture' "$W/decoy.md")"; fi
 finish

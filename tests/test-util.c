@@ -369,6 +369,31 @@ TEST(fileio_atomic_and_bounded) {
         CHECK_EQ(rmdir(dir), 0);
 }
 
+/* a process is in a container when its cgroup names the whole id, never a part of a name */
+TEST(cgroup_names_container) {
+        static const char id[] = "69484342a56c5d2a0bf3c9b76a3e1c2bcb7e7e4d4a1e0a4c3b2a1f0e9d8c7b6a";
+        char buf[512];
+
+        snprintf(buf, sizeof(buf), "0::/system.slice/docker-%s.scope\n", id);
+        CHECK(fb_cgroup_names_container(buf, id));
+        snprintf(buf, sizeof(buf), "12:pids:/docker/%s\n11:cpu:/docker/%s\n", id, id);
+        CHECK(fb_cgroup_names_container(buf, id));
+        snprintf(buf, sizeof(buf),
+                 "0::/kubepods.slice/kubepods-pod1.slice/cri-containerd-%s.scope\n", id);
+        CHECK(fb_cgroup_names_container(buf, id));
+        snprintf(buf, sizeof(buf), "0::/machine.slice/libpod-%s.scope/container\n", id);
+        CHECK(fb_cgroup_names_container(buf, id));
+        /* the id inside a longer hex run or another name, or only a prefix of it */
+        snprintf(buf, sizeof(buf), "0::/docker/%sff\n", id);
+        CHECK(!fb_cgroup_names_container(buf, id));
+        snprintf(buf, sizeof(buf), "0::/docker/x%s\n", id);
+        CHECK(!fb_cgroup_names_container(buf, id));
+        snprintf(buf, sizeof(buf), "0::/docker/%.12s\n", id);
+        CHECK(!fb_cgroup_names_container(buf, id));
+        CHECK(!fb_cgroup_names_container("0::/system.slice/firebreak.service\n", id));
+        CHECK(!fb_cgroup_names_container("0::/docker/69484342a56c\n", "69484342a56c"));
+}
+
 int main(void) {
         RUN(sha256_vectors);
         RUN(buf_cap_is_sticky);
@@ -381,5 +406,6 @@ int main(void) {
         RUN(number_parsing);
         RUN(yaml_tree_and_limits);
         RUN(fileio_atomic_and_bounded);
+        RUN(cgroup_names_container);
         return t_summary();
 }

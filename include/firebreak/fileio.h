@@ -35,3 +35,14 @@ int fb_mkdir_p(const char *path, unsigned mode);
 /* Reads a small file holding one decimal integer (a /proc/sys value), trailing whitespace
  * allowed. Returns 0, -EINVAL when it holds something else, or -errno. */
 int fb_read_int_file(const char *path, int64_t *ret);
+
+/* Does this cgroup file's text (/proc/PID/cgroup) place the process in the container with the
+ * 64-digit id? The id must be a whole token of a path component: the component itself
+ * ("/docker/<id>"), or after a '-' and before ".scope" or the component's end
+ * ("docker-<id>.scope", "cri-containerd-<id>.scope", "libpod-<id>"). A longer hex run, or the
+ * id inside another name, does not count. */
+bool fb_cgroup_names_container(const char *text, const char *id);
+/* The same for the process whose /proc/PID directory is open as pfd (the fd pins the process,
+ * so a pid reused since it was listed cannot answer). Reads its cgroup file whole (at most
+ * 32 KiB). Returns 1 yes, 0 no, or -errno. */
+int fb_proc_in_container(int pfd, const char *id);

@@ -861,9 +861,9 @@ int fb_harden_audit(const struct fb_harden_config *c, FILE *out) {
 /* ---- one running container ---------------------------------------------------------------- */
 
 int fb_memfd_noexec_set(pid_t pid, const char *container_id, int value, int *readback) {
-        _cleanup_close_ int dir = -1, ns = -1, self = -1, cg = -1;
-        char path[64], val[8], cgroup[8192];
-        int pfd[2], status = 0, got = -1;
+        _cleanup_close_ int dir = -1, ns = -1, self = -1;
+        char path[64], val[8];
+        int pfd[2], status = 0, got = -1, r;
         struct stat a, b;
         pid_t child;
         ssize_t n;
@@ -874,14 +874,10 @@ int fb_memfd_noexec_set(pid_t pid, const char *container_id, int value, int *rea
         dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (dir < 0)
                 return -errno;
-        cg = openat(dir, "cgroup", O_RDONLY | O_CLOEXEC);
-        if (cg < 0)
-                return -errno;
-        n = read(cg, cgroup, sizeof(cgroup) - 1);
-        if (n <= 0)
-                return -ESRCH;
-        cgroup[n] = '\0';
-        if (!strstr(cgroup, container_id))
+        r = fb_proc_in_container(dir, container_id);
+        if (r < 0)
+                return r;
+        if (r == 0)
                 return -ESRCH;
         ns = openat(dir, "ns/pid", O_RDONLY | O_CLOEXEC);
         if (ns < 0)

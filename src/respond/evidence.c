@@ -288,13 +288,6 @@ static int read_at(int pfd, const char *name, size_t max, struct fb_buf *out) {
         return fb_buf_error(out);
 }
 
-/* The process belongs to the container: its cgroup path names the full container id. This
- * keeps a pid that was reused after the engine listed it, or a wrong engine answer, from
- * pointing capture at another process. */
-static bool in_container(int pfd, const char *id, struct fb_buf *tmp) {
-        return read_at(pfd, "cgroup", 65536, tmp) >= 0 && tmp->data && strstr(tmp->data, id);
-}
-
 /* memfd-PID.json: the facts about one process, every string from the process JSON-escaped. */
 static int describe(struct fb_evidence *ev, int pfd, int pid, const struct fb_response_capture *c,
                     const struct fb_elf_info *elf) {
@@ -361,18 +354,17 @@ static int describe(struct fb_evidence *ev, int pfd, int pid, const struct fb_re
         return r;
 }
 
-/* Copies the image behind /proc/PID/exe, hashing as it goes; the ELF summary comes from the
- * first chunk read (up to 64 KiB: the header, program headers and interpreter path). */
-static int copy_exe(struct fb_evidence *ev, int pfd, struct fb_response_capture *c,
+/* Copies the opened executable fd, hashing as it goes; the ELF summary comes from the first
+ * chunk read (up to 64 KiB: the header, program headers and interpreter path). */
+static int copy_exe(struct fb_evidence *ev, int fd, struct fb_response_capture *c,
                     struct fb_elf_info *elf) {
-        _cleanup_close_ int fd = openat(pfd, "exe", O_RDONLY | O_CLOEXEC);
         char chunk[65536];
         struct part p;
         struct stat st;
         int r;
 
         fb_elf_describe((const uint8_t *)"", 0, elf);
-        if (fd < 0 || fstat(fd, &st) < 0)
+        if (fstat(fd, &st) < 0)
                 return -errno;
         r = room(ev->dirfd, NULL,
                  st.st_size > 0 && (uint64_t)st.st_size < FB_CAPTURE_MAX_EXE ? (uint64_t)st.st_size
@@ -412,7 +404,8 @@ static int capture_one(struct fb_evidence *ev, const char *id, int pid,
                        struct fb_response_capture *c, bool *captured, struct fb_buf *tmp) {
         char path[64], link[sizeof(c->exe)], name[64];
         static const char *const parts[] = { "cmdline", "environ", "maps" };
-        _cleanup_close_ int pfd = -1;
+        _cleanup_close_ int pfd = -1, exe = -1;
+        struct stat st;
         struct fb_elf_info elf;
         ssize_t l;
         size_t i;
@@ -425,19 +418,26 @@ static int capture_one(struct fb_evidence *ev, const char *id, int pid,
         pfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
         if (pfd < 0)
                 return 0; /* gone since the engine listed it */
-        if (!in_container(pfd, id, tmp))
+        if (fb_proc_in_container(pfd, id) != 1)
                 return 0;
-        l = readlinkat(pfd, "exe", link, sizeof(link) - 1);
-        if (l < 0)
+        /* Judge the file that was opened, not a name read before: an execve between reading
+         * the exe link and opening it would copy another program under the memfd's name.
+         * The opened file's own link says what it is, and a memfd has no name on disk. */
+        exe = openat(pfd, "exe", O_RDONLY | O_CLOEXEC);
+        if (exe < 0)
                 return 0; /* kernel thread or gone */
+        snprintf(path, sizeof(path), "/proc/self/fd/%d", exe);
+        l = readlink(path, link, sizeof(link) - 1);
+        if (l < 0 || fstat(exe, &st) < 0)
+                return 0;
         link[l] = '\0';
         /* the kernel names a memfd "/memfd:<name> (deleted)" */
-        if (strncmp(link, "/memfd:", 7) != 0)
+        if (strncmp(link, "/memfd:", 7) != 0 || st.st_nlink != 0)
                 return 0;
         *c = (struct fb_response_capture){ .pid = pid };
         memcpy(c->exe, link, (size_t)l + 1);
         snprintf(c->file, sizeof(c->file), "memfd-%d.exe", pid);
-        r = copy_exe(ev, pfd, c, &elf);
+        r = copy_exe(ev, exe, c, &elf);
         if (r == -ENOENT || r == -ESRCH)
                 return 0; /* exited while we looked */
         if (r < 0)

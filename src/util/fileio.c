@@ -168,3 +168,50 @@ int fb_read_int_file(const char *path, int64_t *ret) {
         free(s);
         return r < 0 ? -EINVAL : 0;
 }
+
+bool fb_cgroup_names_container(const char *text, const char *id) {
+        size_t il = strlen(id);
+        const char *p = text;
+
+        if (il != 64)
+                return false;
+        while ((p = strstr(p, id)) != NULL) {
+                char before = p == text ? '\n' : p[-1];
+                const char *after = p + il;
+
+                p++;
+                if (before != '/' && before != '-')
+                        continue;
+                if (*after == '\n' || *after == '\0' || *after == '/' ||
+                    strncmp(after, ".scope", 6) == 0)
+                        return true;
+        }
+        return false;
+}
+
+int fb_proc_in_container(int pfd, const char *id) {
+        char buf[32768];
+        size_t len = 0;
+        int fd = openat(pfd, "cgroup", O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return -errno;
+        while (len < sizeof(buf) - 1) {
+                ssize_t k = read(fd, buf + len, sizeof(buf) - 1 - len);
+
+                if (k < 0 && errno == EINTR)
+                        continue;
+                if (k < 0) {
+                        int e = errno;
+
+                        close(fd);
+                        return -e;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t)k;
+        }
+        close(fd);
+        buf[len] = '\0';
+        return fb_cgroup_names_container(buf, id) ? 1 : 0;
+}
