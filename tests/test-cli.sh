@@ -151,4 +151,13 @@ done
 if groff -man -ww -z docs/firebreak.8 2>"$T/groff" && [ ! -s "$T/groff" ]; then ok "man page renders cleanly"
 else bad "man page renders cleanly" "$(head -5 "$T/groff")"; fi
 
+# under systemd (JOURNAL_STREAM names standard error), each line carries its priority, so that
+# `journalctl -p err` finds errors; elsewhere no prefix
+"$FB" policy check "$T/none.yaml" 2>"$T/prio" >/dev/null
+js=$(stat -c '%d:%i' "$T/prio")
+JOURNAL_STREAM=$js "$FB" policy check "$T/none.yaml" 2>>"$T/prio" >/dev/null
+if [ "$(sed -n 1p "$T/prio" | cut -c1-11)" = "firebreak: " ] && [ "$(sed -n 2p "$T/prio" | cut -c1-14)" = "<3>firebreak: " ]; then
+        ok "errors carry <3> when standard error is the journal's stream, nothing otherwise"
+else bad "log priority prefix" "$(cat "$T/prio")"; fi
+
 summary

@@ -200,6 +200,12 @@ if [ $rrc != 0 ] && [ "$(sdx systemctl is-active firebreak.service)" = active ] 
         ok "systemctl reload with a broken policy fails (serve --check before SIGHUP), names the error; still active"
 else bad "reload with a broken policy" "systemctl reload exit $rrc" "$(cat "$W/reload.log")" \
         "$(sdx journalctl -u firebreak --no-pager -o cat | tail -4)"; fi
+# errors carry their priority (a "<3>" prefix on the journal's stream): before, every line was
+# PRIORITY=6 and `journalctl -p err` found nothing
+if sdx journalctl -u firebreak.service -p err -o cat --no-pager | grep -q "policy.yaml:4:15: unknown action" &&
+        ! sdx journalctl -u firebreak.service -p err -o cat --no-pager | grep -q "READY\|started"; then
+        ok "journalctl -p err finds the error, and only errors"
+else bad "error priority in the journal" "$(sdx journalctl -u firebreak -p err --no-pager -o cat | tail -3)"; fi
 sdx mv /etc/firebreak/policy.good /etc/firebreak/policy.yaml
 if sdx systemctl reload firebreak.service; then ok "... and once the policy is fixed, the reload goes through"
 else bad "reload after the fix" "$(sdx journalctl -u firebreak --no-pager -o cat | tail -4)"; fi

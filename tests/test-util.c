@@ -256,6 +256,16 @@ TEST(shell_quoting) {
 TEST(number_parsing) {
         int64_t v = 7;
         uint64_t u = 7;
+        const char *end = NULL;
+
+        /* a number at the start of a longer text: /proc fields, kernel releases */
+        CHECK_EQ(fb_parse_uint64_prefix("6.1.0-18-amd64", &u, &end), 0);
+        CHECK_EQ(u, 6);
+        CHECK_STR(end, ".1.0-18-amd64");
+        CHECK_EQ(fb_parse_uint64_prefix("x1", &u, &end), -EINVAL);
+        CHECK_EQ(fb_parse_uint64_prefix("", &u, NULL), -EINVAL);
+        CHECK_EQ(fb_parse_uint64_prefix("99999999999999999999999 ", &u, NULL), -EINVAL);
+        u = 7;
 
         CHECK_EQ(fb_parse_int64("-1", 2, &v), 0);
         CHECK_EQ(v, -1);

@@ -28,6 +28,10 @@ bool fb_action_is_disruptive(enum fb_action a);
 
 #define FB_POLICY_MAX_ACTIONS 8u
 #define FB_POLICY_MAX_RULES 256u
+/* How many rules can apply to one alert: rules with `continue: true` chain, so a policy may
+ * have at most FB_POLICY_MAX_MATCHED - 1 of them (checked at load: a longer chain was cut
+ * without a word at respond's buffer). */
+#define FB_POLICY_MAX_MATCHED 16u
 #define FB_POLICY_MAX_PROTECT 256u
 
 enum fb_protect_kind {

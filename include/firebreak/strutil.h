@@ -41,6 +41,10 @@ int fb_shell_quote(struct fb_buf *b, const char *s, size_t len);
  * (not a number) or -ERANGE (overflow); *ret is written only on success. */
 int fb_parse_int64(const char *s, size_t len, int64_t *ret);
 int fb_parse_uint64(const char *s, size_t len, uint64_t *ret);
+/* The same for the number at the start of s, which may go on (/proc fields, "6.1.0-18" kernel
+ * releases): its digits are parsed strictly and *end is set past them. -EINVAL when s does not
+ * start with a digit. */
+int fb_parse_uint64_prefix(const char *s, uint64_t *ret, const char **end);
 
 /* Writes v in decimal to out (at least 21 bytes), without a NUL. Returns the length. */
 size_t fb_format_int64(char *out, int64_t v);

@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "firebreak/strutil.h"
+
 struct fb_grpc {
         CURL *curl;
         char *socket_path;
@@ -145,14 +147,15 @@ static size_t header_cb(char *p, size_t size, size_t n, void *u) {
         while (end > p && (end[-1] == '\r' || end[-1] == '\n'))
                 end--;
         if (len > 12 && strncasecmp(p, "grpc-status:", 12) == 0) {
-                char num[8] = "";
-                size_t l;
+                uint64_t code;
 
                 for (v = p + 12; v < end && *v == ' '; v++)
                         ;
-                l = (size_t)(end - v) < sizeof(num) - 1 ? (size_t)(end - v) : sizeof(num) - 1;
-                memcpy(num, v, l);
-                a->code = (int)strtol(num, NULL, 10);
+                /* a status that is not a number is no OK: 2 is gRPC's UNKNOWN (before, "0x"
+                 * or an empty value read as 0, success) */
+                a->code = fb_parse_uint64(v, (size_t)(end - v), &code) == 0 && code <= 16
+                                  ? (int)code
+                                  : 2;
         } else if (len > 13 && strncasecmp(p, "grpc-message:", 13) == 0 && a->msg) {
                 for (v = p + 13; v < end && *v == ' '; v++)
                         ;

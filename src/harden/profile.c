@@ -15,6 +15,7 @@
 
 #include "firebreak/cleanup.h"
 #include "firebreak/fileio.h"
+#include "firebreak/strutil.h"
 
 extern const char fb_seccomp_base[], fb_seccomp_base_end[];
 
@@ -116,13 +117,23 @@ static bool array_has(const json_t *a, const char *s) {
         return false;
 }
 
-/* "5.8" <= this kernel? */
+/* "major.minor" at the start of s (a kernel release goes on: "6.1.0-18-amd64"); minor 0
+ * when s is only "major". */
+static int major_minor(const char *s, uint64_t *x, uint64_t *y) {
+        const char *p;
+
+        *y = 0;
+        if (fb_parse_uint64_prefix(s, x, &p) < 0)
+                return -EINVAL;
+        return *p == '.' ? fb_parse_uint64_prefix(p + 1, y, NULL) : 0;
+}
+
+/* "5.8" <= this kernel? An entry whose minKernel cannot be read applies, as before. */
 static bool kernel_at_least(const char *min) {
         struct utsname u;
-        unsigned a = 0, b = 0, x = 0, y = 0;
+        uint64_t a, b, x, y;
 
-        if (uname(&u) < 0 || sscanf(u.release, "%u.%u", &x, &y) != 2 ||
-            sscanf(min, "%u.%u", &a, &b) < 1)
+        if (uname(&u) < 0 || major_minor(u.release, &x, &y) < 0 || major_minor(min, &a, &b) < 0)
                 return true;
         return x > a || (x == a && y >= b);
 }

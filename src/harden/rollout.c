@@ -81,8 +81,7 @@ static double started_at(pid_t pid) {
         _cleanup_free_ char *stat = NULL, *pstat = NULL;
         char path[64];
         const char *p;
-        unsigned long long ticks = 0;
-        long btime = 0;
+        uint64_t ticks = 0, btime = 0;
         size_t len;
         int field;
 
@@ -93,10 +92,11 @@ static double started_at(pid_t pid) {
         for (field = 2, p++; *p && field < 22; p++)
                 if (*p == ' ')
                         field++;
-        ticks = strtoull(p, NULL, 10);
-        if (fb_read_file("/proc/stat", 1 << 16, &stat, &len) < 0 || !(p = strstr(stat, "\nbtime ")))
+        if (fb_parse_uint64_prefix(p, &ticks, NULL) < 0)
                 return 0;
-        btime = strtol(p + 7, NULL, 10);
+        if (fb_read_file("/proc/stat", 1 << 16, &stat, &len) < 0 ||
+            !(p = strstr(stat, "\nbtime ")) || fb_parse_uint64_prefix(p + 7, &btime, NULL) < 0)
+                return 0;
         return (double)btime + (double)ticks / (double)sysconf(_SC_CLK_TCK);
 }
 

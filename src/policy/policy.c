@@ -568,7 +568,7 @@ int fb_policy_parse(const char *data, size_t len, struct fb_policy **ret,
         _cleanup_(fb_yaml_freep) struct fb_yaml_doc *doc = NULL;
         _cleanup_(fb_policy_freep) struct fb_policy *p = NULL;
         const struct fb_yaml_node *root, *n;
-        size_t i;
+        size_t i, n_cont = 0;
         int k;
 
         k = fb_yaml_parse(data, len, &doc, err);
@@ -607,6 +607,11 @@ int fb_policy_parse(const char *data, size_t len, struct fb_policy **ret,
                 p->n_rules++;
                 if ((k = parse_rule(&p->rules[i], n->items[i], err)) < 0)
                         return k;
+                if (p->rules[i].cont && ++n_cont >= FB_POLICY_MAX_MATCHED)
+                        return fb_yaml_errorf(err, n->items[i],
+                                              "at most %u rules may say 'continue: true' (no "
+                                              "more than %u rules apply to one alert)",
+                                              FB_POLICY_MAX_MATCHED - 1, FB_POLICY_MAX_MATCHED);
                 for (size_t j = 0; j < p->rules[i].n_actions; j++)
                         if (p->rules[i].actions[j] == FB_ACTION_NOTIFY && p->n_notifiers == 0)
                                 return fb_yaml_errorf(err, n->items[i],

@@ -405,7 +405,7 @@ static void refuse_all(struct fb_response *out, const enum fb_action *plan, size
 
 int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb_report *rep,
                struct fb_response *out) {
-        const struct fb_policy_rule *matched[16];
+        const struct fb_policy_rule *matched[FB_POLICY_MAX_MATCHED];
         enum fb_action plan[FB_RESPONSE_MAX_ACTIONS];
         size_t n_matched, n_plan = 0, i, j, cl = 0;
         struct fb_container c = { 0 };

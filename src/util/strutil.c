@@ -470,6 +470,18 @@ int fb_parse_uint64(const char *s, size_t len, uint64_t *ret) {
         return 0;
 }
 
+int fb_parse_uint64_prefix(const char *s, uint64_t *ret, const char **end) {
+        size_t n = 0;
+        int r;
+
+        while (s[n] >= '0' && s[n] <= '9')
+                n++;
+        r = fb_parse_uint64(s, n, ret);
+        if (r >= 0 && end)
+                *end = s + n;
+        return r;
+}
+
 int fb_parse_int64(const char *s, size_t len, int64_t *ret) {
         bool neg = len > 0 && s[0] == '-';
         uint64_t v;
