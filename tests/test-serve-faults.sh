@@ -66,7 +66,7 @@ i=0; while [ "$(docker inspect -f '{{.State.Status}}' "$victim")" != paused ] &&
         ok "engine up: the alert's container is paused" || bad "pause through serve" "$code $(tail -3 "$W/serve.log")"
 docker unpause "$victim" >/dev/null 2>&1
 # the breaker gauge: closed after one pause of the two the policy allows, open after the second
-metric() { curl -s "http://127.0.0.1:$PORT/metrics" | sed -n "s/^$1 //p"; }
+metric() { curl -s -H "Authorization: Bearer $T" "http://127.0.0.1:$PORT/metrics" | sed -n "s/^$1 //p"; }
 b1=$(metric firebreak_breaker_open)
 code=$(post "$(alert "$(uuid)" "$victim")")
 i=0; while [ "$(metric firebreak_breaker_open)" != 1 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
