@@ -72,3 +72,20 @@ dockerd_stop() {
         rm -rf "$DT"
         DPID=
 }
+
+# dockerd_suite NAME: the opening of a suite that needs the private dockerd. Skips the suite
+# (through its finish) unless root with dockerd; else makes W (/tmp/fb-NAME.XXXXXX), starts the
+# daemon and sets log (where the docker CLI's warnings go)
+dockerd_suite() {
+        if [ "$(id -u)" != 0 ] || ! command -v dockerd >/dev/null; then
+                skip "test-$1: needs root and dockerd (run .ci/install-deps test as root)"
+                finish
+        fi
+        W=$(mktemp -d "/tmp/fb-$1.XXXXXX")
+        dockerd_start || { bad "start a private dockerd"; finish; }
+        log="$W/docker-cli.log"
+}
+# sleeper [docker run options]: a detached fb-busybox:test that sleeps 600 s; prints its id
+sleeper() { docker run -d "$@" fb-busybox:test sleep 600 2>>"$log"; }
+# state ID: the container's status (running, paused, exited, ...)
+state() { docker inspect --format '{{.State.Status}}' "$1"; }

@@ -8,19 +8,11 @@ FB=${FIREBREAK:-build/firebreak}
 . tests/lib-test.sh
 finish() {
         dockerd_stop
-        [ -n "${KEEP_W:-}" ] || rm -rf "${W:-}"
+        rm -rf "${W:-}"
         summary
         exit $?
 }
-if [ "$(id -u)" != 0 ] || ! command -v dockerd >/dev/null; then
-        skip "test-adversary: needs root and dockerd (run .ci/install-deps test as root)"
-        finish
-fi
-W=$(mktemp -d /tmp/fb-adversary.XXXXXX)
-dockerd_start || { bad "start a private dockerd"; finish; }
-log="$W/docker-cli.log"
-run() { docker run -d "$@" fb-busybox:test sleep 600 2>>"$log"; }
-state() { docker inspect --format '{{.State.Status}}' "$1"; }
+dockerd_suite adversary
 # alert FULL_ID: a fresh memfd alert for that container, as Falco sends it
 alert() {
         printf '{"rule":"Fileless execution via memfd_create","priority":"Critical","source":"syscall","time":"%s","hostname":"test","tags":["T1620"],"output_fields":{"container.id":"%s","container.name":"x","container.image.repository":"nginx","proc.name":"3","proc.exepath":"memfd:x","evt.type":"execve"}}\n' \
@@ -44,7 +36,7 @@ P=$W/policy.yaml
 # 1. One container's burst must not use up the breaker for every other container. Eight alerts
 # from A (every pause after the first finds it paused), then one from B. Before: each "already
 # paused" took a breaker slot, the sixth alert found the breaker open, and B was never paused.
-a=$(run --name burst-a); b=$(run --name burst-b)
+a=$(sleeper --name burst-a); b=$(sleeper --name burst-b)
 : > "$W/burst.jsonl"
 for i in 1 2 3 4 5 6 7 8; do alert "$a" >> "$W/burst.jsonl"; done
 alert "$b" >> "$W/burst.jsonl"
@@ -61,7 +53,7 @@ else bad "already paused recorded" "$(grep -m2 'pause' "$W/burst.md")"; fi
 # for a running one (stop finds it "already stopped"; before, each took a slot)
 docker unpause "$a" "$b" >/dev/null 2>>"$log"
 gone=$(docker run -d fb-busybox:test true 2>>"$log"); docker wait "$gone" >/dev/null 2>>"$log"
-c=$(run --name after-failures)
+c=$(sleeper --name after-failures)
 : > "$W/fail.jsonl"
 for i in 1 2 3 4 5 6; do alert "$gone" >> "$W/fail.jsonl"; done
 alert "$c" >> "$W/fail.jsonl"
@@ -72,7 +64,7 @@ else bad "failed actions and the breaker" "C $(state "$c")" "$(grep -m3 'pause' 
 docker unpause "$c" >/dev/null 2>>"$log"
 # the breaker still holds: six distinct containers, five pauses, the sixth skipped
 ids=""
-for i in 1 2 3 4 5 6; do ids="$ids $(run --name "many$i")"; done
+for i in 1 2 3 4 5 6; do ids="$ids $(sleeper --name "many$i")"; done
 : > "$W/many.jsonl"
 for id in $ids; do alert "$id" >> "$W/many.jsonl"; done
 "$FB" respond -p "$P" -s "$W/state3" "$W/many.jsonl" > "$W/many.md" 2>&1
@@ -86,7 +78,7 @@ for id in $ids; do docker unpause "$id" >/dev/null 2>&1; done
 # labels; three of 2,000 bytes pushed firebreak.protect=true out, without a word, and the
 # protected container was paused.
 pad=$(head -c 2000 /dev/zero | tr '\0' x)
-prot=$(run --name padded --label "a1=$pad" --label "a2=$pad" --label "a3=$pad" --label firebreak.protect=true)
+prot=$(sleeper --name padded --label "a1=$pad" --label "a2=$pad" --label "a3=$pad" --label firebreak.protect=true)
 alert "$prot" > "$W/prot.json"
 "$FB" respond -p "$P" -s "$W/state4" "$W/prot.json" > "$W/prot.md" 2>&1
 if [ "$(state "$prot")" = running ] &&

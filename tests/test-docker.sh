@@ -41,7 +41,6 @@ passed=$((passed + ${line%% passed*})); f=$(echo "$line" | sed -E 's/.* ([0-9]+)
 failed=$((failed + ${f:-1}))
 
 short=$(echo "$running" | cut -c1-12)
-state() { docker inspect --format '{{.State.Status}}' "$1"; }
 
 if "$FB" container pause "$short" > "$DT/out" 2>&1 && [ "$(state "$running")" = paused ] &&
         [ "$(state "$decoy")" = running ]; then

@@ -48,7 +48,6 @@ want=$(sha256sum "$W/probe" | cut -c1-64)
 attacker=$(docker run -d --name attacker -v "$W/probe:/probe:ro" fb-busybox:test \
         /probe /probe --sleep 2>>"$log")
 bystander=$(docker run -d --name bystander fb-busybox:test sleep 600 2>>"$log")
-state() { docker inspect --format '{{.State.Status}}' "$1"; }
 sleep 0.5
 apid=$(docker inspect --format '{{.State.Pid}}' "$attacker")
 if [ -n "$apid" ] && readlink "/proc/$apid/exe" | grep -q '^/memfd:program'; then

@@ -11,19 +11,11 @@ finish() {
         summary
         exit $?
 }
-if [ "$(id -u)" != 0 ] || ! command -v dockerd >/dev/null; then
-        skip "test-respond: needs root and dockerd (run .ci/install-deps test as root)"
-        finish
-fi
-W=$(mktemp -d /tmp/fb-respond.XXXXXX)
-dockerd_start || { bad "start a private dockerd"; finish; }
-log="$W/docker-cli.log"
-run() { docker run -d "$@" fb-busybox:test sleep 600 2>>"$log"; }
-victim=$(run --name web-victim)
-prot_name=$(run --name firebreak-agent)
-prot_label=$(run --name labelled --label firebreak.protect=true)
-b1=$(run --name b1); b2=$(run --name b2); b3=$(run --name b3)
-state() { docker inspect --format '{{.State.Status}}' "$1"; }
+dockerd_suite respond
+victim=$(sleeper --name web-victim)
+prot_name=$(sleeper --name firebreak-agent)
+prot_label=$(sleeper --name labelled --label firebreak.protect=true)
+b1=$(sleeper --name b1); b2=$(sleeper --name b2); b3=$(sleeper --name b3)
 
 # alert FULL_ID [TIME]: a fresh memfd alert for that container, as Falco sends it
 alert() {
