@@ -4,6 +4,7 @@
 # respond`, and each one failed on the code before its fix (said per case).
 set -u
 FB=${FIREBREAK:-build/firebreak}
+POLICY=${FIREBREAK_POLICY:-policies/policy.yaml} # the shipped policy (a run of an old build passes its own)
 . tests/lib-dockerd.sh
 . tests/lib-test.sh
 finish() {
@@ -13,10 +14,10 @@ finish() {
         exit $?
 }
 dockerd_suite adversary
-# alert FULL_ID: a fresh memfd alert for that container, as Falco sends it
+# alert FULL_ID [REPOSITORY [PARENT]]: a fresh memfd alert for that container, as Falco sends it
 alert() {
-        printf '{"rule":"Fileless execution via memfd_create","priority":"Critical","source":"syscall","time":"%s","hostname":"test","tags":["T1620"],"output_fields":{"container.id":"%s","container.name":"x","container.image.repository":"nginx","proc.name":"3","proc.exepath":"memfd:x","evt.type":"execve"}}\n' \
-                "$(date -u +%Y-%m-%dT%H:%M:%S.000000000Z)" "$(echo "$1" | cut -c1-12)"
+        printf '{"rule":"Fileless execution via memfd_create","priority":"Critical","source":"syscall","time":"%s","hostname":"test","tags":["T1620"],"output_fields":{"container.id":"%s","container.name":"x","container.image.repository":"%s","proc.name":"3","proc.pname":"%s","proc.exepath":"memfd:x","evt.type":"execve"}}\n' \
+                "$(date -u +%Y-%m-%dT%H:%M:%S.000000000Z)" "$(echo "$1" | cut -c1-12)" "${2:-nginx}" "${3:-sh}"
 }
 # the shipped guards: 5 disruptive actions per 10 minutes, the shipped protect label
 cat > "$W/policy.yaml" <<'EOF'
@@ -85,6 +86,30 @@ if [ "$(state "$prot")" = running ] &&
         grep -q 'protected: guards.protect has a container.label entry (\\\?"firebreak.protect=true\\\?"), and the engine.s labels are more for this container than firebreak keeps' "$W/prot.md"; then
         ok "labels past what firebreak keeps: protected (fail closed), and the report says why"
 else bad "padded protect label" "state $(state "$prot")" "$(grep -m2 -i 'protect\|pause' "$W/prot.md")"; fi
+
+# 3. The shipped drill exemption holds only for Docker Hub's event generator, as the engine
+# reports the container's image. Before, it read the alert's repository with
+# "!*falcosecurity/event-generator": a look-alike from any registry carrying a real payload was
+# only inspected, never paused.
+docker tag fb-busybox:test attacker.example/falcosecurity/event-generator:latest 2>>"$log"
+docker tag fb-busybox:test falcosecurity/event-generator:latest 2>>"$log"
+fake=$(docker run -d attacker.example/falcosecurity/event-generator sleep 600 2>>"$log")
+drill=$(docker run -d falcosecurity/event-generator sleep 600 2>>"$log")
+liar=$(sleeper --name liar)
+{ alert "$fake" attacker.example/falcosecurity/event-generator event-generator
+  alert "$drill" docker.io/falcosecurity/event-generator event-generator
+  alert "$liar" docker.io/falcosecurity/event-generator event-generator; } > "$W/drill.jsonl"
+"$FB" respond -p "$POLICY" -s "$W/state7" "$W/drill.jsonl" > "$W/drill.md" 2>&1
+if [ "$(state "$fake")" = paused ] && [ "$(state "$drill")" = running ] &&
+        [ "$(state "$liar")" = paused ] &&
+        grep -q '"container_id":"'"$drill"'","engine":"docker","action":"inspect","result":"done"' "$W/state7/audit.jsonl"; then
+        ok "drill exemption: Docker Hub's event generator only inspected; a look-alike registry's and an alert that lies about the image are paused"
+else bad "drill exemption by engine facts" "look-alike $(state "$fake"), drill $(state "$drill"), liar $(state "$liar")" "$(grep -c . "$W/state7/audit.jsonl") audit lines"; fi
+if grep -q "Named like a test tool, but not one" "$W/drill.md" &&
+        [ "$(grep -c 'likely a detection test\|Likely a detection test' "$W/drill.md")" -ge 1 ]; then
+        ok "the look-alike's report says it is not the official image; the real drill's still reads as a test"
+else bad "look-alike report" "$(grep -m3 -i 'verdict\|test tool' "$W/drill.md")"; fi
+docker unpause "$fake" "$liar" >/dev/null 2>&1
 
 # 4. On the host, another container's shareable IPC mount is not firebreak's own container.
 # Before: its /containers/<id>/mounts/shm line in the host's mountinfo made respond refuse it as

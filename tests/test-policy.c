@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "firebreak/alert.h"
+#include "firebreak/cleanup.h"
 #include "firebreak/fileio.h"
 #include "firebreak/guard.h"
 #include "firebreak/policy.h"
@@ -113,13 +114,13 @@ TEST(matching) {
                 return;
         snprintf(buf, sizeof(buf), MEMFD, "docker.io/falcosecurity/event-generator");
         a = alert(buf);
-        CHECK_EQ(fb_policy_match(p, a, m, 8), 1);
+        CHECK_EQ(fb_policy_match(p, a, NULL, m, 8), 1);
         CHECK_STR(m[0]->name, "gen");
         fb_alert_free(a);
         snprintf(buf, sizeof(buf), MEMFD, "nginx");
         a = alert(buf);
         /* memfd matches and continues; also matches and stops; never is not reached */
-        CHECK_EQ(fb_policy_match(p, a, m, 8), 2);
+        CHECK_EQ(fb_policy_match(p, a, NULL, m, 8), 2);
         CHECK_STR(m[0]->name, "memfd");
         CHECK_STR(m[1]->name, "also");
         CHECK_EQ(m[0]->n_actions, 2);
@@ -128,14 +129,102 @@ TEST(matching) {
         /* a Warning is not >= critical, but it is <= critical */
         a = alert("{\"rule\":\"Fileless execution via memfd_create\",\"priority\":\"Warning\","
                   "\"time\":\"2024-10-05T18:29:40Z\",\"tags\":[\"T1620\"],\"source\":\"syscall\"}");
-        CHECK_EQ(fb_policy_match(p, a, m, 8), 1);
+        CHECK_EQ(fb_policy_match(p, a, NULL, m, 8), 1);
         CHECK_STR(m[0]->name, "also");
         fb_alert_free(a);
         /* a missing field matches only a negated glob; a missing tag matches nothing */
         a = alert("{\"rule\":\"Fileless execution via memfd_create\",\"priority\":\"Critical\","
                   "\"time\":\"2024-10-05T18:29:40Z\",\"source\":\"syscall\"}");
-        CHECK_EQ(fb_policy_match(p, a, m, 8), 1);
+        CHECK_EQ(fb_policy_match(p, a, NULL, m, 8), 1);
         CHECK_STR(m[0]->name, "also");
+        fb_alert_free(a);
+        fb_policy_free(p);
+}
+
+TEST(image_repository) {
+        static const struct {
+                const char *ref, *repo;
+        } cases[] = {
+                { "alpine", "docker.io/library/alpine" },
+                { "alpine:3.19", "docker.io/library/alpine" },
+                { "falcosecurity/event-generator:latest",
+                  "docker.io/falcosecurity/event-generator" },
+                { "docker.io/falcosecurity/event-generator",
+                  "docker.io/falcosecurity/event-generator" },
+                { "index.docker.io/falcosecurity/event-generator@sha256:00",
+                  "docker.io/falcosecurity/event-generator" },
+                { "attacker.example/falcosecurity/event-generator",
+                  "attacker.example/falcosecurity/event-generator" },
+                { "localhost:5000/x/y:1", "localhost:5000/x/y" },
+                { "localhost/y", "localhost/y" },
+                { "ghcr.io/o/r", "ghcr.io/o/r" },
+        };
+        char out[256];
+        size_t i;
+
+        for (i = 0; i < FB_ELEMENTSOF(cases); i++) {
+                CHECK_EQ(fb_image_repository(cases[i].ref, out, sizeof(out)), 0);
+                CHECK_STR(out, cases[i].repo);
+        }
+        CHECK_EQ(fb_image_repository("", out, sizeof(out)), -EINVAL);
+        CHECK_EQ(fb_image_repository("a//b", out, sizeof(out)), -EINVAL);
+        CHECK_EQ(fb_image_repository("x.io/", out, sizeof(out)), -EINVAL);
+        CHECK_EQ(fb_image_repository("alpine", out, 8), -ENAMETOOLONG);
+}
+
+/* `container:` conditions read the engine's facts, exactly; without facts they match nothing. */
+TEST(container_conditions) {
+        struct fb_policy *p = parse(
+                "rules:\n"
+                "  - name: drill\n"
+                "    match: {rule: \"Fileless*\", container: {image: "
+                "falcosecurity/event-generator}}\n"
+                "    actions: [inspect]\n"
+                "  - name: pinned\n"
+                "    match: {container: {image_id: "
+                "\"sha256:1111111111111111111111111111111111111111111111111111111111111111\"}}\n"
+                "    actions: [inspect]\n"
+                "  - name: contain\n"
+                "    match: {rule: \"Fileless*\"}\n"
+                "    actions: [pause]\n");
+        const struct fb_policy_rule *m[8];
+        struct fb_container c = { .image = "docker.io/falcosecurity/event-generator:latest" };
+        char buf[1024];
+        struct fb_alert *a;
+
+        CHECK(p != NULL);
+        if (!p)
+                return;
+        CHECK(fb_policy_uses_container(p));
+        snprintf(buf, sizeof(buf), MEMFD, "docker.io/falcosecurity/event-generator");
+        a = alert(buf);
+        CHECK_EQ(fb_policy_match(p, a, &c, m, 8), 1);
+        CHECK_STR(m[0]->name, "drill");
+        /* the alert says event-generator, the engine does not: no exemption */
+        snprintf(c.image, sizeof(c.image), "attacker.example/falcosecurity/event-generator");
+        CHECK_EQ(fb_policy_match(p, a, &c, m, 8), 1);
+        CHECK_STR(m[0]->name, "contain");
+        /* no facts: nothing that needs them matches */
+        CHECK_EQ(fb_policy_match(p, a, NULL, m, 8), 1);
+        CHECK_STR(m[0]->name, "contain");
+        /* a name the engine cut is no name */
+        snprintf(c.image, sizeof(c.image), "falcosecurity/event-generator");
+        c.incomplete = FB_FACT_IMAGE;
+        CHECK_EQ(fb_policy_match(p, a, &c, m, 8), 1);
+        CHECK_STR(m[0]->name, "contain");
+        c.incomplete = 0;
+        CHECK_EQ(fb_policy_match(p, a, &c, m, 8), 1);
+        CHECK_STR(m[0]->name, "drill");
+        fb_alert_free(a);
+        snprintf(buf, sizeof(buf), MEMFD, "nginx");
+        a = alert(buf);
+        snprintf(c.image_id, sizeof(c.image_id), "sha256:%s",
+                 "1111111111111111111111111111111111111111111111111111111111111111");
+        CHECK_EQ(fb_policy_match(p, a, &c, m, 8), 1);
+        CHECK_STR(m[0]->name, "drill");
+        snprintf(c.image, sizeof(c.image), "nginx");
+        CHECK_EQ(fb_policy_match(p, a, &c, m, 8), 1);
+        CHECK_STR(m[0]->name, "pinned");
         fb_alert_free(a);
         fb_policy_free(p);
 }
@@ -381,6 +470,8 @@ int main(void) {
         RUN(notifiers);
         RUN(shipped_policy_is_valid);
         RUN(matching);
+        RUN(image_repository);
+        RUN(container_conditions);
         RUN(durations);
         RUN(protect_uses_engine_and_alert);
         RUN(breaker_and_age);

@@ -142,6 +142,26 @@ TEST(memfd_elsewhere_is_malicious) {
                  0);
         CHECK(rep.verdict == FB_VERDICT_LIKELY_TEST);
         CHECK(rep.confidence == FB_CONFIDENCE_MEDIUM);
+        /* Docker Hub's name without its registry is the same image */
+        CHECK_EQ(triage("{\"rule\":\"Fileless execution via memfd_create\",\"priority\":"
+                        "\"Critical\",\"time\":\"2024-10-05T18:29:40Z\",\"output_fields\":{"
+                        "\"container.id\":\"0123456789ab\",\"container.image.repository\":"
+                        "\"falcosecurity/event-generator\"}}",
+                        a),
+                 0);
+        CHECK(rep.verdict == FB_VERDICT_LIKELY_TEST);
+        /* another registry's look-alike, even with the generator's process in the lineage:
+         * malicious, and the report says the name is not the official image */
+        CHECK_EQ(triage("{\"rule\":\"Fileless execution via memfd_create\",\"priority\":"
+                        "\"Critical\",\"time\":\"2024-10-05T18:29:40Z\",\"output_fields\":{"
+                        "\"container.id\":\"0123456789ab\",\"proc.pname\":\"event-generator\","
+                        "\"container.image.repository\":"
+                        "\"attacker.example/falcosecurity/event-generator\"}}",
+                        a),
+                 0);
+        CHECK(rep.verdict == FB_VERDICT_MALICIOUS);
+        CHECK(analysis_has("Named like a test tool, but not one."));
+        CHECK_CONTAINS(md.data, "not Docker Hub's `falcosecurity/event-generator`");
         fb_alert_free(a);
 }
 

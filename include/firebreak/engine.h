@@ -66,6 +66,13 @@ struct fb_container {
         char labels[4096];
 };
 
+/* An image reference ("alpine:3.19", "ghcr.io/o/r@sha256:...") -> its repository, the way
+ * Docker normalizes names: tag and digest dropped, Docker Hub's implied "docker.io/" and
+ * "library/" added, "index.docker.io" read as "docker.io". So "falcosecurity/x:latest" is
+ * "docker.io/falcosecurity/x" and "evil.example/falcosecurity/x" stays itself. Returns 0,
+ * -EINVAL (empty name or component), or -ENAMETOOLONG. */
+int fb_image_repository(const char *ref, char *out, size_t n);
+
 /* Calls fn for each "key=value" label of c; stops when fn returns false. */
 void fb_container_labels(const struct fb_container *c, bool (*fn)(const char *kv, void *u),
                          void *u);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "firebreak/alert.h"
+#include "firebreak/engine.h"
 #include "firebreak/yaml.h"
 
 enum fb_action {
@@ -82,6 +83,12 @@ struct fb_policy_rule {
         char *source;                     /* NULL = any */
         char **field_keys, **field_globs; /* "!" prefix negates */
         size_t n_fields;
+        /* `container:` conditions on what the engine reports, which no alert can forge: the
+         * image's repository, exactly (normalized: "docker.io/library/alpine"), and the image
+         * id ("sha256:" and 64 hex digits). NULL = any. A rule with one matches only a
+         * container the engine has inspected, whole. */
+        char *image;
+        char *image_id;
         /* then */
         enum fb_action actions[FB_POLICY_MAX_ACTIONS];
         size_t n_actions;
@@ -109,9 +116,14 @@ int fb_policy_load(const char *path, struct fb_policy **ret, struct fb_yaml_erro
 void fb_policy_free(struct fb_policy *p);
 
 /* The rules that match an alert, in order: the first match, and further ones while a
- * matching rule says continue. Returns how many were stored in ret (at most max). */
+ * matching rule says continue. c is the container as the engine reported it, NULL when it is
+ * not known (no engine, no such container): then no rule with `container:` conditions
+ * matches. Returns how many were stored in ret (at most max). */
 size_t fb_policy_match(const struct fb_policy *p, const struct fb_alert *a,
-                       const struct fb_policy_rule **ret, size_t max);
+                       const struct fb_container *c, const struct fb_policy_rule **ret, size_t max);
+/* Whether any rule has `container:` conditions: the alert's container must then be inspected
+ * before the rules are matched. */
+bool fb_policy_uses_container(const struct fb_policy *p);
 
 /* "10m" -> 600. Units s, m, h, d; at most 30 days (_max: at most max_s seconds). Returns 0 or
  * -EINVAL. */

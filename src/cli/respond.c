@@ -183,7 +183,13 @@ int fb_verb_policy(int argc, char **argv) {
                 printf("  %s (line %u):", p->rules[i].name, p->rules[i].line);
                 for (j = 0; j < p->rules[i].n_actions; j++)
                         printf(" %s", fb_action_to_string(p->rules[i].actions[j]));
-                printf("%s\n", p->rules[i].cont ? " (continue)" : "");
+                printf("%s", p->rules[i].cont ? " (continue)" : "");
+                /* what the engine must report for the rule to apply, as it was normalized */
+                if (p->rules[i].image)
+                        printf(" [engine image %s]", p->rules[i].image);
+                if (p->rules[i].image_id)
+                        printf(" [engine image id %s]", p->rules[i].image_id);
+                printf("\n");
         }
         fb_policy_free(p);
         return FB_EXIT_OK;

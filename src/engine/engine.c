@@ -27,6 +27,39 @@ void fb_container_labels(const struct fb_container *c, bool (*fn)(const char *kv
         }
 }
 
+int fb_image_repository(const char *ref, char *out, size_t n) {
+        char name[1024];
+        const char *slash, *colon, *path = name, *domain = "docker.io";
+        size_t len = strcspn(ref, "@"), dl;
+        int w;
+
+        if (len == 0 || len >= sizeof(name))
+                return len ? -ENAMETOOLONG : -EINVAL;
+        memcpy(name, ref, len);
+        name[len] = '\0';
+        slash = strrchr(name, '/');
+        colon = strrchr(name, ':');
+        if (colon && (!slash || colon > slash))
+                name[colon - name] = '\0'; /* the tag */
+        slash = strchr(name, '/');
+        dl = slash ? (size_t)(slash - name) : 0;
+        if (slash && (memchr(name, '.', dl) || memchr(name, ':', dl) ||
+                      (dl == 9 && memcmp(name, "localhost", 9) == 0))) {
+                if (!(dl == 15 && memcmp(name, "index.docker.io", 15) == 0)) {
+                        name[dl] = '\0';
+                        domain = name;
+                }
+                path = slash + 1;
+        }
+        if (!*path || !*domain || path[0] == '/' || path[strlen(path) - 1] == '/' ||
+            strstr(path, "//"))
+                return -EINVAL;
+        w = snprintf(out, n, "%s/%s%s", domain,
+                     strcmp(domain, "docker.io") == 0 && !strchr(path, '/') ? "library/" : "",
+                     path);
+        return w < 0 || (size_t)w >= n ? -ENAMETOOLONG : 0;
+}
+
 void fb_container_fact(struct fb_container *c, char *dst, size_t size, const char *src,
                        unsigned bit) {
         if ((size_t)snprintf(dst, size, "%s", src ? src : "") >= size)

@@ -89,6 +89,8 @@ void fb_policy_free(struct fb_policy *p) {
                 free(r->source);
                 free_strv(r->field_keys, r->n_fields);
                 free_strv(r->field_globs, r->n_fields);
+                free(r->image);
+                free(r->image_id);
         }
         free(p->rules);
         for (i = 0; i < p->n_notifiers; i++) {
@@ -170,9 +172,54 @@ static int parse_priority(struct fb_policy_rule *r, const struct fb_yaml_node *n
         return 0;
 }
 
+/* `container: { image: REPO, image_id: sha256:... }`: engine facts, matched exactly. A glob or
+ * a negation here would bring back what these keys exist to avoid: a look-alike name (any
+ * registry's "falcosecurity/event-generator") passing for the real one. */
+static int parse_container(struct fb_policy_rule *r, const struct fb_yaml_node *n,
+                           struct fb_yaml_error *err) {
+        static const char *const keys[] = { "image", "image_id", NULL };
+        const struct fb_yaml_node *v;
+        char repo[FB_ALERT_MAX_NAME_LEN + 32];
+        int k;
+
+        if (n->kind != FB_YAML_MAPPING || n->n == 0)
+                return fb_yaml_errorf(err, n, "'container' must map image or image_id to a value");
+        if ((k = fb_yaml_check_keys(n, keys, err)) < 0)
+                return k;
+        if ((v = fb_yaml_get(n, "image"))) {
+                if ((k = scalar(v, "container.image", err)) < 0)
+                        return k;
+                if (strpbrk(v->value, "*?[!") || strchr(v->value, '@') ||
+                    fb_image_repository(v->value, repo, sizeof(repo)) < 0)
+                        return fb_yaml_errorf(err, v,
+                                              "'container.image' names one image repository "
+                                              "exactly, such as "
+                                              "docker.io/falcosecurity/event-generator: no "
+                                              "globs, negation or digest (use image_id)");
+                r->image = strdup(repo);
+                if (!r->image)
+                        return -ENOMEM;
+        }
+        if ((v = fb_yaml_get(n, "image_id"))) {
+                if ((k = scalar(v, "container.image_id", err)) < 0)
+                        return k;
+                if (strlen(v->value) != 71 || strncmp(v->value, "sha256:", 7) != 0 ||
+                    !fb_is_lower_hex(v->value + 7, 64))
+                        return fb_yaml_errorf(err, v,
+                                              "'container.image_id' must be \"sha256:\" and 64 "
+                                              "lowercase hex digits, as `docker inspect --format "
+                                              "'{{.Image}}'` prints it");
+                r->image_id = strdup(v->value);
+                if (!r->image_id)
+                        return -ENOMEM;
+        }
+        return 0;
+}
+
 static int parse_match(struct fb_policy_rule *r, const struct fb_yaml_node *m,
                        struct fb_yaml_error *err) {
-        static const char *const keys[] = { "rule", "priority", "tags", "source", "fields", NULL };
+        static const char *const keys[] = { "rule",   "priority",  "tags", "source",
+                                            "fields", "container", NULL };
         const struct fb_yaml_node *n;
         size_t i;
         int k;
@@ -186,6 +233,8 @@ static int parse_match(struct fb_policy_rule *r, const struct fb_yaml_node *m,
         if ((n = fb_yaml_get(m, "tags")) && (k = strv(n, "tags", &r->tags, &r->n_tags, err)) < 0)
                 return k;
         if ((n = fb_yaml_get(m, "source")) && (k = dup_scalar(n, "source", &r->source, err)) < 0)
+                return k;
+        if ((n = fb_yaml_get(m, "container")) && (k = parse_container(r, n, err)) < 0)
                 return k;
         n = fb_yaml_get(m, "fields");
         if (!n)
@@ -642,7 +691,24 @@ static bool glob_match(const char *glob, const char *s) {
         return (fnmatch(glob + neg, s, 0) == 0) != neg;
 }
 
-static bool rule_matches(const struct fb_policy_rule *r, const struct fb_alert *a) {
+/* The engine's facts against a rule's `container:` conditions. A fact the engine cut
+ * (incomplete) or did not give matches nothing. */
+static bool container_matches(const struct fb_policy_rule *r, const struct fb_container *c) {
+        char repo[sizeof(c->image) + 32];
+
+        if (!r->image && !r->image_id)
+                return true;
+        if (!c)
+                return false;
+        if (r->image &&
+            ((c->incomplete & FB_FACT_IMAGE) ||
+             fb_image_repository(c->image, repo, sizeof(repo)) < 0 || strcmp(repo, r->image) != 0))
+                return false;
+        return !r->image_id || strcmp(c->image_id, r->image_id) == 0;
+}
+
+static bool rule_matches(const struct fb_policy_rule *r, const struct fb_alert *a,
+                         const struct fb_container *c) {
         size_t i;
 
         if (r->n_rules) {
@@ -679,15 +745,25 @@ static bool rule_matches(const struct fb_policy_rule *r, const struct fb_alert *
                 if (!glob_match(r->field_globs[i], v))
                         return false;
         }
-        return true;
+        return container_matches(r, c);
+}
+
+bool fb_policy_uses_container(const struct fb_policy *p) {
+        size_t i;
+
+        for (i = 0; i < p->n_rules; i++)
+                if (p->rules[i].image || p->rules[i].image_id)
+                        return true;
+        return false;
 }
 
 size_t fb_policy_match(const struct fb_policy *p, const struct fb_alert *a,
-                       const struct fb_policy_rule **ret, size_t max) {
+                       const struct fb_container *c, const struct fb_policy_rule **ret,
+                       size_t max) {
         size_t i, n = 0;
 
         for (i = 0; i < p->n_rules && n < max; i++) {
-                if (!rule_matches(&p->rules[i], a))
+                if (!rule_matches(&p->rules[i], a, c))
                         continue;
                 ret[n++] = &p->rules[i];
                 if (!p->rules[i].cont)

@@ -394,6 +394,29 @@ static bool already(const struct fb_container *c, enum fb_action x) {
         return false;
 }
 
+/* The alert's container id, when it has the form of one: 0, or -EINVAL for a host event (no
+ * id) and -EBADMSG for anything that is not a 12- or 64-digit hex id. */
+static int alert_container(const struct fb_alert *a, char prefix[FB_CONTAINER_ID_LEN + 1]) {
+        size_t cl = 0;
+        const char *cid = fb_alert_str(a, "container.id", &cl);
+
+        if (!cid || (cl == 4 && memcmp(cid, "host", 4) == 0))
+                return -EINVAL;
+        if (!((cl == 12 || cl == 64) && fb_is_lower_hex(cid, cl)))
+                return -EBADMSG;
+        memcpy(prefix, cid, cl);
+        prefix[cl] = '\0';
+        return 0;
+}
+
+/* Resolution and inspection: read-only, so done before matching when a rule needs the
+ * engine's facts. */
+static int lookup(struct fb_responder *r, const char *prefix, struct fb_container *c) {
+        int k = fb_engine_resolve(r->cfg.engine, prefix, c->id);
+
+        return k < 0 ? k : fb_engine_inspect(r->cfg.engine, c->id, c, NULL);
+}
+
 /* Every planned action gets the same refusal. */
 static void refuse_all(struct fb_response *out, const enum fb_action *plan, size_t n,
                        enum fb_act_result res, const char *why) {
@@ -407,18 +430,21 @@ int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb
                struct fb_response *out) {
         const struct fb_policy_rule *matched[FB_POLICY_MAX_MATCHED];
         enum fb_action plan[FB_RESPONSE_MAX_ACTIONS];
-        size_t n_matched, n_plan = 0, i, j, cl = 0;
+        size_t n_matched, n_plan = 0, i, j;
         struct fb_container c = { 0 };
-        const char *cid;
-        char why[512], prefix[FB_CONTAINER_ID_LEN + 1];
+        char why[512], prefix[FB_CONTAINER_ID_LEN + 1] = "";
         bool paused_planned = false, notify_planned = false;
-        int failed = 0, k;
+        int failed = 0, k = 1, idk; /* k: 1 until the container is looked up */
 
         *out = (struct fb_response){ .active = true, .dry_run = r->cfg.dry_run };
         snprintf(out->engine, sizeof(out->engine), "%s",
                  r->cfg.engine ? fb_engine_name(r->cfg.engine) : "docker");
 
-        n_matched = fb_policy_match(r->cfg.policy, a, matched, FB_ELEMENTSOF(matched));
+        idk = alert_container(a, prefix);
+        if (idk >= 0 && r->cfg.engine && fb_policy_uses_container(r->cfg.policy))
+                k = lookup(r, prefix, &c);
+        n_matched = fb_policy_match(r->cfg.policy, a, k == 0 ? &c : NULL, matched,
+                                    FB_ELEMENTSOF(matched));
         for (i = 0; i < n_matched; i++) {
                 size_t used = strlen(out->rules);
 
@@ -446,20 +472,17 @@ int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb
         if (n_plan == 0)
                 goto done;
 
-        cid = fb_alert_str(a, "container.id", &cl);
-        if (!cid || (cl == 4 && memcmp(cid, "host", 4) == 0)) {
+        if (idk == -EINVAL) {
                 refuse_all(out, plan, n_plan, FB_ACT_REFUSED,
                            "the alert names no container (host event): firebreak acts only on "
                            "containers");
                 goto done;
         }
-        if (!((cl == 12 || cl == 64) && fb_is_lower_hex(cid, cl))) {
+        if (idk < 0) {
                 refuse_all(out, plan, n_plan, FB_ACT_REFUSED,
                            "container.id is not a 12- or 64-digit hex id");
                 goto done;
         }
-        memcpy(prefix, cid, cl);
-        prefix[cl] = '\0';
         if (fb_guard_stale(r->cfg.policy, a, now_ns(), why, sizeof(why))) {
                 refuse_all(out, plan, n_plan, FB_ACT_REFUSED, why);
                 goto done;
@@ -474,9 +497,8 @@ int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb
                 failed = !r->cfg.dry_run;
                 goto done;
         }
-        k = fb_engine_resolve(r->cfg.engine, prefix, c.id);
-        if (k >= 0)
-                k = fb_engine_inspect(r->cfg.engine, c.id, &c, NULL);
+        if (k == 1)
+                k = lookup(r, prefix, &c);
         if (k == -ENOENT || k == -ENOTUNIQ) {
                 snprintf(why, sizeof(why), "%s %s",
                          k == -ENOENT ? "no container has an id starting with"

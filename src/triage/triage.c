@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "firebreak/cleanup.h"
+#include "firebreak/engine.h"
 #include "firebreak/limits.h"
 #include "firebreak/strutil.h"
 
@@ -180,14 +181,26 @@ static bool is_shim(const char *s, size_t len) {
         return s && len >= 15 && memcmp(s, "containerd-shim", 15) == 0;
 }
 
-/* "falcosecurity/event-generator", with or without a registry in front. */
-static bool is_event_generator_image(const char *s, size_t len) {
-        static const char name[] = "falcosecurity/event-generator";
-        size_t n = sizeof(name) - 1;
+/* Falco publishes its event generator on Docker Hub only. The alert's repository, normalized
+ * as Docker does ("falcosecurity/event-generator" is "docker.io/falcosecurity/event-generator"):
+ * 1 for that repository, -1 for a look-alike (another registry or owner, the same last name),
+ * 0 for anything else. */
+static int event_generator_image(const char *s, size_t len) {
+        static const char official[] = "docker.io/falcosecurity/event-generator";
+        static const char last[] = "/event-generator";
+        char ref[512], repo[600];
+        size_t n;
 
-        if (!s || len < n || memcmp(s + len - n, name, n) != 0)
-                return false;
-        return len == n || s[len - n - 1] == '/';
+        if (!s || len == 0 || len >= sizeof(ref))
+                return 0;
+        memcpy(ref, s, len);
+        ref[len] = '\0';
+        if (fb_image_repository(ref, repo, sizeof(repo)) < 0)
+                return 0;
+        if (strcmp(repo, official) == 0)
+                return 1;
+        n = strlen(repo);
+        return n > sizeof(last) - 1 && strcmp(repo + n - (sizeof(last) - 1), last) == 0 ? -1 : 0;
 }
 
 /* DNS-1123 label (namespaces) or subdomain (pods). */
@@ -915,10 +928,11 @@ static void analyze_files_and_net(struct fb_report *r) {
 /* ---- memfd analyzer ---------------------------------------------------------------------- */
 
 struct signals {
-        bool runc_self;    /* runc re-executing itself from a memfd */
-        bool runc_lineage; /* ... started by the runtime, as runc is */
-        bool gen_image;    /* image is falcosecurity/event-generator */
-        bool gen_process;  /* lineage includes event-generator */
+        bool runc_self;     /* runc re-executing itself from a memfd */
+        bool runc_lineage;  /* ... started by the runtime, as runc is */
+        bool gen_image;     /* image is Docker Hub's falcosecurity/event-generator */
+        bool gen_lookalike; /* image is named .../event-generator, but not that one */
+        bool gen_process;   /* lineage includes event-generator */
 };
 
 static void analyze_memfd(struct fb_report *r, struct signals *sig) {
@@ -971,11 +985,23 @@ static void detect_drill(struct fb_report *r, struct signals *sig) {
         size_t rl, i, start;
 
         repo = str(r, "container.image.repository", &rl);
-        sig->gen_image = is_event_generator_image(repo, rl);
+        sig->gen_image = event_generator_image(repo, rl) > 0;
+        sig->gen_lookalike = event_generator_image(repo, rl) < 0;
         for (i = 0; i < FB_ELEMENTSOF(lineage); i++)
                 if (str_eq_n(r, lineage[i].s, lineage[i].len, "event-generator",
                              sizeof("event-generator") - 1))
                         sig->gen_process = true;
+        if (sig->gen_lookalike) {
+                start = text_begin(r);
+                put(r, "**Named like a test tool, but not one.** The image ");
+                val(r, repo, rl);
+                put(r, " is named like Falco's event generator, which Falco publishes only as "
+                       "Docker Hub's `falcosecurity/event-generator`. Anyone can push an image "
+                       "under that last name to another registry or account, so the name is no "
+                       "sign of a drill, and neither is an `event-generator` process in it.");
+                analysis_item(r, start);
+                return;
+        }
         if (!sig->gen_image && !sig->gen_process)
                 return;
         start = text_begin(r);
@@ -1043,7 +1069,7 @@ static void decide(struct fb_report *r, const struct signals *sig) {
                 reason(r, start);
                 return;
         }
-        if (sig->gen_image || sig->gen_process) {
+        if (!sig->gen_lookalike && (sig->gen_image || sig->gen_process)) {
                 r->verdict = FB_VERDICT_LIKELY_TEST;
                 r->confidence = sig->gen_image && sig->gen_process ? FB_CONFIDENCE_HIGH
                                                                    : FB_CONFIDENCE_MEDIUM;
@@ -1073,6 +1099,10 @@ static void decide(struct fb_report *r, const struct signals *sig) {
                        "from its priority and tags.");
                 r->confidence = FB_CONFIDENCE_LOW;
         } else {
+                if (sig->gen_lookalike)
+                        put(r, "The image is named like Falco's event generator but is not "
+                               "Docker Hub's `falcosecurity/event-generator`: that is no sign "
+                               "of a drill. ");
                 put(r, "Nothing in the alert points to a test tool or a known benign cause, so "
                        "the rule's default applies: ");
                 put(r, fb_verdict_phrase(r->verdict));
