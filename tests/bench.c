@@ -355,7 +355,7 @@ static int latency(const char *sock, const char *id, size_t n, bool ctd) {
                          ts, id, i + 1); /* distinct alerts: one second holds several rounds */
                 t0 = now();
                 if (fb_alert_parse(a, json, strlen(json), &aerr) < 0 ||
-                    fb_triage(kb, a, &rep) < 0 || fb_respond(resp, a, &rep, &out) != 0 ||
+                    fb_triage(kb, a, &rep) < 0 || fb_respond(resp, a, &rep, 0, &out) != 0 ||
                     out.actions[0].result != FB_ACT_DONE) {
                         fprintf(stderr, "bench: round %zu: the pause was not done: %s\n", i,
                                 out.n_actions ? out.actions[0].detail : "no action");

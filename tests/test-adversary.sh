@@ -102,7 +102,7 @@ liar=$(sleeper --name liar)
 "$FB" respond -p "$POLICY" -s "$W/state7" "$W/drill.jsonl" > "$W/drill.md" 2>&1
 if [ "$(state "$fake")" = paused ] && [ "$(state "$drill")" = running ] &&
         [ "$(state "$liar")" = paused ] &&
-        grep -q '"container_id":"'"$drill"'","engine":"docker","action":"inspect","result":"done"' "$W/state7/audit.jsonl"; then
+        grep -q '"container_id":"'"$drill"'".*"action":"inspect","result":"done"' "$W/state7/audit.jsonl"; then
         ok "drill exemption: Docker Hub's event generator only inspected; a look-alike registry's and an alert that lies about the image are paused"
 else bad "drill exemption by engine facts" "look-alike $(state "$fake"), drill $(state "$drill"), liar $(state "$liar")" "$(grep -c . "$W/state7/audit.jsonl") audit lines"; fi
 if grep -q "Named like a test tool, but not one" "$W/drill.md" &&
@@ -125,6 +125,40 @@ if grep -q "/containers/$shared/mounts/shm" /proc/self/mountinfo; then
 else
         bad "shareable IPC setup" "no /containers/$shared/mounts/shm in this mount namespace"
 fi
+# 5. A flood in front of a genuine alert must not age it out. max_alert_age 5 s; the genuine
+# alert is 3 s old when serve reads it, behind 3,000 alerts for containers that do not exist
+# (each one an engine lookup). Before, the age was taken when the alert was processed: it was
+# refused as too old once the flood had kept it waiting.
+cat > "$W/flood-policy.yaml" <<'EOF'
+guards:
+  max_disruptive_actions: 5
+  window: 10m
+  max_alert_age: 5s
+rules:
+  - name: contain
+    match: { rule: ["Fileless execution via memfd_create"] }
+    actions: [pause]
+EOF
+cat > "$W/flood.yaml" <<EOF
+state_dir: $W/flood-state
+reports_dir: $W/flood-reports
+policy: $W/flood-policy.yaml
+engine: docker
+docker_socket: ${DOCKER_HOST#unix://}
+EOF
+genuine=$(sleeper --name genuine)
+now=$(date -u +%Y-%m-%dT%H:%M:%S)
+old=$(date -u -d '-3 seconds' +%Y-%m-%dT%H:%M:%S)
+awk -v t="$now" 'BEGIN { for (i = 0; i < 3000; i++)
+        printf "{\"rule\":\"Fileless execution via memfd_create\",\"priority\":\"Critical\",\"time\":\"%s.000000000Z\",\"output_fields\":{\"container.id\":\"fff%09x\",\"proc.pid\":%d}}\n", t, i, i }' > "$W/flood.jsonl"
+alert "$genuine" | sed "s/\"time\":\"[^\"]*\"/\"time\":\"$old.000000000Z\"/" >> "$W/flood.jsonl"
+"$FB" serve -c "$W/flood.yaml" --stdin < "$W/flood.jsonl" > "$W/flood.log" 2>&1; rc=$?
+waited=$(grep "\"container_id\":\"$genuine\"" "$W/flood-state/audit.jsonl" | sed -n 's/.*"queued_s":\([0-9]*\).*/\1/p' | head -1)
+if [ "$(state "$genuine")" = paused ] && [ "${waited:-0}" -ge 1 ]; then
+        ok "a fresh alert behind a flood of 3,000 is still acted on: paused after waiting ${waited} s in the queue (its age counted at receipt)"
+else bad "flood in front of a genuine alert" "exit $rc; $(state "$genuine"), waited ${waited:-?} s" "$(grep -o 'alert was [^"]*\|alert is [^"]*' "$W/flood-state/audit.jsonl" | tail -1)"; fi
+docker unpause "$genuine" >/dev/null 2>&1
+
 # 8. Capture judges the file it opened. A program on disk at the path "/memfd:decoy" has an exe
 # link that reads like a memfd's; before, capture copied it as the fileless payload (and an
 # execve between reading the link and opening it would have copied another program).

@@ -56,7 +56,7 @@ TEST(ingest_dedup_order) {
         CHECK_EQ(fb_store_ingest(s, a, 2, &n), 0);
         CHECK_EQ(n, 0);
         fb_buf_init(&body, 1 << 20);
-        CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body), 1);
+        CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body, NULL), 1);
         CHECK_STR(id, "a1");
         CHECK_STR(fb_buf_cstr(&body), "{\"x\":1}");
         /* a pause done counts for the breaker; one that found the container paused, a
@@ -84,11 +84,19 @@ TEST(ingest_dedup_order) {
                 CHECK_EQ(k, 0);
         }
         seq = 0;
-        CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), source, sizeof(source), &body), 1);
+        {
+                int64_t received = 0, now = (int64_t)time(NULL);
+
+                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), source, sizeof(source),
+                                               &body, &received),
+                         1);
+                /* its receipt time: the age max_alert_age reads, not the time of processing */
+                CHECK(received >= now - 60 && received <= now);
+        }
         CHECK_STR(id, "a2");
         CHECK_STR(source, "stdin");
         /* after a2 nothing is pending */
-        CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body), 0);
+        CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body, NULL), 0);
         CHECK_EQ(fb_store_count_pending(s, &p), 0);
         CHECK_EQ(p, 1);
         CHECK_EQ(count_status(s, "done"), 1);
@@ -150,12 +158,12 @@ TEST(ingest_dedup_order) {
         CHECK_EQ(fb_store_open(path, &s), 0);
         if (s) {
                 seq = 0;
-                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body), 1);
+                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body, NULL), 1);
                 CHECK_STR(id, "a2");
                 CHECK_EQ(fb_store_finish(s, "a2", "failed", NULL, NULL, NULL, NULL), 0);
                 seq = 0;
                 /* a1 again, stored anew after retention deleted it */
-                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body), 1);
+                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body, NULL), 1);
                 CHECK_STR(id, "a1");
                 fb_store_close(s);
         }
@@ -290,7 +298,7 @@ TEST(schema_versions) {
                 int v = 0;
 
                 fb_buf_init(&body, 1 << 20);
-                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body), 1);
+                CHECK_EQ(fb_store_next_pending(s, &seq, id, sizeof(id), NULL, 0, &body, NULL), 1);
                 CHECK_STR(id, "old");
                 CHECK_EQ(fb_store_finish(s, "old", "done", NULL, NULL, NULL, NULL), 0);
                 fb_buf_free(&body);

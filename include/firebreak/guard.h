@@ -21,8 +21,10 @@ void fb_guard_free(struct fb_guard *g);
 bool fb_guard_protected(const struct fb_policy *p, const struct fb_alert *a,
                         const struct fb_container *c, char *reason, size_t rlen);
 
-/* Is the alert older than max_alert_age at now_ns? Writes the age to reason. */
-bool fb_guard_stale(const struct fb_policy *p, const struct fb_alert *a, int64_t now_ns,
+/* Was the alert older than max_alert_age when firebreak received it (received_ns)? Writes the
+ * age to reason. Time spent in firebreak's own queue does not count: a flood of other alerts
+ * in front of a fresh one must not age it out. */
+bool fb_guard_stale(const struct fb_policy *p, const struct fb_alert *a, int64_t received_ns,
                     char *reason, size_t rlen);
 
 /* May one more disruptive action run at now_s? When the breaker is open

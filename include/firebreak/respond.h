@@ -31,13 +31,16 @@ void fb_responder_free(struct fb_responder *r);
 
 #define FB_NOTIFY_DRAIN_MS 30000u
 
-/* Decides and acts for one alert, whose triage report is rep (for notifications). Fills *out.
+/* Decides and acts for one alert, whose triage report is rep (for notifications), received at
+ * received_ns (nanoseconds since the epoch; 0: now). guards.max_alert_age is the alert's age at
+ * receipt: an alert that was fresh when firebreak took it in is acted on however long it then
+ * waited in firebreak's own queue, and out->queued_s says how long that was. Fills *out.
  * Evidence from inspect and capture goes into one bundle per alert, closed after the last
  * action; notify runs after every other action, also when they were refused. Returns 0 when
  * everything planned was done (or recorded), 1 when some action failed, -errno when the audit
  * log cannot be written. */
 int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb_report *rep,
-               struct fb_response *out);
+               int64_t received_ns, struct fb_response *out);
 /* The report of the last fb_respond() is written (or could not be): its notifications, which
  * name it, may go out. */
 void fb_respond_report_done(struct fb_responder *r);

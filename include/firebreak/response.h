@@ -50,6 +50,8 @@ struct fb_response {
         /* Kubernetes context from the container's labels (the creator's text: escape it) */
         char k8s_namespace[128], k8s_pod[256], k8s_container[128];
         char note[512]; /* about the response as a whole */
+        /* seconds the alert waited in firebreak's queue between receipt and this response */
+        int64_t queued_s;
         struct fb_response_action actions[FB_RESPONSE_MAX_ACTIONS];
         size_t n_actions;
         char evidence_dir[512];

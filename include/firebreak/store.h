@@ -43,10 +43,11 @@ struct fb_store_alert {
 int fb_store_ingest(struct fb_store *s, struct fb_store_alert *a, size_t n, size_t *inserted);
 
 /* The oldest pending alert after *seq (0: from the start): its id, source (unless NULL) and
- * body, copied into the buffers, and its sequence number in *seq. Returns 1 when one was
- * found, 0 when none is pending, or -errno. */
+ * body, copied into the buffers, its sequence number in *seq, and when it was received (Unix
+ * seconds) in *received unless NULL. Returns 1 when one was found, 0 when none is pending,
+ * or -errno. */
 int fb_store_next_pending(struct fb_store *s, int64_t *seq, char *id, size_t id_len, char *source,
-                          size_t source_len, struct fb_buf *body);
+                          size_t source_len, struct fb_buf *body, int64_t *received);
 
 /* Marks an alert processed, with what the responder did and where its report went, in one
  * transaction; an alert stored with a cursor makes that cursor its source's. status is "done" or "failed" (the alert could not be processed). */

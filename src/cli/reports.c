@@ -24,7 +24,7 @@ static int emit_report(struct fb_cli_reports *c, const struct fb_alert *a) {
         if (r < 0)
                 return log_error_errno(r, "alert %s: cannot build the report: %m", a->id);
         if (c->responder) {
-                r = fb_respond(c->responder, a, &c->report, &c->response);
+                r = fb_respond(c->responder, a, &c->report, 0, &c->response);
                 if (r < 0)
                         return log_error_errno(r, "alert %s: cannot write the audit log: %m",
                                                a->id);

@@ -549,7 +549,7 @@ static int record(struct fb_done *d, const char *id, const char *status, const c
 
 /* One pending alert through triage, policy, actions, report; recorded in d for the batch's
  * commit. */
-static int process_one(struct fb_serve *s, const char *id, struct fb_done *d) {
+static int process_one(struct fb_serve *s, const char *id, int64_t received, struct fb_done *d) {
         struct fb_alert_error aerr;
         char name[FB_ALERT_ID_MAX + 8], report[2100];
         int r;
@@ -562,7 +562,8 @@ static int process_one(struct fb_serve *s, const char *id, struct fb_done *d) {
         s->report.forms = s->cfg.json ? FB_REPORT_JSON : FB_REPORT_MD; /* a reload may change it */
         r = fb_triage(s->kb, s->alert, &s->report);
         if (r >= 0)
-                r = fb_respond(s->responder, s->alert, &s->report, &s->response);
+                r = fb_respond(s->responder, s->alert, &s->report, received * 1000000000,
+                               &s->response);
         if (r == -EIO)
                 log_error("alert %s: the audit log could not be written", id);
         s->report.response = &s->response;
@@ -660,7 +661,7 @@ static int run_batch(sd_event_source *es, void *u) {
         struct fb_serve *s = u;
         char id[FB_ALERT_ID_MAX + 1], source[16];
         uint64_t t0 = fb_mono_us();
-        int64_t seq = 0;
+        int64_t seq = 0, received = 0;
         size_t i, n = 0;
         bool idle = false; /* nothing left pending */
         int r = 0;
@@ -669,11 +670,11 @@ static int run_batch(sd_event_source *es, void *u) {
                 return 0; /* yielding to ingest: resume() comes back */
         while (n < BATCH && !s->draining) {
                 r = fb_store_next_pending(s->store, &seq, id, sizeof(id), source, sizeof(source),
-                                          &s->body);
+                                          &s->body, &received);
                 idle = r == 0;
                 if (r <= 0)
                         break;
-                r = process_one(s, id, &s->done[n]);
+                r = process_one(s, id, received, &s->done[n]);
                 if (r < 0)
                         break;
                 s->done[n].source = source_index(source);

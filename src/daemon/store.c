@@ -232,11 +232,11 @@ int fb_store_open(const char *path, struct fb_store **ret) {
                         "VALUES (?, ?, ?, ?, ?)",
                         -1, &s->ins, NULL));
         if (r >= 0)
-                r = err_of(
-                        sqlite3_prepare_v2(s->db,
-                                           "SELECT id, body, seq, source FROM alerts WHERE status "
-                                           "= 'pending' AND seq > ? ORDER BY seq LIMIT 1",
-                                           -1, &s->next, NULL));
+                r = err_of(sqlite3_prepare_v2(s->db,
+                                              "SELECT id, body, seq, source, received FROM alerts "
+                                              "WHERE status "
+                                              "= 'pending' AND seq > ? ORDER BY seq LIMIT 1",
+                                              -1, &s->next, NULL));
         if (r >= 0)
                 r = err_of(sqlite3_prepare_v2(s->db,
                                               "UPDATE alerts SET status = ?, processed = ?, "
@@ -302,7 +302,7 @@ int fb_store_ingest(struct fb_store *s, struct fb_store_alert *a, size_t n, size
 }
 
 int fb_store_next_pending(struct fb_store *s, int64_t *seq, char *id, size_t id_len, char *source,
-                          size_t source_len, struct fb_buf *body) {
+                          size_t source_len, struct fb_buf *body, int64_t *received) {
         int rc, r = 0;
 
         sqlite3_bind_int64(s->next, 1, (sqlite3_int64)*seq);
@@ -321,6 +321,8 @@ int fb_store_next_pending(struct fb_store *s, int64_t *seq, char *id, size_t id_
                 fb_buf_put(body, sqlite3_column_blob(s->next, 1),
                            (size_t)sqlite3_column_bytes(s->next, 1));
                 *seq = (int64_t)sqlite3_column_int64(s->next, 2);
+                if (received)
+                        *received = (int64_t)sqlite3_column_int64(s->next, 4);
                 r = fb_buf_error(body) < 0 ? fb_buf_error(body) : 1;
         } else if (rc != SQLITE_DONE)
                 r = err_of(rc);

@@ -104,13 +104,15 @@ void fb_guard_breaker_seed(struct fb_guard *g, const uint64_t *times, size_t n) 
                 ring_push(g, times[--n]);
 }
 
-bool fb_guard_stale(const struct fb_policy *p, const struct fb_alert *a, int64_t now_ns,
+bool fb_guard_stale(const struct fb_policy *p, const struct fb_alert *a, int64_t received_ns,
                     char *reason, size_t rlen) {
-        int64_t age_s = (now_ns - a->time_ns) / 1000000000;
+        int64_t age_s = (received_ns - a->time_ns) / 1000000000;
 
         if (age_s <= (int64_t)p->max_alert_age_s)
                 return false;
-        snprintf(reason, rlen, "alert is %lld s old, older than guards.max_alert_age (%llu s)",
+        snprintf(reason, rlen,
+                 "alert was %lld s old when firebreak received it, older than "
+                 "guards.max_alert_age (%llu s)",
                  (long long)age_s, (unsigned long long)p->max_alert_age_s);
         return true;
 }

@@ -143,8 +143,10 @@ static int audit(struct fb_responder *r, const struct fb_alert *a, const struct 
         fb_json_str(&b, a->rule, a->rule_len);
         fb_buf_puts(&b, ",\"policy_rules\":");
         fb_json_str(&b, out->rules, strlen(out->rules));
-        fb_buf_printf(&b, ",\"mode\":\"%s\",\"container_id\":\"%s\",\"engine\":\"%s\",",
-                      out->dry_run ? "dry-run" : "enforce", out->target, out->engine);
+        fb_buf_printf(
+                &b, ",\"mode\":\"%s\",\"container_id\":\"%s\",\"engine\":\"%s\",\"queued_s\":%lld,",
+                out->dry_run ? "dry-run" : "enforce", out->target, out->engine,
+                (long long)out->queued_s);
         if (x) {
                 fb_buf_printf(&b, "\"action\":\"%s\",\"result\":\"%s\",\"duration_us\":%llu,",
                               fb_action_to_string(x->action), fb_act_result_to_string(x->result),
@@ -427,7 +429,7 @@ static void refuse_all(struct fb_response *out, const enum fb_action *plan, size
 }
 
 int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb_report *rep,
-               struct fb_response *out) {
+               int64_t received_ns, struct fb_response *out) {
         const struct fb_policy_rule *matched[FB_POLICY_MAX_MATCHED];
         enum fb_action plan[FB_RESPONSE_MAX_ACTIONS];
         size_t n_matched, n_plan = 0, i, j;
@@ -436,7 +438,13 @@ int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb
         bool paused_planned = false, notify_planned = false;
         int failed = 0, k = 1, idk; /* k: 1 until the container is looked up */
 
-        *out = (struct fb_response){ .active = true, .dry_run = r->cfg.dry_run };
+        int64_t now = now_ns();
+
+        if (received_ns <= 0 || received_ns > now)
+                received_ns = now;
+        *out = (struct fb_response){ .active = true,
+                                     .dry_run = r->cfg.dry_run,
+                                     .queued_s = (now - received_ns) / 1000000000 };
         snprintf(out->engine, sizeof(out->engine), "%s",
                  r->cfg.engine ? fb_engine_name(r->cfg.engine) : "docker");
 
@@ -483,7 +491,7 @@ int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb
                            "container.id is not a 12- or 64-digit hex id");
                 goto done;
         }
-        if (fb_guard_stale(r->cfg.policy, a, now_ns(), why, sizeof(why))) {
+        if (fb_guard_stale(r->cfg.policy, a, received_ns, why, sizeof(why))) {
                 refuse_all(out, plan, n_plan, FB_ACT_REFUSED, why);
                 goto done;
         }

@@ -146,7 +146,7 @@ static void response(struct fb_buf *b, const struct fb_response *x) {
                 fb_buf_putc(b, '}');
         } else
                 fb_buf_puts(b, "null");
-        fb_buf_puts(b, ",\"note\":");
+        fb_buf_printf(b, ",\"queued_s\":%lld,\"note\":", (long long)x->queued_s);
         jstr(b, x->note[0] ? x->note : NULL);
         fb_buf_puts(b, ",\"actions\":[");
         for (i = 0; i < x->n_actions; i++) {

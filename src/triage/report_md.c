@@ -146,6 +146,11 @@ static void response(struct fb_buf *b, const struct fb_response *x) {
                 fb_buf_puts(b, x->note); /* firebreak's own text */
                 fb_buf_putc(b, '\n');
         }
+        if (x->queued_s > 0)
+                fb_buf_printf(b,
+                              "The alert waited %lld s in firebreak's queue before this response; "
+                              "its age for `max_alert_age` is counted at receipt.\n",
+                              (long long)x->queued_s);
         if (x->n_actions)
                 fb_buf_putc(b, '\n');
         for (i = 0; i < x->n_actions; i++) {
