@@ -105,11 +105,23 @@ try:
         lat.append((time.monotonic() - t1) * 1000)
     lat.sort()
     hwm = [l for l in open("/proc/%d/status" % p.pid) if l.startswith("VmHWM")][0].split()[1]
+    # an authenticated post, each on a new connection, alone and behind 400 connections that
+    # never finish their headers (dribbling, reopened when closed): tests/http-hold.py
+    holds = []
+    for hold, how in ((0, []), (400, ["--slow", "--reopen"])):
+        out = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "http-hold.py"),
+                              str(port), token, str(hold), "50"] + how,
+                             capture_output=True, text=True).stdout.strip()
+        holds.append(out)
     stop(p)
     print("bench: serve READY=1 after %.1f ms (median of 5 starts)" % (statistics.median(readies) * 1000))
     print("bench: serve ingest, durable (200 after the SQLite commit), 8 connections: %.0f alerts/s" % rate)
     print("bench: serve time to acknowledge at 1,000 alerts/s: p50 %.2f ms, p99 %.2f ms" %
           (lat[len(lat) // 2], lat[len(lat) * 99 // 100]))
     print("bench: serve peak RSS under that load: %s KiB" % hwm)
+    med = [float(h.split("median ")[1].split()[0]) if "median " in h else 0 for h in holds]
+    print("bench: serve time to acknowledge a post on a new connection (50 posts): alone: %s" % holds[0])
+    print("bench: ... behind 400 connections without headers: %s; median %.2fx alone" %
+          (holds[1], med[1] / med[0] if med[0] else 0))
 finally:
     shutil.rmtree(work, ignore_errors=True)

@@ -121,6 +121,8 @@ int fb_serve_read_token(const char *path, char *out, size_t cap);
 struct fb_http_source;
 int fb_http_source_start(struct fb_serve *s, struct fb_http_source **ret);
 void fb_http_source_stop(struct fb_http_source *h);
+/* Connections closed to make room for new ones (NULL: 0). */
+unsigned long fb_http_source_evictions(const struct fb_http_source *h);
 
 /* Reads fd (standard input or the FIFO, closed at stop unless it is standard input) on a
  * thread of its own. */

@@ -1095,10 +1095,14 @@ void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out) {
                       "alerts arrived faster than it processed them.\n"
                       "# TYPE firebreak_pipeline_yields_total counter\n"
                       "firebreak_pipeline_yields_total %lu\n"
+                      "# HELP firebreak_http_connections_evicted_total Connections that had not "
+                      "shown the token, closed to make room (more than 256 open).\n"
+                      "# TYPE firebreak_http_connections_evicted_total counter\n"
+                      "firebreak_http_connections_evicted_total %lu\n"
                       "# HELP firebreak_actions_total Actions by type and result.\n"
                       "# TYPE firebreak_actions_total counter\n",
                       (unsigned long long)queue_depth(s), now >= 0 && (uint64_t)now < until,
-                      atomic_load(&s->m.yields));
+                      atomic_load(&s->m.yields), fb_http_source_evictions(s->http));
         for (i = 0; i < _FB_ACTION_MAX; i++)
                 for (j = 0; j < 6; j++)
                         if (atomic_load(&s->m.actions[i][j]))
