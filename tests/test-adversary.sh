@@ -159,6 +159,58 @@ if [ "$(state "$genuine")" = paused ] && [ "${waited:-0}" -ge 1 ]; then
 else bad "flood in front of a genuine alert" "exit $rc; $(state "$genuine"), waited ${waited:-?} s" "$(grep -o 'alert was [^"]*\|alert is [^"]*' "$W/flood-state/audit.jsonl" | tail -1)"; fi
 docker unpause "$genuine" >/dev/null 2>&1
 
+# 9. A storm of repeats folds into one incident, and firebreak's disk use stays under
+# max_disk. 200,000 alerts of one rule from container S (a process reading a file in a loop: the
+# pid changes), then one memfd alert from container T. Before, each alert cost a report, a
+# store row and an audit line: about 5.3 KB each, a gigabyte for this storm, unbounded.
+cat > "$W/storm-policy.yaml" <<'EOF'
+guards:
+  max_disruptive_actions: 5
+  window: 10m
+  max_alert_age: 1d
+rules:
+  - name: contain
+    match: { rule: ["Fileless execution via memfd_create"] }
+    actions: [pause]
+  - name: look
+    match: { rule: ["Read sensitive file untrusted"] }
+    actions: [inspect]
+EOF
+cat > "$W/storm.yaml" <<EOF
+state_dir: $W/storm-state
+reports_dir: $W/storm-state/reports
+policy: $W/storm-policy.yaml
+engine: docker
+docker_socket: ${DOCKER_HOST#unix://}
+max_disk: 64M
+incident_window: 10m
+EOF
+S=$(sleeper --name storm-source); T=$(sleeper --name storm-target)
+now=$(date -u +%Y-%m-%dT%H:%M:%S)
+awk -v t="$now" -v c="$(echo "$S" | cut -c1-12)" 'BEGIN { for (i = 0; i < 200000; i++)
+        printf "{\"rule\":\"Read sensitive file untrusted\",\"priority\":\"Warning\",\"time\":\"%s.%09dZ\",\"hostname\":\"test\",\"output_fields\":{\"container.id\":\"%s\",\"fd.name\":\"/etc/shadow\",\"proc.name\":\"cat\",\"proc.pid\":%d}}\n", t, i, c, 1000 + i }' > "$W/storm.jsonl"
+alert "$T" >> "$W/storm.jsonl"
+"$FB" serve -c "$W/storm.yaml" --stdin < "$W/storm.jsonl" > "$W/storm.log" 2>&1 &
+spid=$!; peak=0
+while kill -0 $spid 2>/dev/null; do
+        u=$(du -sk "$W/storm-state" 2>/dev/null | cut -f1); [ "${u:-0}" -gt $peak ] && peak=$u; sleep 0.2
+done
+wait $spid; rc=$?
+head_report=$(ls "$W"/storm-state/reports/*.md 2>/dev/null | xargs grep -l 'Read sensitive file untrusted' 2>/dev/null | head -1)
+reports=$(ls "$W"/storm-state/reports | wc -l)
+if [ $rc = 0 ] && [ "$(state "$T")" = paused ] && [ $peak -lt 65536 ] && [ "$reports" = 2 ] &&
+        grep -q 'This alert opened an incident: \*\*200000 alerts\*\*' "$head_report" &&
+        grep -q '`proc.pid`: in 199999 repeats' "$head_report"; then
+        ok "a storm of 200,000 repeats: one incident report (200000 alerts, the pids that changed), the distinct alert after it paused, disk use at most $((peak / 1024)) MiB of 64"
+else bad "storm of repeats" "exit $rc; target $(state "$T"); peak $peak KiB; $reports reports" "$(grep -m1 'opened an incident' "$head_report" 2>/dev/null; tail -3 "$W/storm.log")"; fi
+hid=$(basename "${head_report:-x}" .md)
+rows=$("$FB" history -c "$W/storm.yaml" 2>/dev/null | grep -c "\"incident\":\"$hid\"")
+if "$FB" show -c "$W/storm.yaml" "$hid" 2>/dev/null | grep -q '"repeats":199999,' &&
+        [ "$rows" -ge 1 ] && [ "$rows" -lt 199999 ]; then
+        ok "the store counts every repeat on the incident (199999); $rows kept a row of their own before disk use passed half of max_disk"
+else bad "repeats counted in the store" "$rows rows name $hid" "$("$FB" show -c "$W/storm.yaml" "$hid" 2>&1 | head -c 300)"; fi
+docker unpause "$T" >/dev/null 2>&1
+
 # 8. Capture judges the file it opened. A program on disk at the path "/memfd:decoy" has an exe
 # link that reads like a memfd's; before, capture copied it as the fileless payload (and an
 # execve between reading the link and opening it would have copied another program).

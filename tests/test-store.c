@@ -259,6 +259,45 @@ TEST(journal_cursor_follows_processing) {
         unlink(p2);
 }
 
+/* A repeat folded into its incident: counted on the first alert, its own row kept without its
+ * body, or dropped; only inside a batch. */
+TEST(fold_into_incident) {
+        char p2[300];
+        struct fb_store *s = NULL;
+        struct fb_store_alert a[] = {
+                { "aa00", "http", "{\"x\":1}", 7, NULL, false },
+                { "bb01", "http", "{\"x\":2}", 7, NULL, false },
+                { "bb02", "http", "{\"x\":3}", 7, NULL, false },
+        };
+        struct fb_buf out;
+
+        snprintf(p2, sizeof(p2), "%s/fold.db", dir);
+        CHECK_EQ(fb_store_open(p2, &s), 0);
+        if (!s)
+                return;
+        CHECK_EQ(fb_store_ingest(s, a, 3, NULL), 0);
+        CHECK_EQ(fb_store_fold(s, "bb01", "aa00", 100, true), -EINVAL); /* outside a batch */
+        CHECK_EQ(fb_store_batch_begin(s), 0);
+        CHECK_EQ(fb_store_finish(s, "aa00", "done", "R", "suspicious", "/r/head.md", NULL), 0);
+        CHECK_EQ(fb_store_finish(s, "bb01", "done", "R", NULL, NULL, NULL), 0);
+        CHECK_EQ(fb_store_fold(s, "bb01", "aa00", 100, true), 0);
+        CHECK_EQ(fb_store_finish(s, "bb02", "done", "R", NULL, NULL, NULL), 0);
+        CHECK_EQ(fb_store_fold(s, "bb02", "aa00", 90, false), 0);
+        CHECK_EQ(fb_store_batch_end(s), 0);
+        fb_buf_init(&out, 1 << 20);
+        CHECK_EQ(fb_store_show(s, "aa00", &out), 0);
+        CHECK_CONTAINS(out.data, "\"repeats\":2,\"last_seen\":100,");
+        fb_buf_reset(&out);
+        CHECK_EQ(fb_store_show(s, "bb01", &out), 0);
+        CHECK_CONTAINS(out.data, "\"incident\":\"aa00\"");
+        CHECK_CONTAINS(out.data, "\"body\":\"\"");
+        fb_buf_reset(&out);
+        CHECK_EQ(fb_store_show(s, "bb02", &out), -ENOENT);
+        fb_buf_free(&out);
+        fb_store_close(s);
+        unlink(p2);
+}
+
 TEST(schema_versions) {
         char p2[300];
         struct fb_store *s = NULL;
@@ -414,6 +453,7 @@ int main(void) {
         RUN(ingest_dedup_order);
         RUN(show_by_prefix);
         RUN(journal_cursor_follows_processing);
+        RUN(fold_into_incident);
         RUN(schema_versions);
         RUN(wal_survives_another_process);
         r = t_summary();

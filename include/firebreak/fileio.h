@@ -31,6 +31,10 @@ int fb_write_file_replace(const char *dir, const char *name, const void *data, s
 /* fb_write_file_atomic() for a path: its directory (made if missing, mode 0755) and name. */
 int fb_write_path_atomic(const char *path, const void *data, size_t len, unsigned mode);
 int fb_mkdir_p(const char *path, unsigned mode);
+/* The disk space (allocated blocks) of path and everything under it, symbolic links not
+ * followed, at most 16 directories deep, added to *bytes. A path that does not exist adds
+ * nothing. Returns 0 or -errno. */
+int fb_disk_usage(const char *path, uint64_t *bytes);
 
 /* Reads a small file holding one decimal integer (a /proc/sys value), trailing whitespace
  * allowed. Returns 0, -EINVAL when it holds something else, or -errno. */

@@ -44,6 +44,9 @@ int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb
 /* The report of the last fb_respond() is written (or could not be): its notifications, which
  * name it, may go out. */
 void fb_respond_report_done(struct fb_responder *r);
+/* Evidence (inspect, capture) is not collected while why_not is set (NULL: collected again);
+ * those actions are then skipped with why_not as their reason. The service's disk bound. */
+void fb_respond_set_evidence(struct fb_responder *r, const char *why_not);
 /* The breaker's state: fb_guard_breaker_open_until() of the responder's guard. */
 uint64_t fb_respond_breaker_open_until(const struct fb_responder *r);
 /* fb_guard_breaker_seed() of the responder's guard. */

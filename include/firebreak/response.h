@@ -52,6 +52,9 @@ struct fb_response {
         char note[512]; /* about the response as a whole */
         /* seconds the alert waited in firebreak's queue between receipt and this response */
         int64_t queued_s;
+        /* a repeat of this alert must be responded to again, not folded into it: it was too
+         * old to act on, or a disruptive action was skipped (breaker) or failed */
+        bool retry;
         struct fb_response_action actions[FB_RESPONSE_MAX_ACTIONS];
         size_t n_actions;
         char evidence_dir[512];

@@ -23,6 +23,13 @@ struct fb_serve_config {
          * bundles; 0: kept for ever. An alert id is known as a duplicate as long as it is stored. */
         uint64_t retention_s;
         bool keep_evidence; /* retention leaves evidence bundles (the operator archives them) */
+        /* repeats of an alert (rule, container, host) each within this of the one before fold
+         * into the first as one incident; 0: never */
+        uint64_t incident_window_s;
+        /* firebreak's disk use (state_dir and reports_dir) bound: past half, evidence is not
+         * collected and folded repeats keep no row; past it, the oldest processed alerts go
+         * before retention would take them */
+        uint64_t max_disk;
         enum fb_engine_kind engine;
         char docker_socket[1024], containerd_socket[1024];
         /* sources */

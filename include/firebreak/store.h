@@ -12,7 +12,7 @@
 #include "firebreak/buf.h"
 #include "firebreak/response.h"
 
-#define FB_STORE_SCHEMA_VERSION 2
+#define FB_STORE_SCHEMA_VERSION 3
 
 struct fb_store;
 
@@ -53,6 +53,13 @@ int fb_store_next_pending(struct fb_store *s, int64_t *seq, char *id, size_t id_
  * transaction; an alert stored with a cursor makes that cursor its source's. status is "done" or "failed" (the alert could not be processed). */
 int fb_store_finish(struct fb_store *s, const char *id, const char *status, const char *rule,
                     const char *verdict, const char *report, const struct fb_response *resp);
+
+/* Folds a processed alert (fb_store_finish() first) into the incident that head opened, inside
+ * a batch: head counts one more repeat, last seen at seen (Unix seconds). keep_row: the
+ * repeat's row stays, its body dropped and its incident named; else the row goes (the count
+ * on head is then all that is left of it). Returns 0 or -errno (-EINVAL outside a batch). */
+int fb_store_fold(struct fb_store *s, const char *id, const char *head, int64_t seen,
+                  bool keep_row);
 
 /* One transaction around several fb_store_finish() calls (one fsync for a batch). The
  * pipeline processes a batch inside it; a crash before the end replays the batch, whose

@@ -26,6 +26,7 @@ struct fb_metrics {
         atomic_ulong processed[3], failed[3]; /* recorded by the pipeline's commits */
         atomic_ulong yields; /* pipeline pauses for ingest (serve.c, PIPELINE_SHARE) */
         atomic_ulong pruned; /* deleted by retention */
+        atomic_ulong folded; /* repeats folded into an incident */
         atomic_ulong actions[_FB_ACTION_MAX][6]; /* by action and result */
         atomic_ullong breaker_until; /* fb_respond_breaker_open_until() after the last alert */
 };
@@ -84,7 +85,15 @@ struct fb_serve {
         struct fb_http_source *http;
         struct fb_journal_source *journal;
         struct fb_stream_source *stdin_src, *fifo_src;
-        struct fb_done *done; /* the current batch, recorded at its end */
+        struct fb_done *done;           /* the current batch, recorded at its end */
+        struct fb_incidents *incidents; /* NULL: incident_window 0 */
+        /* disk use of state_dir and reports_dir, measured every few seconds, and what it
+         * means: 0 under half of max_disk, 1 from half, 2 at or past it */
+        atomic_ullong disk_used;
+        atomic_ullong queue_bytes; /* bodies committed and not yet processed (this run's) */
+        atomic_bool quitting;      /* stop waiting for queue room */
+        atomic_int disk_level;
+        sd_event_source *disk_src;
         bool draining;
 };
 
@@ -132,6 +141,31 @@ void fb_stream_source_stop(struct fb_stream_source *st);
 /* Has the input ended (and its last alerts been committed)? The reader then wakes the
  * pipeline (fb_serve_wake()). False for NULL, and for a FIFO, which never ends. */
 bool fb_stream_source_ended(const struct fb_stream_source *st);
+
+/* Incidents (incident.c): repeats of an alert (the same rule, container and host, each within
+ * window_s of the one before) fold into the first. window_s 0: no folding. */
+struct fb_incidents;
+struct fb_incident;
+int fb_incidents_new(uint64_t window_s, struct fb_incidents **ret);
+/* Rewrites every incident report with repeats not yet in it, then frees. Accepts NULL. */
+void fb_incidents_free(struct fb_incidents *t);
+void fb_incidents_set_window(struct fb_incidents *t, uint64_t window_s);
+/* The open incident the alert repeats, or NULL: then it is processed in full. */
+struct fb_incident *fb_incidents_find(struct fb_incidents *t, const struct fb_alert *a);
+/* After an alert was processed in full and its report (rendered, len bytes) written to
+ * report_dir/report_name: it opens the incident of its rule, container and host, in place of
+ * any before. Call only when a repeat may be folded into it (nothing it did needs doing
+ * again). */
+int fb_incidents_open(struct fb_incidents *t, const struct fb_alert *a, const char *report_dir,
+                      const char *report_name, bool json, const char *rendered, size_t len);
+/* Counts a repeat and the values in which it differs from the first alert. */
+void fb_incident_add(struct fb_incident *x, const struct fb_alert *a);
+const char *fb_incident_head(const struct fb_incident *x);
+uint64_t fb_incident_repeats(const struct fb_incident *x);
+/* Rewrites the first alert's report with the count, if repeats came since the last rewrite,
+ * at most once a second unless force. Returns 0 or -errno (logged). */
+int fb_incident_flush(struct fb_incident *x, bool force);
+void fb_incidents_flush(struct fb_incidents *t, bool force);
 
 struct fb_journal_source;
 int fb_journal_source_start(struct fb_serve *s, struct fb_journal_source **ret);

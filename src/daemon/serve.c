@@ -64,6 +64,22 @@ static int str_key(const struct fb_yaml_node *m, const char *key, char *out, siz
 }
 
 /* "0" (for ever) or a duration of s, m, h or d, up to ten years. */
+/* "2G", "512M", "1048576": bytes, with a binary suffix K, M, G or T. */
+static int parse_size(const char *v, uint64_t *ret) {
+        size_t len = strlen(v);
+        unsigned shift = 0;
+        uint64_t n;
+
+        if (len && strchr("KMGT", v[len - 1])) {
+                shift = 10 * (unsigned)(strchr("KMGT", v[len - 1]) - "KMGT" + 1);
+                len--;
+        }
+        if (fb_parse_uint64(v, len, &n) < 0 || n > (UINT64_MAX >> shift))
+                return -EINVAL;
+        *ret = n << shift;
+        return 0;
+}
+
 static int parse_retention(const char *v, uint64_t *ret) {
         if (strcmp(v, "0") == 0) {
                 *ret = 0;
@@ -93,7 +109,9 @@ void fb_serve_config_defaults(struct fb_serve_config *c) {
 
         *c = (struct fb_serve_config){ .http_max_body = 1u << 20,
                                        .n_http_peer_uids = 1,
-                                       .retention_s = 30 * 86400 };
+                                       .retention_s = 30 * 86400,
+                                       .incident_window_s = 600,
+                                       .max_disk = 1ULL << 30 };
         snprintf(c->journal_identifier, sizeof(c->journal_identifier), "falco");
         for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
                 snprintf(c->journal_units[i], sizeof(c->journal_units[i]), "%s", units[i]);
@@ -119,10 +137,12 @@ int fb_serve_config_load(const char *path, struct fb_serve_config *c, struct fb_
 
 int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *c,
                           struct fb_yaml_error *err) {
-        static const char *const keys[] = { "state_dir",     "reports_dir",       "format",
-                                            "policy",        "dry_run",           "engine",
-                                            "docker_socket", "containerd_socket", "sources",
-                                            "retention",     "keep_evidence",     NULL };
+        static const char *const keys[] = {
+                "state_dir", "reports_dir", "format",        "policy",
+                "dry_run",   "engine",      "docker_socket", "containerd_socket",
+                "sources",   "retention",   "keep_evidence", "incident_window",
+                "max_disk",  NULL
+        };
         static const char *const src_keys[] = { "stdin", "fifo", "http", "journal", NULL };
         static const char *const journal_keys[] = { "units", "identifier", NULL };
         static const char *const http_keys[] = { "listen",    "token_file",         "max_body",
@@ -153,6 +173,19 @@ int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *
                 return fb_yaml_errorf(err, n,
                                       "'retention' must be 0 (for ever) or a duration such as "
                                       "30d (s, m, h, d; at most 3650d)");
+        n = fb_yaml_get(root, "incident_window");
+        if (n &&
+            (n->kind != FB_YAML_SCALAR || parse_retention(n->value, &c->incident_window_s) < 0 ||
+             c->incident_window_s > 86400))
+                return fb_yaml_errorf(err, n,
+                                      "'incident_window' must be 0 (no folding) or a duration "
+                                      "such as 10m (at most 1d)");
+        n = fb_yaml_get(root, "max_disk");
+        if (n && (n->kind != FB_YAML_SCALAR || parse_size(n->value, &c->max_disk) < 0 ||
+                  c->max_disk < (16ULL << 20)))
+                return fb_yaml_errorf(err, n,
+                                      "'max_disk' must be a size of at least 16M, such as 2G "
+                                      "(bytes, or K, M, G, T)");
         tmp[0] = '\0';
         if ((r = str_key(root, "format", tmp, sizeof(tmp), err)) < 0)
                 return r;
@@ -301,6 +334,26 @@ int fb_serve_read_token(const char *path, char *out, size_t cap) {
 /* ---- ingest -------------------------------------------------------------------------------- */
 
 /* Group commit: one transaction (one fsync) for everything queued while the last one ran. */
+/* A storm's queue is what fills the disk first: bodies wait to be processed (and, for repeats,
+ * folded away). Past a quarter of max_disk of them, the next group waits for the pipeline to
+ * work the queue down, for up to 5 s at a time: posters get their answer later, stdin and the
+ * FIFO are read later; nothing is refused. */
+static void queue_room(struct fb_serve *s) {
+        for (int i = 0; i < 500 && atomic_load(&s->queue_bytes) > s->cfg.max_disk / 4 &&
+                        !atomic_load(&s->quitting);
+             i++)
+                usleep(10000);
+}
+
+/* The pipeline processed bytes of the queue (saturating: alerts pending at the start were
+ * never counted in). */
+static void queue_done(struct fb_serve *s, uint64_t bytes) {
+        unsigned long long v = atomic_load(&s->queue_bytes);
+
+        while (!atomic_compare_exchange_weak(&s->queue_bytes, &v, v > bytes ? v - bytes : 0))
+                ;
+}
+
 static void *committer(void *u) {
         struct fb_serve *s = u;
         struct fb_store_alert *batch = NULL;
@@ -336,11 +389,18 @@ static void *committer(void *u) {
                 if (n > cap)
                         r = -ENOMEM;
                 else {
-                        for (i = 0, it = q; it; it = it->next)
+                        uint64_t bytes = 0;
+
+                        for (i = 0, it = q; it; it = it->next) {
+                                bytes += it->a.body_len;
                                 batch[i++] = it->a;
+                        }
+                        queue_room(s);
                         pthread_mutex_lock(&s->write_lock);
                         r = fb_store_ingest(s->ingest, batch, n, NULL);
                         pthread_mutex_unlock(&s->write_lock);
+                        if (r >= 0)
+                                atomic_fetch_add(&s->queue_bytes, bytes);
                 }
                 if (r >= 0 && write(s->wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
                         r = -errno;
@@ -532,6 +592,8 @@ struct fb_done {
         char report[2100];
         bool has_response;
         struct fb_response response;
+        char incident[FB_ALERT_ID_MAX + 1]; /* folded into this incident: "" when not */
+        int64_t seen;                       /* received (Unix seconds) */
 };
 
 static int record(struct fb_done *d, const char *id, const char *status, const char *rule,
@@ -544,6 +606,7 @@ static int record(struct fb_done *d, const char *id, const char *status, const c
         d->has_response = resp != NULL;
         if (resp)
                 d->response = *resp;
+        d->incident[0] = '\0';
         return 0;
 }
 
@@ -552,12 +615,23 @@ static int record(struct fb_done *d, const char *id, const char *status, const c
 static int process_one(struct fb_serve *s, const char *id, int64_t received, struct fb_done *d) {
         struct fb_alert_error aerr;
         char name[FB_ALERT_ID_MAX + 8], report[2100];
+        struct fb_incident *inc;
         int r;
 
         r = fb_alert_parse(s->alert, s->body.data, s->body.len, &aerr);
         if (r < 0) {
                 log_error("alert %s: stored, but no longer parses: %s", id, aerr.text);
                 return record(d, id, "failed", NULL, NULL, NULL, NULL);
+        }
+        inc = s->incidents ? fb_incidents_find(s->incidents, s->alert) : NULL;
+        if (inc) {
+                /* a repeat: counted on the incident, whose response covers it */
+                fb_incident_add(inc, s->alert);
+                fb_incident_flush(inc, false);
+                record(d, id, "done", s->alert->rule, NULL, NULL, NULL);
+                snprintf(d->incident, sizeof(d->incident), "%s", fb_incident_head(inc));
+                d->seen = received;
+                return 0;
         }
         s->report.forms = s->cfg.json ? FB_REPORT_JSON : FB_REPORT_MD; /* a reload may change it */
         r = fb_triage(s->kb, s->alert, &s->report);
@@ -591,6 +665,13 @@ static int process_one(struct fb_serve *s, const char *id, int64_t received, str
                 return record(d, id, "failed", s->alert->rule,
                               fb_verdict_to_string(s->report.verdict), NULL, &s->response);
         }
+        /* its repeats fold into it, unless something it was to do must be tried again */
+        if (s->incidents && !s->response.retry &&
+            fb_incidents_open(s->incidents, s->alert, s->cfg.reports_dir, name, s->cfg.json,
+                              s->out.data, s->out.len) < 0)
+                log_warning("alert %s: out of memory for its incident: repeats get reports of "
+                            "their own",
+                            id);
         return record(d, id, "done", s->alert->rule, fb_verdict_to_string(s->report.verdict),
                       report, &s->response);
 }
@@ -622,7 +703,9 @@ static int next_batch(struct fb_serve *s, uint64_t t0) {
                 s->rate_at = t1;
                 s->rate_got = got;
         }
-        if (s->ingest_rate * (double)(t1 - t0) <= BATCH * 1e6)
+        /* the queue's bodies are what a storm fills the disk with: near max_disk the pipeline
+         * works it down (folding repeats drops their bodies) instead of making way */
+        if (s->ingest_rate * (double)(t1 - t0) <= BATCH * 1e6 || atomic_load(&s->disk_level))
                 return sd_event_source_set_enabled(s->defer_src, SD_EVENT_ONESHOT);
         wait = (t1 - t0) * (PIPELINE_SHARE - 1);
         if (wait > MAX_YIELD_US)
@@ -662,6 +745,7 @@ static int run_batch(sd_event_source *es, void *u) {
         char id[FB_ALERT_ID_MAX + 1], source[16];
         uint64_t t0 = fb_mono_us();
         int64_t seq = 0, received = 0;
+        uint64_t bytes = 0;
         size_t i, n = 0;
         bool idle = false; /* nothing left pending */
         int r = 0;
@@ -677,6 +761,7 @@ static int run_batch(sd_event_source *es, void *u) {
                 r = process_one(s, id, received, &s->done[n]);
                 if (r < 0)
                         break;
+                bytes += s->body.len;
                 s->done[n].source = source_index(source);
                 n++;
         }
@@ -690,6 +775,9 @@ static int run_batch(sd_event_source *es, void *u) {
                 r = fb_store_finish(s->store, d->id, d->status, d->rule[0] ? d->rule : NULL,
                                     d->verdict, d->report[0] ? d->report : NULL,
                                     d->has_response ? &d->response : NULL);
+                if (r >= 0 && d->incident[0])
+                        r = fb_store_fold(s->store, d->id, d->incident, d->seen,
+                                          atomic_load(&s->disk_level) == 0);
         }
         if (n && r >= 0)
                 r = fb_store_batch_end(s->store);
@@ -708,12 +796,16 @@ static int run_batch(sd_event_source *es, void *u) {
                 r = sd_event_source_set_time_relative(s->retry_src, 1000000);
                 return r < 0 ? r : sd_event_source_set_enabled(s->retry_src, SD_EVENT_ONESHOT);
         }
+        queue_done(s, bytes);
         /* counted once recorded: a batch that could not be is processed again */
-        for (i = 0; i < n; i++)
+        for (i = 0; i < n; i++) {
                 atomic_fetch_add(strcmp(s->done[i].status, "done") == 0
                                          ? &s->m.processed[s->done[i].source]
                                          : &s->m.failed[s->done[i].source],
                                  1);
+                if (s->done[i].incident[0])
+                        atomic_fetch_add(&s->m.folded, 1);
+        }
         atomic_store(&s->m.breaker_until, fb_respond_breaker_open_until(s->responder));
         /* more waiting: come back after the other event sources had their turn */
         status_line(s, false);
@@ -922,6 +1014,8 @@ static void keep_restart_keys(const struct fb_serve_config *old, struct fb_serve
         }
 }
 
+static int measure_disk(sd_event_source *es, uint64_t usec, void *u);
+
 /* SIGHUP: the configuration and the policy it names are read again and put in force
  * together; when anything is wrong, all of the old stays in force. */
 static int on_hup(sd_event_source *es, const struct signalfd_siginfo *si, void *u) {
@@ -977,6 +1071,14 @@ static int on_hup(sd_event_source *es, const struct signalfd_siginfo *si, void *
                 s->policy = p;
                 s->responder = resp;
                 s->cfg = nc;
+                /* a new policy may answer repeats otherwise: incidents start afresh */
+                fb_incidents_free(s->incidents);
+                s->incidents = NULL;
+                if (s->cfg.incident_window_s &&
+                    fb_incidents_new(s->cfg.incident_window_s, &s->incidents) < 0)
+                        log_warning("reload: out of memory for incidents: repeats are not "
+                                    "folded");
+                measure_disk(NULL, 0, s); /* max_disk may have changed */
                 /* a new responder starts with a new breaker */
                 atomic_store(&s->m.breaker_until, fb_respond_breaker_open_until(resp));
                 log_info("reload: policy %s in force (%zu rules)%s", s->cfg.policy, p->n_rules,
@@ -999,9 +1101,12 @@ static int prune(sd_event_source *es, uint64_t usec, void *u) {
         struct fb_serve *s = u;
         uint64_t keep = s->cfg.retention_s, n = 0, bundles = 0, next;
         struct fb_buf paths, ids;
+        bool early = atomic_load(&s->disk_level) >= 2;
         int r;
 
-        if (keep == 0) { /* for ever, until a reload says otherwise */
+        if (early)
+                keep = 1; /* past max_disk: the oldest go now (the breaker's window still holds) */
+        if (keep == 0) {  /* for ever, until a reload says otherwise */
                 r = sd_event_source_set_time_relative(es, 3600 * 1000000ULL);
                 return r < 0 ? r : sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
         }
@@ -1037,16 +1142,80 @@ static int prune(sd_event_source *es, uint64_t usec, void *u) {
         fb_buf_free(&paths);
         fb_buf_free(&ids);
         atomic_fetch_add(&s->m.pruned, n);
-        if (n)
+        if (n && early)
+                log_warning("retention: firebreak's disk use is past max_disk (%llu of %llu "
+                            "bytes): deleted the %llu oldest processed alerts (%llu with "
+                            "evidence) before their retention",
+                            (unsigned long long)atomic_load(&s->disk_used),
+                            (unsigned long long)s->cfg.max_disk, (unsigned long long)n,
+                            (unsigned long long)bundles);
+        else if (n)
                 log_info("retention: deleted %llu alerts older than %llu s (%llu with evidence)",
                          (unsigned long long)n, (unsigned long long)keep,
                          (unsigned long long)bundles);
         next = n == PRUNE_CHUNK ? 10000 : s->cfg.retention_s * 100000;
+        if (early) /* measure again, then go on */
+                next = 1000000;
         if (next > 3600 * 1000000ULL)
                 next = 3600 * 1000000ULL;
         if (next < 1000000 && n < PRUNE_CHUNK)
                 next = 1000000;
         r = sd_event_source_set_time_relative(es, next);
+        return r < 0 ? r : sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
+}
+
+/* ---- disk bound ---------------------------------------------------------------------------- */
+
+#define DISK_EVERY_US 1000000ULL
+
+/* Measures firebreak's disk use (state_dir, and reports_dir unless it is inside it) and puts
+ * the bound's degradation in force: from half of max_disk, no evidence, no rows for folded
+ * repeats, and the pipeline no longer yields to ingest; at max_disk, retention takes the
+ * oldest processed alerts early (prune()). */
+static int measure_disk(sd_event_source *es, uint64_t usec, void *u) {
+        struct fb_serve *s = u;
+        size_t sl = strlen(s->cfg.state_dir);
+        uint64_t used = 0, max = s->cfg.max_disk;
+        int level, before = atomic_load(&s->disk_level), r;
+        char why[256];
+
+        r = fb_disk_usage(s->cfg.state_dir, &used);
+        if (r >= 0 && !(strncmp(s->cfg.reports_dir, s->cfg.state_dir, sl) == 0 &&
+                        s->cfg.reports_dir[sl] == '/'))
+                r = fb_disk_usage(s->cfg.reports_dir, &used);
+        if (r < 0)
+                log_warning_errno(r, "disk use of %s: %m", s->cfg.state_dir);
+        level = used >= max ? 2 : used >= max / 2 ? 1 : 0;
+        atomic_store(&s->disk_used, used);
+        atomic_store(&s->disk_level, level);
+        if (level != before) {
+                if (level)
+                        log_warning("firebreak's disk use is %llu bytes, %llu%% of max_disk "
+                                    "(%llu): evidence is not collected, folded repeats are "
+                                    "counted without rows, and the queue goes before new "
+                                    "ingest%s",
+                                    (unsigned long long)used,
+                                    (unsigned long long)(used * 100 / max), (unsigned long long)max,
+                                    level == 2 ? "; the oldest processed alerts are deleted "
+                                                 "before their retention"
+                                               : "");
+                else
+                        log_info("firebreak's disk use is %llu bytes, under half of max_disk: "
+                                 "evidence is collected again",
+                                 (unsigned long long)used);
+        }
+        snprintf(why, sizeof(why),
+                 "no evidence: firebreak's disk use (%llu MiB) is past half of max_disk (%llu "
+                 "MiB); containment still runs",
+                 (unsigned long long)(used >> 20), (unsigned long long)(max >> 20));
+        if (s->responder)
+                fb_respond_set_evidence(s->responder, level ? why : NULL);
+        if (level == 2 && before < 2 && s->prune_src &&
+            sd_event_source_set_time_relative(s->prune_src, 0) >= 0)
+                sd_event_source_set_enabled(s->prune_src, SD_EVENT_ONESHOT);
+        if (!es)
+                return 0;
+        r = sd_event_source_set_time_relative(es, DISK_EVERY_US);
         return r < 0 ? r : sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
 }
 
@@ -1077,6 +1246,18 @@ void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out) {
                   "Alerts through the pipeline, report and actions recorded.", s->m.processed);
         by_source(out, "firebreak_alerts_failed_total",
                   "Alerts the pipeline could not finish, recorded as failed.", s->m.failed);
+        fb_buf_printf(out,
+                      "# HELP firebreak_alerts_folded_total Repeats folded into an incident.\n"
+                      "# TYPE firebreak_alerts_folded_total counter\n"
+                      "firebreak_alerts_folded_total %lu\n"
+                      "# HELP firebreak_disk_used_bytes Disk used by state_dir and reports_dir.\n"
+                      "# TYPE firebreak_disk_used_bytes gauge\n"
+                      "firebreak_disk_used_bytes %llu\n"
+                      "# HELP firebreak_disk_max_bytes max_disk.\n"
+                      "# TYPE firebreak_disk_max_bytes gauge\n"
+                      "firebreak_disk_max_bytes %llu\n",
+                      atomic_load(&s->m.folded), (unsigned long long)atomic_load(&s->disk_used),
+                      (unsigned long long)s->cfg.max_disk);
         fb_buf_printf(out,
                       "# HELP firebreak_alerts_pruned_total Processed alerts deleted by "
                       "retention.\n"
@@ -1205,11 +1386,15 @@ static int setup(struct fb_serve *s) {
         fb_buf_init(&s->body, FB_ALERT_MAX_BYTES + 1);
         fb_buf_init(&s->out, FB_REPORT_MAX_BYTES);
         s->done = calloc(BATCH, sizeof(*s->done));
-        return s->done ? 0 : -ENOMEM;
+        if (!s->done)
+                return -ENOMEM;
+        return s->cfg.incident_window_s ? fb_incidents_new(s->cfg.incident_window_s, &s->incidents)
+                                        : 0;
 }
 
 static void teardown(struct fb_serve *s) {
-        fb_http_source_stop(s->http); /* no more ingest callers */
+        atomic_store(&s->quitting, true); /* the committer stops waiting for room */
+        fb_http_source_stop(s->http);     /* no more ingest callers */
         fb_journal_source_stop(s->journal);
         fb_stream_source_stop(s->stdin_src);
         fb_stream_source_stop(s->fifo_src);
@@ -1226,7 +1411,9 @@ static void teardown(struct fb_serve *s) {
         sd_event_source_unref(s->yield_src);
         sd_event_source_unref(s->status_src);
         sd_event_source_unref(s->prune_src);
+        sd_event_source_unref(s->disk_src);
         sd_event_unref(s->event);
+        fb_incidents_free(s->incidents); /* the last counts into their reports */
         if (s->wake_fd >= 0)
                 close(s->wake_fd);
         fb_responder_free(s->responder);
@@ -1287,6 +1474,11 @@ int fb_serve_run(const struct fb_serve_config *c) {
         if (r >= 0) /* the first pass a second after the start, not before READY */
                 r = sd_event_add_time_relative(s.event, &s.prune_src, CLOCK_MONOTONIC, 1000000,
                                                100000, prune, &s);
+        if (r >= 0) {
+                measure_disk(NULL, 0, &s); /* before the first alert */
+                r = sd_event_add_time_relative(s.event, &s.disk_src, CLOCK_MONOTONIC, DISK_EVERY_US,
+                                               100000, measure_disk, &s);
+        }
         if (r >= 0 && s.cfg.stdin_source)
                 r = fb_stream_source_start(&s, STDIN_FILENO, &s.stdin_src);
         if (r >= 0 && s.cfg.fifo[0]) {

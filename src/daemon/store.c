@@ -21,6 +21,7 @@ struct fb_store {
         sqlite3 *db;
         bool in_batch; /* fb_store_batch_begin() holds a transaction */
         sqlite3_stmt *ins, *next, *fin, *act, *adv;
+        sqlite3_stmt *fold_keep, *fold_drop, *fold_head; /* fb_store_fold() */
 };
 
 #define CHECKPOINT_PAGES "4000" /* 16 MB of WAL; see fb_store_open() */
@@ -46,6 +47,11 @@ static const char *const migrations[] = {
         /* 2: the journal source's cursor travels with its alert, and is saved as the source's
          * cursor when that alert is processed */
         "ALTER TABLE alerts ADD COLUMN cursor TEXT;",
+        /* 3: incidents. A repeat folded into an incident names its first alert, which counts
+         * the repeats and when the last one was seen */
+        "ALTER TABLE alerts ADD COLUMN incident TEXT;"
+        "ALTER TABLE alerts ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0;"
+        "ALTER TABLE alerts ADD COLUMN last_seen INTEGER;",
 };
 
 static int err_of(int rc) {
@@ -135,6 +141,9 @@ void fb_store_close(struct fb_store *s) {
         sqlite3_finalize(s->fin);
         sqlite3_finalize(s->act);
         sqlite3_finalize(s->adv);
+        sqlite3_finalize(s->fold_keep);
+        sqlite3_finalize(s->fold_drop);
+        sqlite3_finalize(s->fold_head);
         sqlite3_close(s->db);
         free(s);
 }
@@ -256,6 +265,20 @@ int fb_store_open(const char *path, struct fb_store **ret) {
                                               "cursor IS NOT NULL ON CONFLICT(source) DO "
                                               "UPDATE SET cursor = excluded.cursor",
                                               -1, &s->adv, NULL));
+        if (r >= 0)
+                r = err_of(sqlite3_prepare_v2(s->db,
+                                              "UPDATE alerts SET body = x'', incident = ?2 "
+                                              "WHERE id = ?1",
+                                              -1, &s->fold_keep, NULL));
+        if (r >= 0)
+                r = err_of(sqlite3_prepare_v2(s->db, "DELETE FROM alerts WHERE id = ?1", -1,
+                                              &s->fold_drop, NULL));
+        if (r >= 0)
+                r = err_of(sqlite3_prepare_v2(s->db,
+                                              "UPDATE alerts SET repeats = repeats + 1, "
+                                              "last_seen = max(coalesce(last_seen, 0), ?2) "
+                                              "WHERE id = ?1",
+                                              -1, &s->fold_head, NULL));
         if (r < 0) {
                 fb_store_close(s);
                 return r;
@@ -395,6 +418,24 @@ int fb_store_finish(struct fb_store *s, const char *id, const char *status, cons
         if (r < 0)
                 exec(s, "ROLLBACK");
         return r;
+}
+
+int fb_store_fold(struct fb_store *s, const char *id, const char *head, int64_t seen,
+                  bool keep_row) {
+        sqlite3_stmt *st = keep_row ? s->fold_keep : s->fold_drop;
+        int r;
+
+        if (!s->in_batch)
+                return -EINVAL;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        if (keep_row)
+                sqlite3_bind_text(st, 2, head, -1, SQLITE_STATIC);
+        r = step_done(st);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(s->fold_head, 1, head, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(s->fold_head, 2, (sqlite3_int64)seen);
+        return step_done(s->fold_head);
 }
 
 int fb_store_get_cursor(struct fb_store *s, const char *source, char *out, size_t len) {
@@ -553,7 +594,9 @@ static void jcol(struct fb_buf *b, sqlite3_stmt *st, int col) {
 }
 
 /* The columns history and show share, selected first and in this order. */
-#define ALERT_COLUMNS "id, received, source, status, processed, rule, verdict, report"
+#define ALERT_COLUMNS                                                                              \
+        "id, received, source, status, processed, rule, verdict, report, incident, repeats, "      \
+        "last_seen"
 
 /* {"id":...,"report":... for one row of ALERT_COLUMNS; the caller closes the object. */
 static void alert_row(struct fb_buf *out, sqlite3_stmt *st) {
@@ -570,6 +613,14 @@ static void alert_row(struct fb_buf *out, sqlite3_stmt *st) {
         jcol(out, st, 6);
         fb_buf_puts(out, ",\"report\":");
         jcol(out, st, 7);
+        fb_buf_puts(out, ",\"incident\":");
+        jcol(out, st, 8);
+        fb_buf_printf(out,
+                      ",\"repeats\":%lld,\"last_seen\":", (long long)sqlite3_column_int64(st, 9));
+        if (sqlite3_column_type(st, 10) == SQLITE_NULL)
+                fb_buf_puts(out, "null");
+        else
+                fb_buf_printf(out, "%lld", (long long)sqlite3_column_int64(st, 10));
 }
 
 int fb_store_history(struct fb_store *s, int64_t since, const char *status, struct fb_buf *out) {
@@ -589,7 +640,7 @@ int fb_store_history(struct fb_store *s, int64_t since, const char *status, stru
                 sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
         while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
                 alert_row(out, st);
-                fb_buf_printf(out, ",\"actions\":%lld}\n", (long long)sqlite3_column_int64(st, 8));
+                fb_buf_printf(out, ",\"actions\":%lld}\n", (long long)sqlite3_column_int64(st, 11));
         }
         sqlite3_finalize(st);
         return rc == SQLITE_DONE ? fb_buf_error(out) : err_of(rc);
@@ -654,7 +705,7 @@ int fb_store_show(struct fb_store *s, const char *arg, struct fb_buf *out) {
                 alert_row(out, st);
                 /* the body as received, as a string: it is the attacker's bytes */
                 fb_buf_puts(out, ",\"body\":");
-                jcol(out, st, 8);
+                jcol(out, st, 11);
                 fb_buf_puts(out, ",\"actions\":[");
         }
         sqlite3_finalize(st);

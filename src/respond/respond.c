@@ -45,6 +45,7 @@ struct fb_responder {
         char self_id[FB_CONTAINER_ID_LEN + 1]; /* "" when not in a container */
         struct fb_notifier *notifier;          /* NULL in dry-run or without notifiers */
         struct fb_evidence *ev;                /* the current alert's bundle, once opened */
+        char no_evidence[256]; /* why evidence is not collected now; "" when it is */
 };
 
 /* src (NULL: nothing) into dst; false when it does not fit. */
@@ -224,6 +225,10 @@ static void act(struct fb_responder *r, const struct fb_alert *a, const struct f
                 add(out, action, FB_ACT_WOULD, "would %s %s", fb_action_to_string(action), c->id);
                 return;
         }
+        if (r->no_evidence[0] && (action == FB_ACTION_INSPECT || action == FB_ACTION_CAPTURE)) {
+                add(out, action, FB_ACT_SKIPPED, "%s", r->no_evidence);
+                return;
+        }
         switch (action) {
         case FB_ACTION_INSPECT:
                 k = bundle(r, a, c, out);
@@ -357,6 +362,10 @@ void fb_respond_breaker_seed(struct fb_responder *r, const uint64_t *times, size
 
 uint64_t fb_respond_breaker_open_until(const struct fb_responder *r) {
         return fb_guard_breaker_open_until(r->guard);
+}
+
+void fb_respond_set_evidence(struct fb_responder *r, const char *why_not) {
+        snprintf(r->no_evidence, sizeof(r->no_evidence), "%s", why_not ? why_not : "");
 }
 
 void fb_respond_report_done(struct fb_responder *r) {
@@ -493,6 +502,7 @@ int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb
         }
         if (fb_guard_stale(r->cfg.policy, a, received_ns, why, sizeof(why))) {
                 refuse_all(out, plan, n_plan, FB_ACT_REFUSED, why);
+                out->retry = true;
                 goto done;
         }
         if (!r->cfg.engine) {
@@ -585,6 +595,10 @@ done:
                         failed = 1;
                 }
         }
+        for (i = 0; i < out->n_actions; i++)
+                out->retry |= fb_action_is_disruptive(out->actions[i].action) &&
+                              (out->actions[i].result == FB_ACT_FAILED ||
+                               out->actions[i].result == FB_ACT_SKIPPED);
         if (notify_planned)
                 notify(r, a, rep, out);
         for (i = 0; i < out->n_actions; i++)

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -214,4 +215,46 @@ int fb_proc_in_container(int pfd, const char *id) {
         close(fd);
         buf[len] = '\0';
         return fb_cgroup_names_container(buf, id) ? 1 : 0;
+}
+
+static int usage_at(int dfd, unsigned depth, uint64_t *bytes) {
+        DIR *d = fdopendir(dfd);
+        struct dirent *de;
+        int r = 0;
+
+        if (!d) {
+                close(dfd);
+                return -errno;
+        }
+        while ((de = readdir(d))) {
+                struct stat st;
+
+                if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                        continue; /* gone meanwhile */
+                *bytes += (uint64_t)st.st_blocks * 512;
+                if (S_ISDIR(st.st_mode) && depth < 16) {
+                        int sub = openat(dirfd(d), de->d_name,
+                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+                        if (sub >= 0 && (r = usage_at(sub, depth + 1, bytes)) < 0)
+                                break;
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+int fb_disk_usage(const char *path, uint64_t *bytes) {
+        struct stat st;
+        int fd;
+
+        if (lstat(path, &st) < 0)
+                return errno == ENOENT ? 0 : -errno;
+        *bytes += (uint64_t)st.st_blocks * 512;
+        if (!S_ISDIR(st.st_mode))
+                return 0;
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd < 0 ? -errno : usage_at(fd, 0, bytes);
 }
