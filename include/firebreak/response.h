@@ -53,7 +53,8 @@ struct fb_response {
         /* seconds the alert waited in firebreak's queue between receipt and this response */
         int64_t queued_s;
         /* a repeat of this alert must be responded to again, not folded into it: it was too
-         * old to act on, or a disruptive action was skipped (breaker) or failed */
+         * old to act on, or a disruptive action was skipped (breaker) or failed, or done (a
+         * paused container that alerts again was let run by someone) */
         bool retry;
         struct fb_response_action actions[FB_RESPONSE_MAX_ACTIONS];
         size_t n_actions;

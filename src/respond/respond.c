@@ -595,10 +595,13 @@ done:
                         failed = 1;
                 }
         }
+        /* a disruptive action that was skipped or failed must be tried again; one that was
+         * done froze or stopped the container, so a repeat means someone let it run again */
         for (i = 0; i < out->n_actions; i++)
                 out->retry |= fb_action_is_disruptive(out->actions[i].action) &&
                               (out->actions[i].result == FB_ACT_FAILED ||
-                               out->actions[i].result == FB_ACT_SKIPPED);
+                               out->actions[i].result == FB_ACT_SKIPPED ||
+                               out->actions[i].result == FB_ACT_DONE);
         if (notify_planned)
                 notify(r, a, rep, out);
         for (i = 0; i < out->n_actions; i++)
