@@ -8,6 +8,7 @@ POLICY=${FIREBREAK_POLICY:-policies/policy.yaml} # the shipped policy (a run of 
 . tests/lib-dockerd.sh
 . tests/lib-test.sh
 finish() {
+        for p in ${rx1:-} ${rx2:-} ${rx3:-}; do kill "$p" 2>/dev/null; done
         dockerd_stop
         rm -rf "${W:-}"
         summary
@@ -210,6 +211,46 @@ if "$FB" show -c "$W/storm.yaml" "$hid" 2>/dev/null | grep -q '"repeats":199999,
         ok "the store counts every repeat on the incident (199999); $rows kept a row of their own before disk use passed half of max_disk"
 else bad "repeats counted in the store" "$rows rows name $hid" "$("$FB" show -c "$W/storm.yaml" "$hid" 2>&1 | head -c 300)"; fi
 docker unpause "$T" >/dev/null 2>&1
+
+# 10. A webhook receiver that redirects or never answers. The redirect is not followed (the
+# token in the Authorization header would go wherever the Location says); a receiver that never
+# answers costs each attempt its timeout, on the notifier's thread, and the container is paused
+# all the same. Both are recorded as failed deliveries.
+hp=$((21000 + $$ % 20000))
+head -c 24 /dev/urandom | base64 > "$W/hook-token"; chmod 600 "$W/hook-token"
+python3 tests/hook-rx.py "$hp" redirect "$W/hook-redirect.log" & rx1=$!
+python3 tests/hook-rx.py $((hp + 1)) record "$W/hook-stolen.log" & rx2=$!
+python3 tests/hook-rx.py $((hp + 2)) silent "$W/hook-silent.log" & rx3=$!
+cat > "$W/notify-policy.yaml" <<EOF
+guards: { max_disruptive_actions: 5, window: 10m, max_alert_age: 5m }
+notifiers:
+  - name: redirecting
+    url: http://127.0.0.1:$hp/hook
+    header_files: { Authorization: $W/hook-token }
+    timeout: 2s
+    retries: 1
+    backoff: 100ms
+  - name: silent
+    url: http://127.0.0.1:$((hp + 2))/hook
+    timeout: 1s
+    retries: 1
+    backoff: 100ms
+rules:
+  - name: contain
+    match: { rule: ["Fileless execution via memfd_create"] }
+    actions: [pause, notify]
+EOF
+i=0; while [ $i -lt 50 ] && ! python3 -c "import socket,sys; [socket.create_connection(('127.0.0.1', int(p)), 1).close() for p in sys.argv[1:]]" $hp $((hp + 1)) $((hp + 2)) 2>/dev/null; do sleep 0.1; i=$((i + 1)); done
+nv=$(sleeper --name notified)
+alert "$nv" > "$W/notify.json"
+"$FB" respond -p "$W/notify-policy.yaml" -s "$W/state10" "$W/notify.json" > "$W/notify.md" 2>&1
+kill $rx1 $rx2 $rx3 2>/dev/null; wait $rx1 $rx2 $rx3 2>/dev/null
+if [ "$(state "$nv")" = paused ] && [ ! -s "$W/hook-stolen.log" ] && [ -s "$W/hook-redirect.log" ] &&
+        grep -q '"notifier":"redirecting","result":"failed"' "$W/state10/audit.jsonl" &&
+        grep -q '"notifier":"silent","result":"failed","attempts":2' "$W/state10/audit.jsonl"; then
+        ok "webhooks: a redirect is not followed (the token never reaches the Location), a silent receiver fails after its timeout and retry; the container is paused regardless"
+else bad "webhook receivers" "state $(state "$nv"); stolen: $(cat "$W/hook-stolen.log" 2>/dev/null | head -c 200)" "$(grep notify "$W/state10/audit.jsonl")"; fi
+docker unpause "$nv" >/dev/null 2>&1
 
 # 8. Capture judges the file it opened. A program on disk at the path "/memfd:decoy" has an exe
 # link that reads like a memfd's; before, capture copied it as the fileless payload (and an
