@@ -252,6 +252,20 @@ if [ "$(state "$nv")" = paused ] && [ ! -s "$W/hook-stolen.log" ] && [ -s "$W/ho
 else bad "webhook receivers" "state $(state "$nv"); stolen: $(cat "$W/hook-stolen.log" 2>/dev/null | head -c 200)" "$(grep notify "$W/state10/audit.jsonl")"; fi
 docker unpause "$nv" >/dev/null 2>&1
 
+# 11. Ids as an attacker would write them: the container's id in upper case, and a name that
+# looks like an id (a container named "abcdef012345"). Neither reaches a container: ids are
+# lowercase hex as Falco writes them, and resolution reads ids, never names.
+up=$(sleeper --name ids-upper)
+named=$(sleeper --name abcdef012345)
+alert "$(echo "$up" | tr a-f A-F)" > "$W/ids.jsonl"
+alert abcdef012345 >> "$W/ids.jsonl"
+"$FB" respond -p "$P" -s "$W/state11" "$W/ids.jsonl" > "$W/ids.md" 2>&1
+if [ "$(state "$up")" = running ] && [ "$(state "$named")" = running ] &&
+        grep -q 'container.id is not a 12- or 64-digit hex id' "$W/ids.md" &&
+        { grep -q 'no container has an id starting with abcdef012345' "$W/ids.md" || case "$named" in abcdef012345*) false ;; *) true ;; esac; }; then
+        ok "an upper-case id is refused, and a container named like an id is not found by its name"
+else bad "ids as an attacker writes them" "upper $(state "$up"), named $(state "$named")" "$(grep -m3 'refused\|pause' "$W/ids.md")"; fi
+
 # 8. Capture judges the file it opened. A program on disk at the path "/memfd:decoy" has an exe
 # link that reads like a memfd's; before, capture copied it as the fileless payload (and an
 # execve between reading the link and opening it would have copied another program).
