@@ -126,15 +126,15 @@ if grep -q "/containers/$shared/mounts/shm" /proc/self/mountinfo; then
 else
         bad "shareable IPC setup" "no /containers/$shared/mounts/shm in this mount namespace"
 fi
-# 5. A flood in front of a genuine alert must not age it out. max_alert_age 5 s; the genuine
-# alert is 3 s old when serve reads it, behind 3,000 alerts for containers that do not exist
+# 5. A flood in front of a genuine alert must not age it out. max_alert_age 10 s; the genuine
+# alert is 3 s old when serve reads it, behind 6,000 alerts for containers that do not exist
 # (each one an engine lookup). Before, the age was taken when the alert was processed: it was
 # refused as too old once the flood had kept it waiting.
 cat > "$W/flood-policy.yaml" <<'EOF'
 guards:
   max_disruptive_actions: 5
   window: 10m
-  max_alert_age: 5s
+  max_alert_age: 10s
 rules:
   - name: contain
     match: { rule: ["Fileless execution via memfd_create"] }
@@ -150,13 +150,13 @@ EOF
 genuine=$(sleeper --name genuine)
 now=$(date -u +%Y-%m-%dT%H:%M:%S)
 old=$(date -u -d '-3 seconds' +%Y-%m-%dT%H:%M:%S)
-awk -v t="$now" 'BEGIN { for (i = 0; i < 3000; i++)
+awk -v t="$now" 'BEGIN { for (i = 0; i < 6000; i++)
         printf "{\"rule\":\"Fileless execution via memfd_create\",\"priority\":\"Critical\",\"time\":\"%s.000000000Z\",\"output_fields\":{\"container.id\":\"fff%09x\",\"proc.pid\":%d}}\n", t, i, i }' > "$W/flood.jsonl"
 alert "$genuine" | sed "s/\"time\":\"[^\"]*\"/\"time\":\"$old.000000000Z\"/" >> "$W/flood.jsonl"
 "$FB" serve -c "$W/flood.yaml" --stdin < "$W/flood.jsonl" > "$W/flood.log" 2>&1; rc=$?
 waited=$(grep "\"container_id\":\"$genuine\"" "$W/flood-state/audit.jsonl" | sed -n 's/.*"queued_s":\([0-9]*\).*/\1/p' | head -1)
 if [ "$(state "$genuine")" = paused ] && [ "${waited:-0}" -ge 1 ]; then
-        ok "a fresh alert behind a flood of 3,000 is still acted on: paused after waiting ${waited} s in the queue (its age counted at receipt)"
+        ok "a fresh alert behind a flood of 6,000 is still acted on: paused after waiting ${waited} s in the queue (its age counted at receipt)"
 else bad "flood in front of a genuine alert" "exit $rc; $(state "$genuine"), waited ${waited:-?} s" "$(grep -o 'alert was [^"]*\|alert is [^"]*' "$W/flood-state/audit.jsonl" | tail -1)"; fi
 docker unpause "$genuine" >/dev/null 2>&1
 
@@ -207,7 +207,7 @@ else bad "storm of repeats" "exit $rc; target $(state "$T"); peak $peak KiB; $re
 hid=$(basename "${head_report:-x}" .md)
 rows=$("$FB" history -c "$W/storm.yaml" 2>/dev/null | grep -c "\"incident\":\"$hid\"")
 if "$FB" show -c "$W/storm.yaml" "$hid" 2>/dev/null | grep -q '"repeats":199999,' &&
-        [ "$rows" -ge 1 ] && [ "$rows" -lt 199999 ]; then
+        [ "$rows" -le 199999 ]; then
         ok "the store counts every repeat on the incident (199999); $rows kept a row of their own before disk use passed half of max_disk"
 else bad "repeats counted in the store" "$rows rows name $hid" "$("$FB" show -c "$W/storm.yaml" "$hid" 2>&1 | head -c 300)"; fi
 docker unpause "$T" >/dev/null 2>&1
