@@ -25,7 +25,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                         abort();
         }
         if (fb_policy_parse((const char *)data, size, &p, &err) == 0) {
-                (void)fb_policy_match(p, a, m, 16);
+                /* without engine facts, and with a container the engine reported */
+                static const struct fb_container c = {
+                        .image = "falcosecurity/event-generator:latest",
+                        .image_id =
+                                "sha256:"
+                                "0000000000000000000000000000000000000000000000000000000000000000",
+                };
+
+                (void)fb_policy_match(p, a, NULL, m, 16);
+                (void)fb_policy_match(p, a, &c, m, 16);
+                (void)fb_policy_uses_container(p);
                 fb_policy_free(p);
         }
         return 0;
