@@ -91,6 +91,7 @@ struct fb_serve {
          * means: 0 under half of max_disk, 1 from half, 2 at or past it */
         atomic_ullong disk_used;
         atomic_ullong queue_bytes; /* bodies committed and not yet processed (this run's) */
+        atomic_ullong queue_max;   /* a quarter of max_disk, for the committer's thread */
         atomic_bool quitting;      /* stop waiting for queue room */
         atomic_int disk_level;
         sd_event_source *disk_src;
@@ -116,8 +117,22 @@ void fb_serve_commit(struct fb_serve *s, struct ingest_item *items, size_t n);
 /* Tells the pipeline that alerts were committed. */
 void fb_serve_wake(struct fb_serve *s);
 
-/* Prometheus text of s->m and the store's counts. */
+/* Prometheus text of s->m and the store's counts (upkeep.c). */
 void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out);
+/* sd-event timers (upkeep.c), u the service: retention, which deletes processed alerts past
+ * retention (past max_disk, the oldest early) and rearms itself; and the disk bound's
+ * measurement, which puts its degradation in force (es NULL: measure once, arm nothing). */
+int fb_serve_prune(sd_event_source *es, uint64_t usec, void *u);
+int fb_serve_measure_disk(sd_event_source *es, uint64_t usec, void *u);
+
+static inline unsigned long fb_sum3(atomic_ulong v[3]) {
+        return atomic_load(&v[0]) + atomic_load(&v[1]) + atomic_load(&v[2]);
+}
+
+/* Alerts stored and not yet processed, from those at the start and what was counted since:
+ * no scan of the store, which grows. It can lag a batch behind (the committer counts after its
+ * commit, and the pipeline may process the alerts first): never below 0. */
+uint64_t fb_serve_queue_depth(struct fb_serve *s);
 
 /* sources.http.listen when it is not unix:path: a numeric IPv4 address and a port (1 to
  * 65535). Returns 0 with *sa, or -EINVAL. */
@@ -149,7 +164,6 @@ struct fb_incident;
 int fb_incidents_new(uint64_t window_s, struct fb_incidents **ret);
 /* Rewrites every incident report with repeats not yet in it, then frees. Accepts NULL. */
 void fb_incidents_free(struct fb_incidents *t);
-void fb_incidents_set_window(struct fb_incidents *t, uint64_t window_s);
 /* The open incident the alert repeats, or NULL: then it is processed in full. */
 struct fb_incident *fb_incidents_find(struct fb_incidents *t, const struct fb_alert *a);
 /* After an alert was processed in full and its report (rendered, len bytes) written to
@@ -161,11 +175,9 @@ int fb_incidents_open(struct fb_incidents *t, const struct fb_alert *a, const ch
 /* Counts a repeat and the values in which it differs from the first alert. */
 void fb_incident_add(struct fb_incident *x, const struct fb_alert *a);
 const char *fb_incident_head(const struct fb_incident *x);
-uint64_t fb_incident_repeats(const struct fb_incident *x);
 /* Rewrites the first alert's report with the count, if repeats came since the last rewrite,
  * at most once a second unless force. Returns 0 or -errno (logged). */
 int fb_incident_flush(struct fb_incident *x, bool force);
-void fb_incidents_flush(struct fb_incidents *t, bool force);
 
 struct fb_journal_source;
 int fb_journal_source_start(struct fb_serve *s, struct fb_journal_source **ret);

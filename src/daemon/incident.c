@@ -82,14 +82,11 @@ void fb_incidents_free(struct fb_incidents *t) {
 
         if (!t)
                 return;
-        fb_incidents_flush(t, true);
-        for (i = 0; i < INCIDENTS_MAX; i++)
+        for (i = 0; i < INCIDENTS_MAX; i++) {
+                fb_incident_flush(&t->slots[i], true); /* the last counts into their reports */
                 drop(&t->slots[i]);
+        }
         free(t);
-}
-
-void fb_incidents_set_window(struct fb_incidents *t, uint64_t window_s) {
-        t->window_s = window_s;
 }
 
 /* FNV-1a: a quick filter before the keys are compared. */
@@ -122,12 +119,20 @@ static char *make_key(const struct fb_alert *a, size_t *len) {
         return k;
 }
 
-/* A field's value as text, cut to VALUE_MAX - 1 bytes. */
+/* A field's value as text, cut to at most n - 1 bytes. */
 static void value_text(const struct fb_field *f, char *out, size_t n) {
         switch (f->type) {
-        case FB_VALUE_STRING:
-                snprintf(out, n, "%.*s", (int)(f->len < n ? f->len : n - 1), f->str);
+        case FB_VALUE_STRING: {
+                size_t k = f->len < n ? f->len : n - 1;
+
+                /* a value cut short ends on a whole UTF-8 character */
+                if (k < f->len)
+                        while (k > 0 && ((unsigned char)f->str[k] & 0xc0) == 0x80)
+                                k--;
+                memcpy(out, f->str, k);
+                out[k] = '\0';
                 break;
+        }
         case FB_VALUE_INT:
                 snprintf(out, n, "%" PRId64, f->i);
                 break;
@@ -243,10 +248,6 @@ int fb_incidents_open(struct fb_incidents *t, const struct fb_alert *a, const ch
 
 const char *fb_incident_head(const struct fb_incident *x) {
         return x->head;
-}
-
-uint64_t fb_incident_repeats(const struct fb_incident *x) {
-        return x->repeats;
 }
 
 static void note_change(struct fb_incident *x, const char *key, const char *v) {
@@ -403,11 +404,4 @@ int fb_incident_flush(struct fb_incident *x, bool force) {
         x->dirty = false;
         x->written_us = fb_mono_us();
         return 0;
-}
-
-void fb_incidents_flush(struct fb_incidents *t, bool force) {
-        size_t i;
-
-        for (i = 0; i < INCIDENTS_MAX; i++)
-                fb_incident_flush(&t->slots[i], force);
 }

@@ -1,4 +1,6 @@
-/* serve.c: the service: config, sd-event loop, the pipeline, signals, sd_notify. */
+/* serve.c: the service: ingest (the group committer), the pipeline, signals and reload,
+ * sd_notify. Its configuration is config.c's; retention, the disk bound and metrics are
+ * upkeep.c's. */
 #define _GNU_SOURCE
 #include "firebreak/serve.h"
 
@@ -48,289 +50,6 @@
 
 FB_DEFINE_CLEANUP(struct fb_yaml_doc *, fb_yaml_free)
 
-/* ---- config ------------------------------------------------------------------------------- */
-
-static int str_key(const struct fb_yaml_node *m, const char *key, char *out, size_t len,
-                   struct fb_yaml_error *err) {
-        const struct fb_yaml_node *n = fb_yaml_get(m, key);
-
-        if (!n)
-                return 0;
-        if (n->kind != FB_YAML_SCALAR || n->len == 0 || n->len >= len)
-                return fb_yaml_errorf(err, n, "'%s' must be a non-empty string shorter than %zu",
-                                      key, len);
-        memcpy(out, n->value, n->len + 1);
-        return 0;
-}
-
-/* "0" (for ever) or a duration of s, m, h or d, up to ten years. */
-/* "2G", "512M", "1048576": bytes, with a binary suffix K, M, G or T. */
-static int parse_size(const char *v, uint64_t *ret) {
-        size_t len = strlen(v);
-        unsigned shift = 0;
-        uint64_t n;
-
-        if (len && strchr("KMGT", v[len - 1])) {
-                shift = 10 * (unsigned)(strchr("KMGT", v[len - 1]) - "KMGT" + 1);
-                len--;
-        }
-        if (fb_parse_uint64(v, len, &n) < 0 || n > (UINT64_MAX >> shift))
-                return -EINVAL;
-        *ret = n << shift;
-        return 0;
-}
-
-static int parse_retention(const char *v, uint64_t *ret) {
-        if (strcmp(v, "0") == 0) {
-                *ret = 0;
-                return 0;
-        }
-        return fb_parse_duration_max(v, 3650 * 86400, ret);
-}
-
-static int bool_key(const struct fb_yaml_node *m, const char *key, bool *out,
-                    struct fb_yaml_error *err) {
-        const struct fb_yaml_node *n = fb_yaml_get(m, key);
-
-        if (!n)
-                return 0;
-        if (n->kind != FB_YAML_SCALAR ||
-            (strcmp(n->value, "true") != 0 && strcmp(n->value, "false") != 0))
-                return fb_yaml_errorf(err, n, "'%s' must be true or false", key);
-        *out = strcmp(n->value, "true") == 0;
-        return 0;
-}
-
-void fb_serve_config_defaults(struct fb_serve_config *c) {
-        /* the units Falco's packages install, one per driver */
-        static const char *const units[] = { "falco-modern-bpf.service", "falco-bpf.service",
-                                             "falco-kmod.service", "falco-custom.service",
-                                             "falco.service" };
-
-        *c = (struct fb_serve_config){ .http_max_body = 1u << 20,
-                                       .n_http_peer_uids = 1,
-                                       .retention_s = 30 * 86400,
-                                       .incident_window_s = 600,
-                                       .max_disk = 1ULL << 30 };
-        snprintf(c->journal_identifier, sizeof(c->journal_identifier), "falco");
-        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-                snprintf(c->journal_units[i], sizeof(c->journal_units[i]), "%s", units[i]);
-        c->n_journal_units = sizeof(units) / sizeof(units[0]);
-        snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/firebreak");
-        snprintf(c->reports_dir, sizeof(c->reports_dir), "/var/lib/firebreak/reports");
-        snprintf(c->policy, sizeof(c->policy), "%s/firebreak/policy.yaml", FB_SYSCONFDIR);
-}
-
-int fb_serve_config_load(const char *path, struct fb_serve_config *c, struct fb_yaml_error *err) {
-        _cleanup_free_ char *data = NULL;
-        size_t len;
-        int r;
-
-        fb_serve_config_defaults(c);
-        if (!path)
-                return 0;
-        r = fb_read_file(path, FB_YAML_MAX_BYTES, &data, &len);
-        if (r < 0)
-                return r;
-        return fb_serve_config_parse(data, len, c, err);
-}
-
-int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *c,
-                          struct fb_yaml_error *err) {
-        static const char *const keys[] = {
-                "state_dir", "reports_dir", "format",        "policy",
-                "dry_run",   "engine",      "docker_socket", "containerd_socket",
-                "sources",   "retention",   "keep_evidence", "incident_window",
-                "max_disk",  NULL
-        };
-        static const char *const src_keys[] = { "stdin", "fifo", "http", "journal", NULL };
-        static const char *const journal_keys[] = { "units", "identifier", NULL };
-        static const char *const http_keys[] = { "listen",    "token_file",         "max_body",
-                                                 "peer_uids", "metrics_token_file", NULL };
-        _cleanup_(fb_yaml_freep) struct fb_yaml_doc *doc = NULL;
-        const struct fb_yaml_node *root, *src, *http, *jn, *n;
-        struct sockaddr_in sa;
-        char tmp[32];
-        int r;
-
-        r = fb_yaml_parse(data, len, &doc, err);
-        if (r < 0)
-                return r;
-        root = fb_yaml_root(doc);
-        if ((r = fb_yaml_check_keys(root, keys, err)) < 0 ||
-            (r = str_key(root, "state_dir", c->state_dir, sizeof(c->state_dir), err)) < 0 ||
-            (r = str_key(root, "reports_dir", c->reports_dir, sizeof(c->reports_dir), err)) < 0 ||
-            (r = str_key(root, "policy", c->policy, sizeof(c->policy), err)) < 0 ||
-            (r = bool_key(root, "dry_run", &c->dry_run, err)) < 0 ||
-            (r = bool_key(root, "keep_evidence", &c->keep_evidence, err)) < 0 ||
-            (r = str_key(root, "docker_socket", c->docker_socket, sizeof(c->docker_socket), err)) <
-                    0 ||
-            (r = str_key(root, "containerd_socket", c->containerd_socket,
-                         sizeof(c->containerd_socket), err)) < 0)
-                return r;
-        n = fb_yaml_get(root, "retention");
-        if (n && (n->kind != FB_YAML_SCALAR || parse_retention(n->value, &c->retention_s) < 0))
-                return fb_yaml_errorf(err, n,
-                                      "'retention' must be 0 (for ever) or a duration such as "
-                                      "30d (s, m, h, d; at most 3650d)");
-        n = fb_yaml_get(root, "incident_window");
-        if (n &&
-            (n->kind != FB_YAML_SCALAR || parse_retention(n->value, &c->incident_window_s) < 0 ||
-             c->incident_window_s > 86400))
-                return fb_yaml_errorf(err, n,
-                                      "'incident_window' must be 0 (no folding) or a duration "
-                                      "such as 10m (at most 1d)");
-        n = fb_yaml_get(root, "max_disk");
-        if (n && (n->kind != FB_YAML_SCALAR || parse_size(n->value, &c->max_disk) < 0 ||
-                  c->max_disk < (16ULL << 20)))
-                return fb_yaml_errorf(err, n,
-                                      "'max_disk' must be a size of at least 16M, such as 2G "
-                                      "(bytes, or K, M, G, T)");
-        tmp[0] = '\0';
-        if ((r = str_key(root, "format", tmp, sizeof(tmp), err)) < 0)
-                return r;
-        if (tmp[0] && strcmp(tmp, "md") != 0 && strcmp(tmp, "json") != 0)
-                return fb_yaml_errorf(err, fb_yaml_get(root, "format"),
-                                      "'format' must be md or json");
-        c->json = strcmp(tmp, "json") == 0;
-        tmp[0] = '\0';
-        if ((r = str_key(root, "engine", tmp, sizeof(tmp), err)) < 0)
-                return r;
-        if (tmp[0] && fb_engine_kind_from_string(tmp, &c->engine) < 0)
-                return fb_yaml_errorf(err, fb_yaml_get(root, "engine"),
-                                      "'engine' must be auto, docker or containerd");
-        src = fb_yaml_get(root, "sources");
-        if (!src)
-                return 0;
-        if ((r = fb_yaml_check_keys(src, src_keys, err)) < 0 ||
-            (r = bool_key(src, "stdin", &c->stdin_source, err)) < 0 ||
-            (r = str_key(src, "fifo", c->fifo, sizeof(c->fifo), err)) < 0)
-                return r;
-        jn = fb_yaml_get(src, "journal");
-        if (jn) {
-                c->journal = true;
-                if ((r = fb_yaml_check_keys(jn, journal_keys, err)) < 0 ||
-                    (r = str_key(jn, "identifier", c->journal_identifier,
-                                 sizeof(c->journal_identifier), err)) < 0)
-                        return r;
-                n = fb_yaml_get(jn, "units");
-                if (n && (n->kind != FB_YAML_SEQUENCE || n->n == 0 ||
-                          n->n > sizeof(c->journal_units) / sizeof(c->journal_units[0])))
-                        return fb_yaml_errorf(err, n,
-                                              "'units' must be a list of 1 to %zu unit "
-                                              "names",
-                                              sizeof(c->journal_units) /
-                                                      sizeof(c->journal_units[0]));
-                for (size_t i = 0; n && i < n->n; i++) {
-                        const struct fb_yaml_node *u = n->items[i];
-
-                        if (u->kind != FB_YAML_SCALAR || u->len == 0 ||
-                            u->len >= sizeof(c->journal_units[0]) || !strchr(u->value, '.') ||
-                            strpbrk(u->value, " \t\n/="))
-                                return fb_yaml_errorf(err, u,
-                                                      "units[%zu]: not a unit name such as "
-                                                      "falco-modern-bpf.service",
-                                                      i);
-                        memcpy(c->journal_units[i], u->value, u->len + 1);
-                }
-                if (n)
-                        c->n_journal_units = n->n;
-        }
-        http = fb_yaml_get(src, "http");
-        if (!http)
-                return 0;
-        if ((r = fb_yaml_check_keys(http, http_keys, err)) < 0 ||
-            (r = str_key(http, "listen", c->http_listen, sizeof(c->http_listen), err)) < 0 ||
-            (r = str_key(http, "token_file", c->http_token_file, sizeof(c->http_token_file), err)) <
-                    0 ||
-            (r = str_key(http, "metrics_token_file", c->http_metrics_token_file,
-                         sizeof(c->http_metrics_token_file), err)) < 0)
-                return r;
-        n = fb_yaml_get(http, "max_body");
-        if (n) {
-                uint64_t v;
-
-                if (n->kind != FB_YAML_SCALAR || fb_parse_uint64(n->value, n->len, &v) < 0 ||
-                    v < 1024 || v > FB_ALERT_MAX_BYTES)
-                        return fb_yaml_errorf(err, n, "'max_body' must be 1024 to %u bytes",
-                                              FB_ALERT_MAX_BYTES);
-                c->http_max_body = (size_t)v;
-        }
-        n = fb_yaml_get(http, "peer_uids");
-        if (n &&
-            (n->kind != FB_YAML_SEQUENCE || n->n == 0 || n->n > FB_ELEMENTSOF(c->http_peer_uids)))
-                return fb_yaml_errorf(err, n, "'peer_uids' must be a list of 1 to %zu uids",
-                                      FB_ELEMENTSOF(c->http_peer_uids));
-        for (size_t i = 0; n && i < n->n; i++) {
-                const struct fb_yaml_node *u = n->items[i];
-                uint64_t v;
-
-                if (u->kind != FB_YAML_SCALAR || fb_parse_uint64(u->value, u->len, &v) < 0 ||
-                    v >= UINT32_MAX)
-                        return fb_yaml_errorf(err, u, "peer_uids[%zu]: not a numeric uid", i);
-                c->http_peer_uids[i] = (uint32_t)v;
-                c->n_http_peer_uids = i + 1;
-        }
-        if (!c->http_listen[0])
-                return fb_yaml_errorf(err, http,
-                                      "sources.http needs 'listen' (address:port or unix:path)");
-        if (strncmp(c->http_listen, "unix:", 5) == 0) {
-                if (c->http_listen[5] != '/' ||
-                    strlen(c->http_listen + 5) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-                        return fb_yaml_errorf(err, http,
-                                              "sources.http.listen: unix: needs an absolute path "
-                                              "of at most %zu bytes",
-                                              sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
-                return 0; /* the peer's uid is checked; a token_file adds a token */
-        }
-        if (fb_serve_parse_listen(c->http_listen, &sa) < 0)
-                return fb_yaml_errorf(err, fb_yaml_get(http, "listen"),
-                                      "sources.http.listen: '%s' is neither IPv4-address:port "
-                                      "(port 1 to 65535) nor unix:path",
-                                      c->http_listen);
-        if (!c->http_token_file[0])
-                return fb_yaml_errorf(err, http,
-                                      "sources.http needs 'token_file': HTTP ingest is never "
-                                      "open to anyone who can reach the port");
-        return 0;
-}
-
-int fb_serve_parse_listen(const char *s, struct sockaddr_in *sa) {
-        char host[64];
-        const char *colon = strrchr(s, ':');
-        uint64_t port;
-
-        if (!colon || (size_t)(colon - s) >= sizeof(host) ||
-            fb_parse_uint64(colon + 1, strlen(colon + 1), &port) < 0 || port == 0 || port > 65535)
-                return -EINVAL;
-        memcpy(host, s, (size_t)(colon - s));
-        host[colon - s] = '\0';
-        *sa = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
-        return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -EINVAL;
-}
-
-int fb_serve_read_token(const char *path, char *out, size_t cap) {
-        char *tok = NULL;
-        size_t len = 0;
-        int r = fb_read_file(path, cap - 1, &tok, &len);
-
-        if (r < 0)
-                return log_error_errno(r, "%s: the HTTP token: %m", path);
-        while (len > 0 && (tok[len - 1] == '\n' || tok[len - 1] == '\r'))
-                len--;
-        if (len >= 16) {
-                memcpy(out, tok, len);
-                out[len] = '\0';
-        }
-        explicit_bzero(tok, len);
-        free(tok);
-        if (len < 16) {
-                log_error("%s: the HTTP token must be at least 16 characters", path);
-                return -EINVAL;
-        }
-        return (int)len;
-}
-
 /* ---- ingest -------------------------------------------------------------------------------- */
 
 /* Group commit: one transaction (one fsync) for everything queued while the last one ran. */
@@ -339,7 +58,7 @@ int fb_serve_read_token(const char *path, char *out, size_t cap) {
  * work the queue down, for up to 5 s at a time: posters get their answer later, stdin and the
  * FIFO are read later; nothing is refused. */
 static void queue_room(struct fb_serve *s) {
-        for (int i = 0; i < 500 && atomic_load(&s->queue_bytes) > s->cfg.max_disk / 4 &&
+        for (int i = 0; i < 500 && atomic_load(&s->queue_bytes) > atomic_load(&s->queue_max) &&
                         !atomic_load(&s->quitting);
              i++)
                 usleep(10000);
@@ -540,16 +259,9 @@ static void journal_audit(const struct fb_alert *a, const struct fb_response *re
         }
 }
 
-static unsigned long sum3(atomic_ulong v[3]) {
-        return atomic_load(&v[0]) + atomic_load(&v[1]) + atomic_load(&v[2]);
-}
-
-/* Alerts stored and not yet processed, from those at the start and what was counted since:
- * no scan of the store, which grows. It can lag a batch behind (the committer counts after its
- * commit, and the pipeline may process the alerts first): never below 0. */
-static uint64_t queue_depth(struct fb_serve *s) {
-        uint64_t out = sum3(s->m.processed) + sum3(s->m.failed),
-                 in = s->base_pending + sum3(s->m.received);
+uint64_t fb_serve_queue_depth(struct fb_serve *s) {
+        uint64_t out = fb_sum3(s->m.processed) + fb_sum3(s->m.failed),
+                 in = s->base_pending + fb_sum3(s->m.received);
 
         return in > out ? in - out : 0;
 }
@@ -579,8 +291,8 @@ static void status_line(struct fb_serve *s, bool force) {
         }
         s->status_at = now;
         sd_notifyf(0, "STATUS=%lu processed, %lu failed since the start, %llu pending%s",
-                   sum3(s->m.processed), sum3(s->m.failed), (unsigned long long)queue_depth(s),
-                   s->cfg.dry_run ? " (dry-run)" : "");
+                   fb_sum3(s->m.processed), fb_sum3(s->m.failed),
+                   (unsigned long long)fb_serve_queue_depth(s), s->cfg.dry_run ? " (dry-run)" : "");
 }
 
 /* What the store records for a processed alert, kept until the batch commits. */
@@ -1014,8 +726,6 @@ static void keep_restart_keys(const struct fb_serve_config *old, struct fb_serve
         }
 }
 
-static int measure_disk(sd_event_source *es, uint64_t usec, void *u);
-
 /* SIGHUP: the configuration and the policy it names are read again and put in force
  * together; when anything is wrong, all of the old stays in force. */
 static int on_hup(sd_event_source *es, const struct signalfd_siginfo *si, void *u) {
@@ -1078,7 +788,8 @@ static int on_hup(sd_event_source *es, const struct signalfd_siginfo *si, void *
                     fb_incidents_new(s->cfg.incident_window_s, &s->incidents) < 0)
                         log_warning("reload: out of memory for incidents: repeats are not "
                                     "folded");
-                measure_disk(NULL, 0, s); /* max_disk may have changed */
+                atomic_store(&s->queue_max, s->cfg.max_disk / 4);
+                fb_serve_measure_disk(NULL, 0, s); /* max_disk may have changed */
                 /* a new responder starts with a new breaker */
                 atomic_store(&s->m.breaker_until, fb_respond_breaker_open_until(resp));
                 log_info("reload: policy %s in force (%zu rules)%s", s->cfg.policy, p->n_rules,
@@ -1087,212 +798,6 @@ static int on_hup(sd_event_source *es, const struct signalfd_siginfo *si, void *
         sd_notify(0, "READY=1");
         status_line(s, true);
         return 0;
-}
-
-/* ---- retention ----------------------------------------------------------------------------- */
-
-#define PRUNE_CHUNK 500 /* alerts per transaction: ingest waits for one chunk at most */
-
-/* Deletes a chunk of alerts past retention, their reports and their evidence bundles; comes
- * back at once while there is more, else after a tenth of the retention (at least 1 s, at most
- * an hour). Never what the breaker still counts: the cutoff is the older of retention and the
- * policy's window. */
-static int prune(sd_event_source *es, uint64_t usec, void *u) {
-        struct fb_serve *s = u;
-        uint64_t keep = s->cfg.retention_s, n = 0, bundles = 0, next;
-        struct fb_buf paths, ids;
-        bool early = atomic_load(&s->disk_level) >= 2;
-        int r;
-
-        if (early)
-                keep = 1; /* past max_disk: the oldest go now (the breaker's window still holds) */
-        if (keep == 0) {  /* for ever, until a reload says otherwise */
-                r = sd_event_source_set_time_relative(es, 3600 * 1000000ULL);
-                return r < 0 ? r : sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
-        }
-        if (s->policy->window_s > keep)
-                keep = s->policy->window_s;
-        fb_buf_init(&paths, (size_t)PRUNE_CHUNK * 1200);
-        fb_buf_init(&ids, (size_t)PRUNE_CHUNK * (FB_ALERT_ID_MAX + 1));
-        pthread_mutex_lock(&s->write_lock);
-        r = fb_store_prune(s->store, (int64_t)time(NULL) - (int64_t)keep, PRUNE_CHUNK, &paths, &ids,
-                           &n);
-        pthread_mutex_unlock(&s->write_lock);
-        if (r < 0)
-                log_error_errno(r, "retention: the store could not delete old alerts: %m");
-        if (fb_buf_error(&paths) < 0 || fb_buf_error(&ids) < 0)
-                /* out of memory: the rows went, some reports or bundles stay */
-                log_warning("retention: not every report path or alert id could be kept; some "
-                            "reports or evidence of deleted alerts stay in %s or %s/evidence",
-                            s->cfg.reports_dir, s->cfg.state_dir);
-        /* the rows are gone: a report or a bundle that cannot be removed now stays (and is
-         * said) */
-        for (size_t off = 0; paths.data && off < paths.len; off += strlen(paths.data + off) + 1)
-                if (unlink(paths.data + off) < 0 && errno != ENOENT)
-                        log_warning("retention: %s: %m", paths.data + off);
-        for (size_t off = 0; !s->cfg.keep_evidence && ids.data && off < ids.len;
-             off += strlen(ids.data + off) + 1) {
-                int k = fb_evidence_remove(s->cfg.state_dir, ids.data + off);
-
-                if (k < 0)
-                        log_warning_errno(k, "retention: %s/evidence/%s: %m", s->cfg.state_dir,
-                                          ids.data + off);
-                bundles += k > 0;
-        }
-        fb_buf_free(&paths);
-        fb_buf_free(&ids);
-        atomic_fetch_add(&s->m.pruned, n);
-        if (n && early)
-                log_warning("retention: firebreak's disk use is past max_disk (%llu of %llu "
-                            "bytes): deleted the %llu oldest processed alerts (%llu with "
-                            "evidence) before their retention",
-                            (unsigned long long)atomic_load(&s->disk_used),
-                            (unsigned long long)s->cfg.max_disk, (unsigned long long)n,
-                            (unsigned long long)bundles);
-        else if (n)
-                log_info("retention: deleted %llu alerts older than %llu s (%llu with evidence)",
-                         (unsigned long long)n, (unsigned long long)keep,
-                         (unsigned long long)bundles);
-        next = n == PRUNE_CHUNK ? 10000 : s->cfg.retention_s * 100000;
-        if (early) /* measure again, then go on */
-                next = 1000000;
-        if (next > 3600 * 1000000ULL)
-                next = 3600 * 1000000ULL;
-        if (next < 1000000 && n < PRUNE_CHUNK)
-                next = 1000000;
-        r = sd_event_source_set_time_relative(es, next);
-        return r < 0 ? r : sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
-}
-
-/* ---- disk bound ---------------------------------------------------------------------------- */
-
-#define DISK_EVERY_US 1000000ULL
-
-/* Measures firebreak's disk use (state_dir, and reports_dir unless it is inside it) and puts
- * the bound's degradation in force: from half of max_disk, no evidence, no rows for folded
- * repeats, and the pipeline no longer yields to ingest; at max_disk, retention takes the
- * oldest processed alerts early (prune()). */
-static int measure_disk(sd_event_source *es, uint64_t usec, void *u) {
-        struct fb_serve *s = u;
-        size_t sl = strlen(s->cfg.state_dir);
-        uint64_t used = 0, max = s->cfg.max_disk;
-        int level, before = atomic_load(&s->disk_level), r;
-        char why[256];
-
-        r = fb_disk_usage(s->cfg.state_dir, &used);
-        if (r >= 0 && !(strncmp(s->cfg.reports_dir, s->cfg.state_dir, sl) == 0 &&
-                        s->cfg.reports_dir[sl] == '/'))
-                r = fb_disk_usage(s->cfg.reports_dir, &used);
-        if (r < 0)
-                log_warning_errno(r, "disk use of %s: %m", s->cfg.state_dir);
-        level = used >= max ? 2 : used >= max / 2 ? 1 : 0;
-        atomic_store(&s->disk_used, used);
-        atomic_store(&s->disk_level, level);
-        if (level != before) {
-                if (level)
-                        log_warning("firebreak's disk use is %llu bytes, %llu%% of max_disk "
-                                    "(%llu): evidence is not collected, folded repeats are "
-                                    "counted without rows, and the queue goes before new "
-                                    "ingest%s",
-                                    (unsigned long long)used,
-                                    (unsigned long long)(used * 100 / max), (unsigned long long)max,
-                                    level == 2 ? "; the oldest processed alerts are deleted "
-                                                 "before their retention"
-                                               : "");
-                else
-                        log_info("firebreak's disk use is %llu bytes, under half of max_disk: "
-                                 "evidence is collected again",
-                                 (unsigned long long)used);
-        }
-        snprintf(why, sizeof(why),
-                 "no evidence: firebreak's disk use (%llu MiB) is past half of max_disk (%llu "
-                 "MiB); containment still runs",
-                 (unsigned long long)(used >> 20), (unsigned long long)(max >> 20));
-        if (s->responder)
-                fb_respond_set_evidence(s->responder, level ? why : NULL);
-        if (level == 2 && before < 2 && s->prune_src &&
-            sd_event_source_set_time_relative(s->prune_src, 0) >= 0)
-                sd_event_source_set_enabled(s->prune_src, SD_EVENT_ONESHOT);
-        if (!es)
-                return 0;
-        r = sd_event_source_set_time_relative(es, DISK_EVERY_US);
-        return r < 0 ? r : sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
-}
-
-/* ---- metrics ------------------------------------------------------------------------------- */
-
-static void by_source(struct fb_buf *out, const char *name, const char *help, atomic_ulong v[3]) {
-        static const char *const src[] = { "http", "stream", "journal" };
-        size_t i;
-
-        fb_buf_printf(out, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
-        for (i = 0; i < 3; i++)
-                fb_buf_printf(out, "%s{source=\"%s\"} %lu\n", name, src[i], atomic_load(&v[i]));
-}
-
-void fb_serve_metrics(struct fb_serve *s, struct fb_buf *out) {
-        uint64_t until = atomic_load(&s->m.breaker_until);
-        time_t now = time(NULL);
-        size_t i, j;
-
-        by_source(out, "firebreak_alerts_received_total", "New alerts committed to the store.",
-                  s->m.received);
-        by_source(out, "firebreak_alerts_duplicate_total",
-                  "Alerts acknowledged that the store held already (the same id).",
-                  s->m.duplicates);
-        by_source(out, "firebreak_alerts_rejected_total", "Alerts refused as invalid.",
-                  s->m.rejected);
-        by_source(out, "firebreak_alerts_processed_total",
-                  "Alerts through the pipeline, report and actions recorded.", s->m.processed);
-        by_source(out, "firebreak_alerts_failed_total",
-                  "Alerts the pipeline could not finish, recorded as failed.", s->m.failed);
-        fb_buf_printf(out,
-                      "# HELP firebreak_alerts_folded_total Repeats folded into an incident.\n"
-                      "# TYPE firebreak_alerts_folded_total counter\n"
-                      "firebreak_alerts_folded_total %lu\n"
-                      "# HELP firebreak_disk_used_bytes Disk used by state_dir and reports_dir.\n"
-                      "# TYPE firebreak_disk_used_bytes gauge\n"
-                      "firebreak_disk_used_bytes %llu\n"
-                      "# HELP firebreak_disk_max_bytes max_disk.\n"
-                      "# TYPE firebreak_disk_max_bytes gauge\n"
-                      "firebreak_disk_max_bytes %llu\n",
-                      atomic_load(&s->m.folded), (unsigned long long)atomic_load(&s->disk_used),
-                      (unsigned long long)s->cfg.max_disk);
-        fb_buf_printf(out,
-                      "# HELP firebreak_alerts_pruned_total Processed alerts deleted by "
-                      "retention.\n"
-                      "# TYPE firebreak_alerts_pruned_total counter\n"
-                      "firebreak_alerts_pruned_total %lu\n",
-                      atomic_load(&s->m.pruned));
-        fb_buf_printf(out,
-                      "# HELP firebreak_queue_depth Alerts stored and not yet processed.\n"
-                      "# TYPE firebreak_queue_depth gauge\n"
-                      "firebreak_queue_depth %llu\n"
-                      "# HELP firebreak_breaker_open 1 while the breaker refuses disruptive "
-                      "actions (guards.max_disruptive_actions reached in the window).\n"
-                      "# TYPE firebreak_breaker_open gauge\n"
-                      "firebreak_breaker_open %d\n"
-                      "# HELP firebreak_pipeline_yields_total Pauses of the pipeline while "
-                      "alerts arrived faster than it processed them.\n"
-                      "# TYPE firebreak_pipeline_yields_total counter\n"
-                      "firebreak_pipeline_yields_total %lu\n"
-                      "# HELP firebreak_http_connections_evicted_total Connections that had not "
-                      "shown the token, closed to make room (more than 256 open).\n"
-                      "# TYPE firebreak_http_connections_evicted_total counter\n"
-                      "firebreak_http_connections_evicted_total %lu\n"
-                      "# HELP firebreak_actions_total Actions by type and result.\n"
-                      "# TYPE firebreak_actions_total counter\n",
-                      (unsigned long long)queue_depth(s), now >= 0 && (uint64_t)now < until,
-                      atomic_load(&s->m.yields), fb_http_source_evictions(s->http));
-        for (i = 0; i < _FB_ACTION_MAX; i++)
-                for (j = 0; j < 6; j++)
-                        if (atomic_load(&s->m.actions[i][j]))
-                                fb_buf_printf(out,
-                                              "firebreak_actions_total{action=\"%s\",result=\"%s\"}"
-                                              " %lu\n",
-                                              fb_action_to_string((enum fb_action)i),
-                                              fb_act_result_to_string((enum fb_act_result)j),
-                                              atomic_load(&s->m.actions[i][j]));
 }
 
 /* ---- run ----------------------------------------------------------------------------------- */
@@ -1440,6 +945,7 @@ int fb_serve_run(const struct fb_serve_config *c) {
         sigset_t ss;
         int r, rc = 0;
 
+        atomic_init(&s.queue_max, c->max_disk / 4);
         pthread_mutex_init(&s.ingest_lock, NULL);
         pthread_mutex_init(&s.write_lock, NULL);
         pthread_cond_init(&s.ingest_cond, NULL);
@@ -1473,11 +979,11 @@ int fb_serve_run(const struct fb_serve_config *c) {
                 r = sd_event_set_watchdog(s.event, true);
         if (r >= 0) /* the first pass a second after the start, not before READY */
                 r = sd_event_add_time_relative(s.event, &s.prune_src, CLOCK_MONOTONIC, 1000000,
-                                               100000, prune, &s);
+                                               100000, fb_serve_prune, &s);
         if (r >= 0) {
-                measure_disk(NULL, 0, &s); /* before the first alert */
-                r = sd_event_add_time_relative(s.event, &s.disk_src, CLOCK_MONOTONIC, DISK_EVERY_US,
-                                               100000, measure_disk, &s);
+                fb_serve_measure_disk(NULL, 0, &s); /* before the first alert */
+                r = sd_event_add_time_relative(s.event, &s.disk_src, CLOCK_MONOTONIC, 1000000,
+                                               100000, fb_serve_measure_disk, &s);
         }
         if (r >= 0 && s.cfg.stdin_source)
                 r = fb_stream_source_start(&s, STDIN_FILENO, &s.stdin_src);

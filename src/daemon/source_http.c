@@ -67,7 +67,7 @@ struct fb_http_source {
         struct MHD_Daemon *d;
         pthread_mutex_t lock; /* the connection list: MHD's two threads and the handler */
         struct conn *oldest, *newest;
-        unsigned n_conns;
+        unsigned n_live; /* listed and not evicted */
         atomic_ulong evictions;
         /* libmicrohttpd's messages, at most MHD_LOG_BURST a minute: a client can make it
          * write one per connection */
@@ -216,7 +216,7 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
                 else
                         h->oldest = k;
                 h->newest = k;
-                h->n_conns++;
+                h->n_live++;
                 pthread_mutex_unlock(&h->lock);
                 *socket_context = k;
                 return;
@@ -232,7 +232,7 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
                 k->next->prev = k->prev;
         else
                 h->newest = k->prev;
-        h->n_conns--;
+        h->n_live -= !k->evicted;
         pthread_mutex_unlock(&h->lock);
         free(k);
         *socket_context = NULL;
@@ -243,18 +243,16 @@ static void notify_conn(void *cls, struct MHD_Connection *c, void **socket_conte
 static enum MHD_Result accept_conn(void *cls, const struct sockaddr *addr, socklen_t len) {
         struct fb_http_source *h = cls;
         struct conn *k;
-        unsigned live = 0;
 
         (void)addr;
         (void)len;
         pthread_mutex_lock(&h->lock);
-        for (k = h->oldest; k; k = k->next)
-                live += !k->evicted;
-        if (live >= FB_HTTP_CONNS)
+        if (h->n_live >= FB_HTTP_CONNS)
                 for (k = h->oldest; k; k = k->next)
                         if (!k->trusted && !k->evicted) {
                                 shutdown(k->fd, SHUT_RDWR);
                                 k->evicted = true;
+                                h->n_live--;
                                 atomic_fetch_add(&h->evictions, 1);
                                 break;
                         }

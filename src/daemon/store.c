@@ -234,51 +234,34 @@ int fb_store_open(const char *path, struct fb_store **ret) {
         }
         if (r >= 0)
                 r = migrate(s);
-        if (r >= 0)
-                r = err_of(sqlite3_prepare_v2(
-                        s->db,
-                        "INSERT OR IGNORE INTO alerts (id, received, source, body, cursor) "
-                        "VALUES (?, ?, ?, ?, ?)",
-                        -1, &s->ins, NULL));
-        if (r >= 0)
-                r = err_of(sqlite3_prepare_v2(s->db,
-                                              "SELECT id, body, seq, source, received FROM alerts "
-                                              "WHERE status "
-                                              "= 'pending' AND seq > ? ORDER BY seq LIMIT 1",
-                                              -1, &s->next, NULL));
-        if (r >= 0)
-                r = err_of(sqlite3_prepare_v2(s->db,
-                                              "UPDATE alerts SET status = ?, processed = ?, "
-                                              "rule = ?, verdict = ?, report = ? WHERE id = ?",
-                                              -1, &s->fin, NULL));
-        if (r >= 0)
-                r = err_of(sqlite3_prepare_v2(s->db,
-                                              "INSERT INTO actions (alert_id, container, action, "
-                                              "result, time, duration_us, detail) VALUES "
-                                              "(?, ?, ?, ?, ?, ?, ?)",
-                                              -1, &s->act, NULL));
-        if (r >= 0)
-                /* WHERE before ON CONFLICT: SQLite's rule for an upsert on INSERT ... SELECT */
-                r = err_of(sqlite3_prepare_v2(s->db,
-                                              "INSERT INTO cursors (source, cursor) SELECT "
-                                              "source, cursor FROM alerts WHERE id = ? AND "
-                                              "cursor IS NOT NULL ON CONFLICT(source) DO "
-                                              "UPDATE SET cursor = excluded.cursor",
-                                              -1, &s->adv, NULL));
-        if (r >= 0)
-                r = err_of(sqlite3_prepare_v2(s->db,
-                                              "UPDATE alerts SET body = x'', incident = ?2 "
-                                              "WHERE id = ?1",
-                                              -1, &s->fold_keep, NULL));
-        if (r >= 0)
-                r = err_of(sqlite3_prepare_v2(s->db, "DELETE FROM alerts WHERE id = ?1", -1,
-                                              &s->fold_drop, NULL));
-        if (r >= 0)
-                r = err_of(sqlite3_prepare_v2(s->db,
-                                              "UPDATE alerts SET repeats = repeats + 1, "
-                                              "last_seen = max(coalesce(last_seen, 0), ?2) "
-                                              "WHERE id = ?1",
-                                              -1, &s->fold_head, NULL));
+        {
+                const struct {
+                        sqlite3_stmt **st;
+                        const char *sql;
+                } stmts[] = {
+                        { &s->ins, "INSERT OR IGNORE INTO alerts (id, received, source, body, "
+                                   "cursor) VALUES (?, ?, ?, ?, ?)" },
+                        { &s->next, "SELECT id, body, seq, source, received FROM alerts WHERE "
+                                    "status = 'pending' AND seq > ? ORDER BY seq LIMIT 1" },
+                        { &s->fin, "UPDATE alerts SET status = ?, processed = ?, rule = ?, "
+                                   "verdict = ?, report = ? WHERE id = ?" },
+                        { &s->act, "INSERT INTO actions (alert_id, container, action, result, "
+                                   "time, duration_us, detail) VALUES (?, ?, ?, ?, ?, ?, ?)" },
+                        /* WHERE before ON CONFLICT: SQLite's rule for an upsert on INSERT ...
+                         * SELECT */
+                        { &s->adv, "INSERT INTO cursors (source, cursor) SELECT source, cursor "
+                                   "FROM alerts WHERE id = ? AND cursor IS NOT NULL ON "
+                                   "CONFLICT(source) DO UPDATE SET cursor = excluded.cursor" },
+                        { &s->fold_keep,
+                          "UPDATE alerts SET body = x'', incident = ?2 WHERE id = ?1" },
+                        { &s->fold_drop, "DELETE FROM alerts WHERE id = ?1" },
+                        { &s->fold_head, "UPDATE alerts SET repeats = repeats + 1, last_seen = "
+                                         "max(coalesce(last_seen, 0), ?2) WHERE id = ?1" },
+                };
+
+                for (size_t k = 0; r >= 0 && k < sizeof(stmts) / sizeof(stmts[0]); k++)
+                        r = err_of(sqlite3_prepare_v2(s->db, stmts[k].sql, -1, stmts[k].st, NULL));
+        }
         if (r < 0) {
                 fb_store_close(s);
                 return r;
