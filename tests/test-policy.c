@@ -195,9 +195,9 @@ TEST(container_conditions) {
         CHECK(p != NULL);
         if (!p)
                 return;
-        CHECK(fb_policy_uses_container(p));
         snprintf(buf, sizeof(buf), MEMFD, "docker.io/falcosecurity/event-generator");
         a = alert(buf);
+        CHECK(fb_policy_needs_container(p, a));
         CHECK_EQ(fb_policy_match(p, a, &c, m, 8), 1);
         CHECK_STR(m[0]->name, "drill");
         /* the alert says event-generator, the engine does not: no exemption */
@@ -225,6 +225,29 @@ TEST(container_conditions) {
         snprintf(c.image, sizeof(c.image), "nginx");
         CHECK_EQ(fb_policy_match(p, a, &c, m, 8), 1);
         CHECK_STR(m[0]->name, "pinned");
+        fb_alert_free(a);
+        fb_policy_free(p);
+        /* only an alert that a `container:` rule could match costs an engine lookup first */
+        p = parse("rules:\n"
+                  "  - name: drill\n"
+                  "    match: {rule: \"Fileless*\", container: {image: "
+                  "falcosecurity/event-generator}}\n"
+                  "    actions: [inspect]\n"
+                  "  - name: rest\n"
+                  "    match: {}\n"
+                  "    actions: [inspect]\n"
+                  "  - name: late\n"
+                  "    match: {container: {image: alpine}}\n"
+                  "    actions: [pause]\n");
+        if (!p)
+                return;
+        snprintf(buf, sizeof(buf), MEMFD, "nginx");
+        a = alert(buf);
+        CHECK(fb_policy_needs_container(p, a));
+        fb_alert_free(a);
+        a = alert("{\"rule\":\"Terminal shell in container\",\"priority\":\"Notice\","
+                  "\"time\":\"2024-10-05T18:29:40Z\"}");
+        CHECK(!fb_policy_needs_container(p, a)); /* "rest" decides before "late" */
         fb_alert_free(a);
         fb_policy_free(p);
 }

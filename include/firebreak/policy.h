@@ -121,9 +121,11 @@ void fb_policy_free(struct fb_policy *p);
  * matches. Returns how many were stored in ret (at most max). */
 size_t fb_policy_match(const struct fb_policy *p, const struct fb_alert *a,
                        const struct fb_container *c, const struct fb_policy_rule **ret, size_t max);
-/* Whether any rule has `container:` conditions: the alert's container must then be inspected
- * before the rules are matched. */
-bool fb_policy_uses_container(const struct fb_policy *p);
+/* Whether matching this alert depends on the engine's facts: a rule with `container:`
+ * conditions matches the alert's own fields before a rule without them has decided. The
+ * alert's container must then be inspected before the rules are matched; for any other alert
+ * no engine call is made for matching. */
+bool fb_policy_needs_container(const struct fb_policy *p, const struct fb_alert *a);
 
 /* "10m" -> 600. Units s, m, h, d; at most 30 days (_max: at most max_s seconds). Returns 0 or
  * -EINVAL. */

@@ -707,8 +707,8 @@ static bool container_matches(const struct fb_policy_rule *r, const struct fb_co
         return !r->image_id || strcmp(c->image_id, r->image_id) == 0;
 }
 
-static bool rule_matches(const struct fb_policy_rule *r, const struct fb_alert *a,
-                         const struct fb_container *c) {
+/* Everything a rule asks of the alert itself. */
+static bool alert_matches(const struct fb_policy_rule *r, const struct fb_alert *a) {
         size_t i;
 
         if (r->n_rules) {
@@ -745,15 +745,28 @@ static bool rule_matches(const struct fb_policy_rule *r, const struct fb_alert *
                 if (!glob_match(r->field_globs[i], v))
                         return false;
         }
-        return container_matches(r, c);
+        return true;
 }
 
-bool fb_policy_uses_container(const struct fb_policy *p) {
+static bool rule_matches(const struct fb_policy_rule *r, const struct fb_alert *a,
+                         const struct fb_container *c) {
+        return alert_matches(r, a) && container_matches(r, c);
+}
+
+bool fb_policy_needs_container(const struct fb_policy *p, const struct fb_alert *a) {
         size_t i;
 
-        for (i = 0; i < p->n_rules; i++)
-                if (p->rules[i].image || p->rules[i].image_id)
+        /* the rules in matching order, up to the first that decides without the engine */
+        for (i = 0; i < p->n_rules; i++) {
+                const struct fb_policy_rule *r = &p->rules[i];
+
+                if (!alert_matches(r, a))
+                        continue;
+                if (r->image || r->image_id)
                         return true;
+                if (!r->cont)
+                        return false;
+        }
         return false;
 }
 

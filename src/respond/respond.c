@@ -458,7 +458,7 @@ int fb_respond(struct fb_responder *r, const struct fb_alert *a, const struct fb
                  r->cfg.engine ? fb_engine_name(r->cfg.engine) : "docker");
 
         idk = alert_container(a, prefix);
-        if (idk >= 0 && r->cfg.engine && fb_policy_uses_container(r->cfg.policy))
+        if (idk >= 0 && r->cfg.engine && fb_policy_needs_container(r->cfg.policy, a))
                 k = lookup(r, prefix, &c);
         n_matched = fb_policy_match(r->cfg.policy, a, k == 0 ? &c : NULL, matched,
                                     FB_ELEMENTSOF(matched));

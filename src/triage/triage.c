@@ -985,8 +985,12 @@ static void detect_drill(struct fb_report *r, struct signals *sig) {
         size_t rl, i, start;
 
         repo = str(r, "container.image.repository", &rl);
-        sig->gen_image = event_generator_image(repo, rl) > 0;
-        sig->gen_lookalike = event_generator_image(repo, rl) < 0;
+        {
+                int gen = event_generator_image(repo, rl);
+
+                sig->gen_image = gen > 0;
+                sig->gen_lookalike = gen < 0;
+        }
         for (i = 0; i < FB_ELEMENTSOF(lineage); i++)
                 if (str_eq_n(r, lineage[i].s, lineage[i].len, "event-generator",
                              sizeof("event-generator") - 1))

@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
                 (void)fb_policy_match(p, a, NULL, m, 16);
                 (void)fb_policy_match(p, a, &c, m, 16);
-                (void)fb_policy_uses_container(p);
+                (void)fb_policy_needs_container(p, a);
                 fb_policy_free(p);
         }
         return 0;
