@@ -10,10 +10,11 @@
 #   sdx CMD...         runs CMD inside it
 #   systemd_stop       halts systemd (SIGRTMIN+3), removes the container and its cgroups
 #   systemd_finish     systemd_stop, dockerd_stop, removes $W, the summary, exit
-# The rootfs carries firebreak's runtime libraries, curl, and docker.io (for a dockerd that is
-# a systemd unit: harden's restart through sd-bus).
+# The rootfs carries firebreak's runtime libraries, curl, procps (the inner dockerd runs ps
+# for /top), and docker.io (for a dockerd that is a systemd unit: harden's restart through
+# sd-bus).
 SD=
-SD_PKGS=systemd,systemd-sysv,dbus,curl,logrotate,libjansson4,libyaml-0-2,libcurl4,libseccomp2,libprotobuf-c1,libsqlite3-0,libmicrohttpd12,docker.io
+SD_PKGS=systemd,systemd-sysv,dbus,curl,procps,logrotate,libjansson4,libyaml-0-2,libcurl4,libseccomp2,libprotobuf-c1,libsqlite3-0,libmicrohttpd12,docker.io
 SD_CACHE=$(pwd)/build/test-cache/systemd-rootfs-$(echo "$SD_PKGS" | cksum | cut -d' ' -f1).tar
 
 # systemd_require WHAT CMD...: the suite (through its finish) is skipped, with the reason, unless

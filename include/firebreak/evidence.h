@@ -47,7 +47,8 @@ int fb_evidence_collect(struct fb_evidence *ev, struct fb_engine *e, const char 
  * container's cgroup) whose executable is a memfd: copies the image through /proc/PID/exe
  * (at most FB_CAPTURE_MAX_EXE bytes) as memfd-PID.exe, and writes memfd-PID.json (ELF summary,
  * exe link, open fds), memfd-PID.cmdline, .environ and .maps. Works on a paused container.
- * Fills caps (at most max) and *n. Returns 0 (also when no process runs from a memfd), or
+ * Fills caps (at most max) and *n. Returns 0 (also when no process runs from a memfd),
+ * -EACCES when the kernel refuses to show a process's executable (no CAP_SYS_PTRACE), or
  * -errno when the engine or a file write fails. */
 int fb_evidence_capture_memfd(struct fb_evidence *ev, struct fb_engine *e, const char *container_id,
                               struct fb_response_capture *caps, size_t max, size_t *n);

@@ -52,6 +52,7 @@ int fb_harden_audit(const struct fb_harden_config *c, FILE *out);
  * container_id (fork after setns: the setting is per pid namespace), and reads it back there.
  * Returns 0 and *readback; -EPERM when the process shares firebreak's pid namespace (that
  * would change the host) or the kernel refuses (a value below the parent namespace's); -ESRCH
- * when the pid is not the container's; -EOPNOTSUPP when the kernel has no such sysctl (before
- * Linux 6.3); other -errno. */
+ * when the pid is not the container's; -EACCES when firebreak may not open the namespace
+ * (CAP_SYS_PTRACE) or enter it (CAP_SYS_ADMIN); -EOPNOTSUPP when the kernel has no such sysctl
+ * (before Linux 6.3); other -errno. */
 int fb_memfd_noexec_set(pid_t pid, const char *container_id, int value, int *readback);

@@ -881,7 +881,7 @@ int fb_memfd_noexec_set(pid_t pid, const char *container_id, int value, int *rea
                 return -ESRCH;
         ns = openat(dir, "ns/pid", O_RDONLY | O_CLOEXEC);
         if (ns < 0)
-                return -errno;
+                return errno == EPERM ? -EACCES : -errno; /* no CAP_SYS_PTRACE */
         self = open("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
         if (self < 0)
                 return -errno;
@@ -943,6 +943,8 @@ int fb_memfd_noexec_set(pid_t pid, const char *container_id, int value, int *rea
         close(pfd[0]);
         if (waitpid(child, &status, 0) < 0)
                 return -errno;
+        if (WIFEXITED(status) && WEXITSTATUS(status) == 10)
+                return -EACCES; /* setns refused: no CAP_SYS_ADMIN */
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
                 return WIFEXITED(status) && WEXITSTATUS(status) == 12 ? -EPERM : -EIO;
         *readback = got;

@@ -424,6 +424,8 @@ static int capture_one(struct fb_evidence *ev, const char *id, int pid,
          * the exe link and opening it would copy another program under the memfd's name.
          * The opened file's own link says what it is, and a memfd has no name on disk. */
         exe = openat(pfd, "exe", O_RDONLY | O_CLOEXEC);
+        if (exe < 0 && (errno == EACCES || errno == EPERM))
+                return -EACCES; /* no CAP_SYS_PTRACE: a refusal, not "nothing runs from a memfd" */
         if (exe < 0)
                 return 0; /* kernel thread or gone */
         snprintf(path, sizeof(path), "/proc/self/fd/%d", exe);

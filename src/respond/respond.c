@@ -243,6 +243,11 @@ static void act(struct fb_responder *r, const struct fb_alert *a, const struct f
                 k = bundle(r, a, c, out);
                 if (k >= 0)
                         k = capture(r, c, out, detail, sizeof(detail));
+                if (k == -EACCES)
+                        snprintf(detail, sizeof(detail),
+                                 "the kernel refused to show the container's executables "
+                                 "(/proc/PID/exe): that takes CAP_SYS_PTRACE, which "
+                                 "firebreak.service keeps in its CapabilityBoundingSet");
                 break;
         case FB_ACTION_PAUSE:
                 k = fb_engine_pause(e, c->id);
@@ -270,6 +275,11 @@ static void act(struct fb_responder *r, const struct fb_alert *a, const struct f
                 else if (k == -ESRCH)
                         snprintf(detail, sizeof(detail),
                                  "its main process is gone or not in the container's cgroup");
+                else if (k == -EACCES)
+                        snprintf(detail, sizeof(detail),
+                                 "the kernel refused to open or enter the container's pid "
+                                 "namespace: that takes CAP_SYS_PTRACE and CAP_SYS_ADMIN, which "
+                                 "firebreak.service keeps in its CapabilityBoundingSet");
                 else if (k == -EOPNOTSUPP)
                         snprintf(detail, sizeof(detail),
                                  "this kernel has no vm.memfd_noexec (Linux 6.3 added it): "
@@ -287,8 +297,10 @@ static void act(struct fb_responder *r, const struct fb_alert *a, const struct f
                         "of %.300s free, which the store needs",
                         FB_EVIDENCE_KEEP_FREE_PCT, r->cfg.state_dir);
         else if (k < 0) {
-                /* the engine's message belongs to engine calls; memfd-noexec makes none */
-                const char *m = action == FB_ACTION_MEMFD_NOEXEC ? detail : fb_engine_last_error(e);
+                /* the engine's message belongs to engine calls; a refusal of our own says why */
+                const char *m = detail[0] || action == FB_ACTION_MEMFD_NOEXEC
+                                        ? detail
+                                        : fb_engine_last_error(e);
 
                 x = add(out, action, FB_ACT_FAILED, "%s%s%s", strerror(-k), *m ? ": " : "", m);
                 *failed = 1;
