@@ -212,6 +212,47 @@ if "$FB" show -c "$W/storm.yaml" "$hid" 2>/dev/null | grep -q '"repeats":199999,
 else bad "repeats counted in the store" "$rows rows name $hid" "$("$FB" show -c "$W/storm.yaml" "$hid" 2>&1 | head -c 300)"; fi
 docker unpause "$T" >/dev/null 2>&1
 
+# 9b. Past max_disk with distinct alerts, which do not fold (incident_window 0: as if more
+# rule and container pairs cycled than incidents are kept): retention deletes the oldest
+# processed alerts early, chunk after chunk, and disk use stays within a quarter past the
+# bound (du every 0.1 s); the alert whose pause the breaker counts stays, and a memfd alert
+# after the flood is acted on. Before, early retention kept everything within the policy's
+# window (10 minutes: the whole flood), took 500 alerts a second and unlinked one report of
+# each 500 (the rest stayed on disk with no row), and the disk walk and retention waited
+# behind the pipeline until the flood was over: 120 MiB.
+cat > "$W/distinct.yaml" <<EOF
+state_dir: $W/distinct-state
+reports_dir: $W/distinct-state/reports
+policy: $W/storm-policy.yaml
+engine: docker
+docker_socket: ${DOCKER_HOST#unix://}
+max_disk: 64M
+incident_window: 0
+EOF
+C1=$(sleeper --name distinct-first); C2=$(sleeper --name distinct-last)
+alert "$C1" | sed 's/^{/{"uuid":"0d15c0de-0000-4000-8000-000000000001",/' > "$W/distinct.jsonl"
+now=$(date -u +%Y-%m-%dT%H:%M:%S)
+awk -v t="$now" -v c="$(echo "$S" | cut -c1-12)" 'BEGIN { for (i = 0; i < 40000; i++)
+        printf "{\"uuid\":\"0d15c0de-1111-4000-8000-%012d\",\"rule\":\"Read sensitive file untrusted\",\"priority\":\"Warning\",\"time\":\"%s.%09dZ\",\"hostname\":\"test\",\"output_fields\":{\"container.id\":\"%s\",\"fd.name\":\"/etc/shadow\",\"proc.name\":\"cat\",\"proc.pid\":%d}}\n", i, t, i, c, 1000 + i }' >> "$W/distinct.jsonl"
+alert "$C2" >> "$W/distinct.jsonl"
+"$FB" serve -c "$W/distinct.yaml" --stdin < "$W/distinct.jsonl" > "$W/distinct.log" 2>&1 &
+spid=$!; peak=0
+while kill -0 $spid 2>/dev/null; do
+        u=$(du -sk "$W/distinct-state" 2>/dev/null | cut -f1); [ "${u:-0}" -gt $peak ] && peak=$u; sleep 0.1
+done
+wait $spid; rc=$?
+left=$(ls "$W"/distinct-state/reports | wc -l)
+if [ $rc = 0 ] && [ "$(state "$C2")" = paused ] && [ "$(state "$C1")" = paused ] &&
+        [ $peak -lt 81920 ] && [ "$left" -lt 40002 ] &&
+        grep -q "before their retention" "$W/distinct.log"; then
+        ok "40,000 distinct alerts past a 64 MiB max_disk: early retention kept disk use at most $((peak / 1024)) MiB ($left reports left), the memfd alert after them paused"
+else bad "distinct alerts past max_disk" "exit $rc; first $(state "$C1"), last $(state "$C2"); peak $peak KiB; $left reports" "$(grep -m2 'max_disk' "$W/distinct.log")"; fi
+if "$FB" show -c "$W/distinct.yaml" 0d15c0de-0000-4000-8000-000000000001 2>/dev/null | grep -q '"action":"pause","result":"done"' &&
+        ! "$FB" show -c "$W/distinct.yaml" 0d15c0de-1111-4000-8000-000000000000 >/dev/null 2>&1; then
+        ok "... the first alert, whose pause the breaker counts, stays; the oldest of the flood went"
+else bad "early retention keeps what the breaker counts" "$("$FB" show -c "$W/distinct.yaml" 0d15c0de-0000-4000-8000-000000000001 2>&1 | head -c 300)"; fi
+docker unpause "$C1" "$C2" >/dev/null 2>&1
+
 # 10. A webhook receiver that redirects or never answers. The redirect is not followed (the
 # token in the Authorization header would go wherever the Location says); a receiver that never
 # answers costs each attempt its timeout, on the notifier's thread, and the container is paused

@@ -76,11 +76,14 @@ int fb_store_get_cursor(struct fb_store *s, const char *source, char *out, size_
 int fb_store_set_cursor(struct fb_store *s, const char *source, const char *cursor);
 
 /* Retention: deletes up to max processed alerts (done or failed, never pending) received
- * before `before` (Unix seconds), oldest first, with their actions, in one transaction.
- * Appends the paths of their reports to reports and their ids to ids (each with its NUL; NULL:
- * not wanted) and puts how many went in *n. */
-int fb_store_prune(struct fb_store *s, int64_t before, size_t max, struct fb_buf *reports,
-                   struct fb_buf *ids, uint64_t *n);
+ * before `before` (Unix seconds), oldest first, with their actions, in one transaction; but
+ * not the head of an incident whose last repeat came at or after open_since (it is still
+ * open: its report is rewritten), nor an alert with an action the breaker counts taken at or
+ * after counted_since (fb_store_recent_disruptive() seeds the breaker from them). Appends the
+ * paths of their reports to reports and their ids to ids (each with its NUL; NULL: not
+ * wanted) and puts how many went in *n. */
+int fb_store_prune(struct fb_store *s, int64_t before, int64_t open_since, int64_t counted_since,
+                   size_t max, struct fb_buf *reports, struct fb_buf *ids, uint64_t *n);
 
 /* Alerts pending, by the status index (not a scan of the store): the service's start. */
 int fb_store_count_pending(struct fb_store *s, uint64_t *n);

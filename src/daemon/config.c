@@ -155,9 +155,9 @@ int fb_serve_config_parse(const char *data, size_t len, struct fb_serve_config *
                                       "such as 10m (at most 1d)");
         n = fb_yaml_get(root, "max_disk");
         if (n && (n->kind != FB_YAML_SCALAR || parse_size(n->value, &c->max_disk) < 0 ||
-                  c->max_disk < (16ULL << 20)))
+                  c->max_disk < (64ULL << 20)))
                 return fb_yaml_errorf(err, n,
-                                      "'max_disk' must be a size of at least 16M, such as 2G "
+                                      "'max_disk' must be a size of at least 64M, such as 2G "
                                       "(bytes, or K, M, G, T)");
         tmp[0] = '\0';
         if ((r = str_key(root, "format", tmp, sizeof(tmp), err)) < 0)

@@ -94,6 +94,8 @@ struct fb_serve {
         atomic_ullong queue_max;   /* a quarter of max_disk, for the committer's thread */
         atomic_bool quitting;      /* stop waiting for queue room */
         atomic_int disk_level;
+        uint64_t disk_walked_us; /* fb_mono_us() of the pipeline's last walk (count_written()) */
+        uint64_t disk_stuck_us;  /* of the last "nothing more to delete" warning */
         sd_event_source *disk_src;
         bool draining;
 };

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "daemon.h"
 #include "firebreak/clock.h"
@@ -374,12 +375,23 @@ static void section_json(const struct fb_incident *x, uint64_t window_s, struct 
 /* Rewrites the first alert's report with the incident, when repeats came since the last
  * rewrite and (unless force) a second has passed. */
 int fb_incident_flush(struct fb_incident *x, bool force) {
+        char path[sizeof(x->report_dir) + sizeof(x->report_name) + 1];
         struct fb_buf b;
         size_t len = x->rendered_len;
         int r;
 
         if (!x->used || !x->dirty || (!force && fb_mono_us() - x->written_us < REWRITE_US))
                 return 0;
+        /* retention took the first alert (an incident open longer, in alert time, than its
+         * receipts show): its report is not brought back without a row that would delete it */
+        snprintf(path, sizeof(path), "%s/%s", x->report_dir, x->report_name);
+        if (access(path, F_OK) < 0 && errno == ENOENT) {
+                log_info("incident %s: its first alert was deleted by retention; the next repeat "
+                         "opens a new incident",
+                         x->head);
+                drop(x);
+                return 0;
+        }
         fb_buf_init(&b, x->rendered_len + 64 * 1024);
         if (x->json) {
                 /* the report object, reopened: everything before its closing brace */

@@ -322,6 +322,28 @@ static int record(struct fb_done *d, const char *id, const char *status, const c
         return 0;
 }
 
+/* Between two walks of the disk, what the pipeline writes (a report in whole 4 KiB blocks,
+ * and about a body's worth in the store and the audit log) counts on the measured use: a
+ * burst of distinct alerts brings the bound's degradation in as it crosses a step, not at the
+ * next walk, and past max_disk retention follows the pipeline. At most every 100 ms: a
+ * crossing walks the disk again; past the bound already, retention runs now. */
+static void count_written(struct fb_serve *s, uint64_t bytes) {
+        uint64_t used = atomic_fetch_add(&s->disk_used, bytes) + bytes, max = s->cfg.max_disk;
+        int level = used >= max ? 2 : used >= max / 2 ? 1 : 0;
+        uint64_t t = fb_mono_us();
+
+        if (level == 0 || t - s->disk_walked_us < 100000)
+                return;
+        if (level > atomic_load(&s->disk_level)) {
+                s->disk_walked_us = t;
+                fb_serve_measure_disk(NULL, 0, s);
+        } else if (level == 2 && s->prune_src &&
+                   sd_event_source_set_time_relative(s->prune_src, 0) >= 0) {
+                s->disk_walked_us = t;
+                sd_event_source_set_enabled(s->prune_src, SD_EVENT_ONESHOT);
+        }
+}
+
 /* One pending alert through triage, policy, actions, report; recorded in d for the batch's
  * commit. */
 static int process_one(struct fb_serve *s, const char *id, int64_t received, struct fb_done *d) {
@@ -364,6 +386,8 @@ static int process_one(struct fb_serve *s, const char *id, int64_t received, str
                  * rebuilt from the stored alert */
                 r = fb_write_file_replace(s->cfg.reports_dir, name, s->out.data, s->out.len, 0640,
                                           false);
+        if (r >= 0)
+                count_written(s, ((s->out.len + 4095) & ~(size_t)4095) + s->body.len);
         fb_respond_report_done(s->responder);
         journal_audit(s->alert, &s->response);
         for (size_t i = 0; i < s->response.n_actions; i++)
@@ -545,6 +569,20 @@ static int on_wake(sd_event_source *es, int fd, uint32_t revents, void *u) {
 }
 
 /* ---- signals ------------------------------------------------------------------------------ */
+
+/* A signal source that goes before the pipeline (see the disk walk's priority in
+ * fb_serve()): a stop or a reload is not held up by a storm. It lives as long as the loop. */
+static int add_signal(struct fb_serve *s, int sig, sd_event_signal_handler_t handler) {
+        sd_event_source *src = NULL;
+        int r = sd_event_add_signal(s->event, &src, sig, handler, s);
+
+        if (r >= 0)
+                r = sd_event_source_set_priority(src, SD_EVENT_PRIORITY_IMPORTANT);
+        if (r >= 0)
+                r = sd_event_source_set_floating(src, true);
+        sd_event_source_unref(src);
+        return r;
+}
 
 static int on_term(sd_event_source *es, const struct signalfd_siginfo *si, void *u) {
         struct fb_serve *s = u;
@@ -970,11 +1008,11 @@ int fb_serve_run(const struct fb_serve_config *c) {
         if (r >= 0)
                 r = sd_event_add_defer(s.event, &s.defer_src, run_batch, &s);
         if (r >= 0)
-                r = sd_event_add_signal(s.event, NULL, SIGTERM, on_term, &s);
+                r = add_signal(&s, SIGTERM, on_term);
         if (r >= 0)
-                r = sd_event_add_signal(s.event, NULL, SIGINT, on_term, &s);
+                r = add_signal(&s, SIGINT, on_term);
         if (r >= 0)
-                r = sd_event_add_signal(s.event, NULL, SIGHUP, on_hup, &s);
+                r = add_signal(&s, SIGHUP, on_hup);
         if (r >= 0)
                 r = sd_event_set_watchdog(s.event, true);
         if (r >= 0) /* the first pass a second after the start, not before READY */
@@ -985,6 +1023,14 @@ int fb_serve_run(const struct fb_serve_config *c) {
                 r = sd_event_add_time_relative(s.event, &s.disk_src, CLOCK_MONOTONIC, 1000000,
                                                100000, fb_serve_measure_disk, &s);
         }
+        /* the pipeline's defer source is pending again as soon as it ran (past half of
+         * max_disk it does not yield): sd-event takes the oldest pending source of the best
+         * priority, and on a tie the pipeline won, so the disk walk and retention never ran
+         * in a storm. They come first. */
+        if (r >= 0)
+                r = sd_event_source_set_priority(s.prune_src, SD_EVENT_PRIORITY_IMPORTANT);
+        if (r >= 0)
+                r = sd_event_source_set_priority(s.disk_src, SD_EVENT_PRIORITY_IMPORTANT);
         if (r >= 0 && s.cfg.stdin_source)
                 r = fb_stream_source_start(&s, STDIN_FILENO, &s.stdin_src);
         if (r >= 0 && s.cfg.fifo[0]) {

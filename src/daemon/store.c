@@ -473,16 +473,28 @@ int fb_store_pending_with_cursor(struct fb_store *s, const char *source) {
         return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : err_of(rc);
 }
 
-int fb_store_prune(struct fb_store *s, int64_t before, size_t max, struct fb_buf *reports,
-                   struct fb_buf *ids, uint64_t *n) {
-        /* the same rows for each statement: one transaction, a total order */
-        static const char *const pick = "SELECT seq FROM alerts WHERE received < ?1 AND status "
-                                        "!= 'pending' ORDER BY received, seq LIMIT ?2";
-        char sql[3][512];
+int fb_store_prune(struct fb_store *s, int64_t before, int64_t open_since, int64_t counted_since,
+                   size_t max, struct fb_buf *reports, struct fb_buf *ids, uint64_t *n) {
+        char pick[768], counted[128] = "", sql[3][1024];
+        size_t used = 0;
         sqlite3_stmt *st[3] = { NULL, NULL, NULL };
         int r, rc = SQLITE_OK, i;
 
         *n = 0;
+        /* the actions the breaker counts (fb_store_recent_disruptive()) */
+        for (int a = 0; a < _FB_ACTION_MAX; a++)
+                if (fb_action_is_disruptive((enum fb_action)a))
+                        used += (size_t)snprintf(counted + used, sizeof(counted) - used, "%s'%s'",
+                                                 used ? "," : "",
+                                                 fb_action_to_string((enum fb_action)a));
+        /* the same rows for each statement: one transaction, a total order */
+        snprintf(pick, sizeof(pick),
+                 "SELECT seq FROM alerts WHERE received < ?1 AND status != 'pending' AND "
+                 "coalesce(last_seen, 0) < ?3 AND NOT EXISTS (SELECT 1 FROM actions WHERE "
+                 "actions.alert_id = alerts.id AND actions.time >= ?4 AND actions.action IN "
+                 "(%s) AND actions.result IN ('%s','%s')) ORDER BY received, seq LIMIT ?2",
+                 counted, fb_act_result_to_string(FB_ACT_DONE),
+                 fb_act_result_to_string(FB_ACT_WOULD));
         snprintf(sql[0], sizeof(sql[0]), "SELECT report, id FROM alerts WHERE seq IN (%s)", pick);
         snprintf(sql[1], sizeof(sql[1]),
                  "DELETE FROM actions WHERE alert_id IN (SELECT id FROM alerts WHERE seq IN "
@@ -495,8 +507,13 @@ int fb_store_prune(struct fb_store *s, int64_t before, size_t max, struct fb_buf
                 if (rc == SQLITE_OK) {
                         sqlite3_bind_int64(st[i], 1, (sqlite3_int64)before);
                         sqlite3_bind_int64(st[i], 2, (sqlite3_int64)max);
+                        sqlite3_bind_int64(st[i], 3, (sqlite3_int64)open_since);
+                        sqlite3_bind_int64(st[i], 4, (sqlite3_int64)counted_since);
                 }
-                while (rc == SQLITE_OK && (rc = sqlite3_step(st[i])) == SQLITE_ROW) {
+                /* every row: a loop that also required SQLITE_OK took only the first report
+                 * of a chunk, and retention left the others on disk with no row to name them */
+                while ((rc == SQLITE_OK || rc == SQLITE_ROW) &&
+                       (rc = sqlite3_step(st[i])) == SQLITE_ROW) {
                         const char *report = (const char *)sqlite3_column_text(st[i], 0);
                         const char *id = (const char *)sqlite3_column_text(st[i], 1);
 

@@ -5,11 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "daemon.h"
 #include "firebreak/cleanup.h"
+#include "firebreak/clock.h"
 #include "firebreak/fileio.h"
 #include "firebreak/log.h"
 #include "firebreak/strutil.h"
@@ -21,28 +23,29 @@
 
 /* Deletes a chunk of alerts past retention, their reports and their evidence bundles; comes
  * back at once while there is more, else after a tenth of the retention (at least 1 s, at most
- * an hour). Never what the breaker still counts: the cutoff is the older of retention and the
- * policy's window. */
+ * an hour). Never what the breaker still counts (an alert with a disruptive action in the
+ * policy's window), nor the head of an open incident. Past max_disk, any other processed alert
+ * goes, oldest first, chunk after chunk until the bytes freed bring the use under the bound. */
 int fb_serve_prune(sd_event_source *es, uint64_t usec, void *u) {
         struct fb_serve *s = u;
-        uint64_t keep = s->cfg.retention_s, n = 0, bundles = 0, next;
+        uint64_t keep = s->cfg.retention_s, n = 0, bundles = 0, freed = 0, next;
         struct fb_buf paths, ids;
         bool early = atomic_load(&s->disk_level) >= 2;
+        int64_t now = (int64_t)time(NULL);
         int r;
 
-        if (early)
-                keep = 1; /* past max_disk: the oldest go now (the breaker's window still holds) */
-        if (keep == 0) {  /* for ever, until a reload says otherwise */
+        if (!early && keep == 0) { /* for ever, until a reload says otherwise */
                 r = sd_event_source_set_time_relative(es, 3600 * 1000000ULL);
                 return r < 0 ? r : sd_event_source_set_enabled(es, SD_EVENT_ONESHOT);
         }
-        if (s->policy->window_s > keep)
-                keep = s->policy->window_s;
         fb_buf_init(&paths, (size_t)PRUNE_CHUNK * 1200);
         fb_buf_init(&ids, (size_t)PRUNE_CHUNK * (FB_ALERT_ID_MAX + 1));
         pthread_mutex_lock(&s->write_lock);
-        r = fb_store_prune(s->store, (int64_t)time(NULL) - (int64_t)keep, PRUNE_CHUNK, &paths, &ids,
-                           &n);
+        /* an incident repeated within its window is still open: its head stays */
+        /* past max_disk, any processed alert may go, oldest first */
+        r = fb_store_prune(s->store, early ? INT64_MAX : now - (int64_t)keep,
+                           now - (int64_t)s->cfg.incident_window_s,
+                           now - (int64_t)s->policy->window_s, PRUNE_CHUNK, &paths, &ids, &n);
         pthread_mutex_unlock(&s->write_lock);
         if (r < 0)
                 log_error_errno(r, "retention: the store could not delete old alerts: %m");
@@ -53,9 +56,14 @@ int fb_serve_prune(sd_event_source *es, uint64_t usec, void *u) {
                             s->cfg.reports_dir, s->cfg.state_dir);
         /* the rows are gone: a report or a bundle that cannot be removed now stays (and is
          * said) */
-        for (size_t off = 0; paths.data && off < paths.len; off += strlen(paths.data + off) + 1)
+        for (size_t off = 0; paths.data && off < paths.len; off += strlen(paths.data + off) + 1) {
+                struct stat st;
+
+                if (early && stat(paths.data + off, &st) == 0)
+                        freed += (uint64_t)st.st_blocks * 512;
                 if (unlink(paths.data + off) < 0 && errno != ENOENT)
                         log_warning("retention: %s: %m", paths.data + off);
+        }
         for (size_t off = 0; !s->cfg.keep_evidence && ids.data && off < ids.len;
              off += strlen(ids.data + off) + 1) {
                 int k = fb_evidence_remove(s->cfg.state_dir, ids.data + off);
@@ -80,8 +88,26 @@ int fb_serve_prune(sd_event_source *es, uint64_t usec, void *u) {
                          (unsigned long long)n, (unsigned long long)keep,
                          (unsigned long long)bundles);
         next = n == PRUNE_CHUNK ? 10000 : s->cfg.retention_s * 100000;
-        if (early) /* measure again, then go on */
-                next = 1000000;
+        if (early) {
+                /* the reports' bytes are gone now; the store's pages are reused, not returned:
+                 * on while the estimate is still past the bound, else measure again first */
+                uint64_t used = atomic_load(&s->disk_used);
+
+                used = freed >= used ? 0 : used - freed;
+                atomic_store(&s->disk_used, used);
+                next = n == PRUNE_CHUNK && used >= s->cfg.max_disk ? 10000 : 1000000;
+                if (n < PRUNE_CHUNK && used >= s->cfg.max_disk &&
+                    fb_mono_us() - s->disk_stuck_us >= 60000000) {
+                        /* what is left is the store, the audit log, what the breaker counts and
+                         * the open incidents: said, at most once a minute */
+                        s->disk_stuck_us = fb_mono_us();
+                        log_warning("retention: firebreak's disk use is still past max_disk "
+                                    "(%llu of %llu bytes) with every alert it may delete gone: "
+                                    "rotate the audit log (%s/audit.jsonl) or raise max_disk",
+                                    (unsigned long long)used, (unsigned long long)s->cfg.max_disk,
+                                    s->cfg.state_dir);
+                }
+        }
         if (next > 3600 * 1000000ULL)
                 next = 3600 * 1000000ULL;
         if (next < 1000000 && n < PRUNE_CHUNK)
