@@ -78,6 +78,11 @@ struct fb_alert {
         size_t n_tags;
         struct fb_field *fields; /* sorted by key, keys unique */
         size_t n_fields;
+        /* output_fields and tags with a name Falco never writes (a byte outside its field
+         * names' set, or too long): each is left out, not the alert; the first one's name,
+         * display-escaped, for the report */
+        size_t n_left_out;
+        char left_out[96];
 };
 
 /* Where and why an alert was rejected. */

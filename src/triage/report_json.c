@@ -215,7 +215,12 @@ int fb_report_json(const struct fb_report *r, struct fb_buf *b) {
                         fb_buf_putc(b, ',');
                 field(b, &a->fields[i]);
         }
-        fb_buf_puts(b, "},\"output\":");
+        fb_buf_printf(b, "},\"left_out\":%zu,\"left_out_first\":", a->n_left_out);
+        if (a->n_left_out)
+                fb_json_str(b, a->left_out, strlen(a->left_out));
+        else
+                fb_buf_puts(b, "null");
+        fb_buf_puts(b, ",\"output\":");
         if (a->output)
                 fb_json_str(b, a->output, a->output_len);
         else

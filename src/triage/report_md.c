@@ -270,6 +270,15 @@ int fb_report_md(const struct fb_report *r, struct fb_buf *b) {
         }
         if (a->n_fields == 0)
                 fb_buf_puts(b, "| *output_fields* | *none in the alert* |\n");
+        if (a->n_left_out) {
+                fb_buf_printf(b,
+                              "| *left out* | %zu field%s or tag%s whose name%s Falco never writes "
+                              "(first: ",
+                              a->n_left_out, a->n_left_out == 1 ? "" : "s",
+                              a->n_left_out == 1 ? "" : "s", a->n_left_out == 1 ? "" : "s");
+                fb_md_code(b, a->left_out, strlen(a->left_out), true);
+                fb_buf_puts(b, "); see the raw alert |\n");
+        }
         if (a->output) {
                 fb_buf_puts(b, "\nFalco's output line: ");
                 fb_md_code(b, a->output, a->output_len, false);
