@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """test-commands: every command in every report of the test corpus is real.
 
-Runs firebreak over tests/data/alerts and tests/data/hostile, extracts each ```sh block of the
+Runs firebreak over tests/data/alerts, tests/data/hostile and tests/data/field, extracts each ```sh block of the
 Markdown reports, splits it into simple commands (through pipes, lists, $(...), for loops and
 sh -c), and checks on this machine that each program exists, that `PROG SUB --help` succeeds
 for programs with subcommands (docker, kubectl, ctr, firebreak), that every option appears in
@@ -213,7 +213,8 @@ SYSCTL = re.compile(r"\b((?:vm|kernel|fs|net)\.[a-z0-9_]+(?:\.[a-z0-9_]+)*)\b")
 
 def main():
     files = sorted(glob.glob("tests/data/alerts/*.json") + glob.glob("tests/data/alerts/*.jsonl") +
-                   glob.glob("tests/data/hostile/*.json"))
+                   glob.glob("tests/data/hostile/*.json") +
+                   [f for f in glob.glob("tests/data/field/*/*.json") if "/refused/" not in f])
     p = subprocess.run([FB, "triage"] + files, capture_output=True, text=True)
     if p.returncode != 0:
         fail("triage corpus", "exit %d: %s" % (p.returncode, p.stderr[:500]))
