@@ -41,8 +41,9 @@ int fb_serve_prune(sd_event_source *es, uint64_t usec, void *u) {
         fb_buf_init(&paths, (size_t)PRUNE_CHUNK * 1200);
         fb_buf_init(&ids, (size_t)PRUNE_CHUNK * (FB_ALERT_ID_MAX + 1));
         pthread_mutex_lock(&s->write_lock);
-        /* an incident repeated within its window is still open: its head stays */
-        /* past max_disk, any processed alert may go, oldest first */
+        /* past max_disk, any processed alert may go, oldest first; the head of an incident
+         * repeated within its window stays (it is still open), and so does what the breaker
+         * counts */
         r = fb_store_prune(s->store, early ? INT64_MAX : now - (int64_t)keep,
                            now - (int64_t)s->cfg.incident_window_s,
                            now - (int64_t)s->policy->window_s, PRUNE_CHUNK, &paths, &ids, &n);
