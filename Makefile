@@ -54,7 +54,7 @@ LIB_SRCS  := $(wildcard src/util/*.c src/alert/*.c src/triage/*.c src/engine/*.c
 LIB_ASM   := src/triage/kb_builtin.S src/harden/base_builtin.S
 CLI_SRCS  := $(wildcard src/cli/*.c)
 TEST_SRCS := $(wildcard tests/test-*.c)
-KB_DATA   := $(wildcard policies/kb/*.yaml)
+KB_DATA   := $(wildcard policies/kb/*.yaml policies/kb/rules/*.yaml)
 
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/%.o) $(LIB_ASM:%.S=$(BUILD)/%.o) $(BUILD)/gen/containerd.pb-c.o
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/%.o)
@@ -179,8 +179,9 @@ demo: deps
 install: $(BIN) $(BUILD)/firebreak-probe
 	install -D -m 0755 $(BIN) $(DESTDIR)$(SBINDIR)/firebreak
 	install -D -m 0644 docs/firebreak.8 $(DESTDIR)$(MANDIR)/man8/firebreak.8
-	install -d $(DESTDIR)$(DATADIR)/firebreak/kb
-	install -m 0644 $(KB_DATA) $(DESTDIR)$(DATADIR)/firebreak/kb/
+	install -d $(DESTDIR)$(DATADIR)/firebreak/kb/rules
+	install -m 0644 policies/kb/*.yaml $(DESTDIR)$(DATADIR)/firebreak/kb/
+	install -m 0644 policies/kb/rules/*.yaml $(DESTDIR)$(DATADIR)/firebreak/kb/rules/
 	install -m 0644 policies/policy.yaml $(DESTDIR)$(DATADIR)/firebreak/policy.yaml
 	install -d $(DESTDIR)$(DATADIR)/firebreak/seccomp
 	install -m 0644 policies/seccomp/*.json $(DESTDIR)$(DATADIR)/firebreak/seccomp/

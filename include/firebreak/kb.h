@@ -15,9 +15,10 @@ enum fb_verdict {
         FB_VERDICT_SUSPICIOUS,
         FB_VERDICT_LIKELY_TEST,
         FB_VERDICT_BENIGN,
+        FB_VERDICT_OPERATIONAL, /* Falco's own health, not a security verdict */
 };
 
-/* "malicious", "suspicious", "likely-test", "benign". */
+/* "malicious", "suspicious", "likely-test", "benign", "operational". */
 const char *fb_verdict_to_string(enum fb_verdict v);
 int fb_verdict_from_string(const char *s, enum fb_verdict *ret);
 
@@ -55,7 +56,27 @@ enum fb_kb_when {
         FB_KB_WHEN_K8S,       /* "k8s": a pod's container */
         FB_KB_WHEN_HOST,      /* "host" */
         FB_KB_WHEN_K8S_AUDIT, /* "k8s-audit": an alert of the k8s audit plugin */
+        FB_KB_WHEN_CLOUD,     /* "cloud": an AWS or GCP audit log's alert */
+        FB_KB_WHEN_SAAS,      /* "saas": a GitHub or Okta alert */
+        FB_KB_WHEN_FALCO,     /* "falco": Falco's own event (a "Falco internal: ..." alert) */
 };
+
+/* The event source a rule belongs to (its rules file's `source`). */
+enum fb_kb_source {
+        FB_KB_SOURCE_SYSCALL,
+        FB_KB_SOURCE_K8S_AUDIT,
+        FB_KB_SOURCE_AWS_CLOUDTRAIL,
+        FB_KB_SOURCE_GCP_AUDITLOG,
+        FB_KB_SOURCE_GITHUB,
+        FB_KB_SOURCE_OKTA,
+        FB_KB_SOURCE_INTERNAL, /* Falco's own events */
+        _FB_KB_SOURCE_MAX,
+};
+
+/* "syscall", "k8s_audit", ... as Falco names them ("internal" for Falco's own events). */
+const char *fb_kb_source_to_string(enum fb_kb_source s);
+/* Returns 0, or -EINVAL for a source the knowledge base does not know. */
+int fb_kb_source_from_string(const char *s, size_t len, enum fb_kb_source *ret);
 
 struct fb_kb_step {
         struct fb_kb_text text;
@@ -77,7 +98,12 @@ struct fb_kb_strings {
 };
 
 struct fb_kb_rule {
-        char *rule;    /* Falco rule name, exact */
+        char *rule;     /* Falco rule name, exact */
+        char **aliases; /* names the rule had in earlier Falco releases */
+        size_t n_aliases;
+        enum fb_kb_source source;
+        char **mitre; /* the most specific ATT&CK techniques ("T1003.008"), each in the KB */
+        size_t n_mitre;
         char *detects; /* what the rule detects, one sentence fragment: "a process ..." */
         struct fb_kb_text explain;   /* why it matters, a paragraph */
         enum fb_verdict verdict;     /* when no evidence in the alert points elsewhere */
@@ -88,6 +114,12 @@ struct fb_kb_rule {
         struct fb_kb_steps prevent;
         struct fb_kb_strings not_covered; /* what the prevention does not stop */
         char *origin;                     /* "file:line" where it was defined */
+};
+
+/* A rule Falco's rules no longer ship, with what became of it (Markdown). */
+struct fb_kb_retired {
+        char *rule;
+        struct fb_kb_text note;
 };
 
 struct fb_kb_tactic {
@@ -120,8 +152,10 @@ const char *fb_kb_version(const struct fb_kb *kb);
 size_t fb_kb_n_rules(const struct fb_kb *kb);
 const struct fb_kb_rule *fb_kb_rule_at(const struct fb_kb *kb, size_t i);
 
-/* The entry for a Falco rule name, or NULL. */
+/* The entry for a Falco rule name (its current name or an earlier one), or NULL. */
 const struct fb_kb_rule *fb_kb_find(const struct fb_kb *kb, const char *rule);
+/* What became of a rule Falco's rules no longer ship, or NULL. */
+const struct fb_kb_retired *fb_kb_find_retired(const struct fb_kb *kb, const char *rule);
 /* The entry used for rules without their own. Never NULL. */
 const struct fb_kb_rule *fb_kb_generic(const struct fb_kb *kb);
 /* Steps every alert in a container (or on the host) gets before the rule's own. */

@@ -53,10 +53,32 @@ struct fb_report_step {
 struct fb_report_mitre {
         const char *tactic_id, *tactic;       /* NULL when the alert has no tactic tag */
         const char *technique_id, *technique; /* NULL when it has no technique tag */
-        struct fb_text text;                  /* "Defense Evasion (TA0005) — `T1620` ..." */
+        bool from_kb; /* the knowledge base's mapping of the rule; else one of Falco's tags */
+        struct fb_text text; /* "Defense Evasion (TA0005) — `T1620` ..." */
 };
 
 #define FB_REPORT_MAX_ITEMS 24u
+
+/* Where an alert's event happened, decided first: every step and sentence of the report follows
+ * from it. */
+enum fb_place {
+        FB_PLACE_UNKNOWN,   /* a syscall alert that says neither container nor host */
+        FB_PLACE_HOST,      /* a process on the host, outside any container */
+        FB_PLACE_CONTAINER, /* a process in a container outside Kubernetes */
+        FB_PLACE_POD,       /* a process in a Kubernetes pod's container */
+        FB_PLACE_K8S_API,   /* a request to the Kubernetes API server (k8s audit log) */
+        FB_PLACE_CLOUD,     /* an AWS account or GCP project (CloudTrail, GCP audit log) */
+        FB_PLACE_SAAS,      /* a GitHub or Okta organisation */
+        FB_PLACE_FALCO,     /* Falco itself ("Falco internal: ..." events) */
+};
+
+/* "host", "container", "pod", "kubernetes-api", "cloud", "saas", "falco", "unknown". */
+const char *fb_place_to_string(enum fb_place p);
+
+/* Falco's placeholder for a value it does not have, when f holds one in alert a: a phrase for
+ * the reader ("Falco's placeholder: ..."), or NULL when f is a real value. */
+const char *fb_triage_placeholder(const struct fb_alert *a, const struct fb_field *f,
+                                  const char *key);
 
 /* The renderings a caller makes of a report (struct fb_report's forms): triage writes each
  * step's commands in those forms only. */
@@ -79,10 +101,13 @@ struct fb_report {
         enum fb_confidence confidence;
         enum fb_severity severity;
 
-        /* where it happened */
+        /* where it happened: place first, the flags follow from it */
+        enum fb_place place;
         bool in_container, on_host, in_k8s;
-        bool k8s_audit; /* a request to the API server (a k8s audit plugin's alert) */
-        char cid[65];   /* validated container id, "" if none */
+        bool k8s_audit;       /* a request to the API server (a k8s audit plugin's alert) */
+        bool container_event; /* a container's start (evt.type container): proc.* and user.*
+                               * hold Falco's placeholders, not a process or a person */
+        char cid[65];         /* validated container id, "" if none */
 
         struct fb_text title;      /* rule name for the heading, Markdown */
         struct fb_text headline;   /* the summary paragraph */

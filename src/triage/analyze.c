@@ -13,6 +13,22 @@ static void analyze_process(struct fb_report *r) {
         exe = str(r, "proc.exepath", &el);
         cmd = str(r, "proc.cmdline", &cl);
         user = str(r, "user.name", &ul);
+        if (r->container_event) {
+                start = text_begin(r);
+                put(r, "**A container started.** The event is the container's start, not a "
+                       "process: Falco fills the process fields of such an event with "
+                       "placeholders (");
+                if (cmd) {
+                        put(r, "the command line ");
+                        val(r, cmd, cl);
+                        put(r, " is the container's id, ");
+                }
+                put(r, "the user is root with login uid 0 or -1). They name no program and no "
+                       "person. Who started the container is in the runtime's records: the "
+                       "steps below show them.");
+                analysis_item(r, start);
+                return;
+        }
         if (!name && !exe && !cmd)
                 return;
         start = text_begin(r);
@@ -195,7 +211,7 @@ static void analyze_session(struct fb_report *r) {
         bool has_luid = int_field(r, "user.loginuid", &luid) >= 0;
         size_t start;
 
-        if (!has_tty && !has_luid)
+        if ((!has_tty && !has_luid) || r->container_event)
                 return;
         start = text_begin(r);
         put(r, "**Session.**");
@@ -205,17 +221,28 @@ static void analyze_session(struct fb_report *r) {
         else if (has_tty) {
                 put(r, " A terminal is attached (`proc.tty` is ");
                 put_int(r, tty);
-                put(r, "): someone is working interactively, for example through `docker exec "
-                       "-it` or `kubectl exec -it`.");
+                if (r->in_k8s)
+                        put(r, "): someone is working interactively, for example through "
+                               "`kubectl exec -it`.");
+                else if (r->in_container)
+                        put(r, "): someone is working interactively, for example through "
+                               "`docker exec -it`.");
+                else
+                        put(r, "): someone is working interactively at a terminal on the host "
+                               "(an SSH session or the console).");
         }
-        if (has_luid && luid == -1)
+        if (has_luid && (luid == -1 || luid == 4294967295))
                 put(r, " The login uid is -1: the process does not descend from a login session, "
                        "which is normal for containers and services.");
         else if (has_luid) {
                 put(r, " The login uid is ");
                 put_int(r, luid);
-                put(r, ": the process descends from a login session of that user on the host, "
-                       "so a person started it.");
+                put(r, ": the process descends from a login session (SSH, console, or `su`/"
+                       "`sudo` from one) of the user with that uid on the host, so a person's "
+                       "session started it, directly or through what it ran");
+                put(r, r->in_container ? " (for a container: the session that ran the "
+                                         "container engine's command, such as `podman`)."
+                                       : ".");
         }
         analysis_item(r, start);
 }
@@ -258,6 +285,15 @@ static void analyze_timing_and_result(struct fb_report *r) {
         }
 }
 
+/* A connection as Falco's fd.name prints it: "CLIENT:PORT->SERVER:PORT" (IPv6 addresses hold
+ * colons too); a path has no "->" after a ':' and a digit. */
+static bool is_tuple(const char *s, size_t len) {
+        const char *arrow = memmem(s, len, "->", 2);
+
+        return arrow && s[0] != '/' && arrow > s + 2 && arrow[-1] >= '0' && arrow[-1] <= '9' &&
+               memchr(s, ':', (size_t)(arrow - s)) != NULL;
+}
+
 static void analyze_files_and_net(struct fb_report *r) {
         const char *fd, *raw, *type;
         size_t fl, rl, tl, start;
@@ -268,7 +304,8 @@ static void analyze_files_and_net(struct fb_report *r) {
         if (!fd)
                 return;
         start = text_begin(r);
-        if (type && (str_eq(r, "fd.type", "ipv4") || str_eq(r, "fd.type", "ipv6"))) {
+        if ((type && (str_eq(r, "fd.type", "ipv4") || str_eq(r, "fd.type", "ipv6"))) ||
+            (!type && is_tuple(fd, fl))) {
                 put(r, "**Connection.** ");
                 val(r, fd, fl);
                 put(r, " (client address:port -> server address:port).");

@@ -15,35 +15,73 @@
 #include "firebreak/limits.h"
 #include "firebreak/strutil.h"
 
-/* The built-in data, linked in by kb_builtin.S. */
-extern const char fb_kb_builtin_mitre[], fb_kb_builtin_mitre_end[];
-extern const char fb_kb_builtin_common[], fb_kb_builtin_common_end[];
-extern const char fb_kb_builtin_rules[], fb_kb_builtin_rules_end[];
+/* The built-in data, linked in by kb_builtin.S: {name, start, end}, up to a zero entry. */
+struct builtin_file {
+        const char *name, *start, *end;
+};
+extern const struct builtin_file fb_kb_builtin_files[];
 
 const char *const fb_kb_template_vars[] = {
-        "cid",         /* container.id: 12 or 64 lowercase hex digits */
-        "ns",          /* k8s.ns.name: a DNS label */
-        "pod",         /* k8s.pod.name: a DNS subdomain */
-        "file",        /* fd.name: an absolute path, shell-quoted */
-        "exepath",     /* proc.exepath: an absolute path, shell-quoted */
-        "pname",       /* proc.name: shell-quoted, for ps -C / pgrep -x */
-        "alert8",      /* the first 8 characters of the alert id */
-        "since",       /* event time - 10 min, "YYYY-MM-DD HH:MM:SS UTC" */
-        "until",       /* event time + 10 min */
-        "rport",       /* fd.rport: a port number */
-        "sip",         /* fd.sip: an IP address */
-        "ka_ns",       /* ka.target.namespace: a DNS label */
-        "ka_name",     /* ka.target.name, else ka.resp.name: a DNS subdomain */
-        "ka_resource", /* ka.target.resource: lowercase letters, such as pods */
-        "ka_user",     /* ka.user.name: shell-quoted */
+        "cid",          /* container.id: 12 or 64 lowercase hex digits */
+        "ns",           /* k8s.ns.name: a DNS label */
+        "pod",          /* k8s.pod.name: a DNS subdomain */
+        "file",         /* fd.name: an absolute path, shell-quoted */
+        "exepath",      /* proc.exepath: an absolute path, shell-quoted */
+        "pname",        /* proc.name: shell-quoted, for ps -C / pgrep -x */
+        "alert8",       /* the first 8 characters of the alert id */
+        "since",        /* event time - 10 min, "YYYY-MM-DD HH:MM:SS UTC" */
+        "until",        /* event time + 10 min */
+        "rport",        /* fd.rport: a port number */
+        "sip",          /* fd.sip: an IP address */
+        "ka_ns",        /* ka.target.namespace: a DNS label */
+        "ka_name",      /* ka.target.name, else ka.resp.name: a DNS subdomain */
+        "ka_resource",  /* ka.target.resource: lowercase letters, such as pods */
+        "ka_user",      /* ka.user.name: shell-quoted */
+        "ka_as_groups", /* a --as-group=GROUP word per ka.user.groups entry, shell-quoted */
+        "since_iso",    /* event time - 10 min, "YYYY-MM-DDTHH:MM:SSZ" */
+        "until_iso",    /* event time + 10 min */
+        "ct_user",      /* ct.user: an AWS identity name, shell-quoted */
+        "ct_region",    /* ct.region: an AWS region name */
+        "ct_srcip",     /* ct.srcip: an IP address */
+        "gcp_project",  /* gcp.projectId: a GCP project id */
+        "gcp_user",     /* gcp.user: shell-quoted */
+        "gh_repo",      /* github.owner/github.repo.name: OWNER/NAME */
+        "gh_org",       /* github.org: a GitHub login */
+        "gh_user",      /* github.user: a GitHub login */
+        "okta_user",    /* okta.actor.name: shell-quoted */
+        "okta_target",  /* okta.target.user.name: shell-quoted */
         NULL,
 };
 
+static const char *const source_names[] = {
+        [FB_KB_SOURCE_SYSCALL] = "syscall",
+        [FB_KB_SOURCE_K8S_AUDIT] = "k8s_audit",
+        [FB_KB_SOURCE_AWS_CLOUDTRAIL] = "aws_cloudtrail",
+        [FB_KB_SOURCE_GCP_AUDITLOG] = "gcp_auditlog",
+        [FB_KB_SOURCE_GITHUB] = "github",
+        [FB_KB_SOURCE_OKTA] = "okta",
+        [FB_KB_SOURCE_INTERNAL] = "internal",
+};
+
+const char *fb_kb_source_to_string(enum fb_kb_source s) {
+        return (unsigned)s < FB_ELEMENTSOF(source_names) ? source_names[s] : "unknown";
+}
+
+int fb_kb_source_from_string(const char *s, size_t len, enum fb_kb_source *ret) {
+        size_t i;
+
+        for (i = 0; i < FB_ELEMENTSOF(source_names); i++)
+                if (strlen(source_names[i]) == len && memcmp(s, source_names[i], len) == 0) {
+                        *ret = (enum fb_kb_source)i;
+                        return 0;
+                }
+        return -EINVAL;
+}
+
 static const char *const verdict_names[] = {
-        [FB_VERDICT_MALICIOUS] = "malicious",
-        [FB_VERDICT_SUSPICIOUS] = "suspicious",
-        [FB_VERDICT_LIKELY_TEST] = "likely-test",
-        [FB_VERDICT_BENIGN] = "benign",
+        [FB_VERDICT_MALICIOUS] = "malicious",     [FB_VERDICT_SUSPICIOUS] = "suspicious",
+        [FB_VERDICT_LIKELY_TEST] = "likely-test", [FB_VERDICT_BENIGN] = "benign",
+        [FB_VERDICT_OPERATIONAL] = "operational",
 };
 
 const char *fb_verdict_to_string(enum fb_verdict v) {
@@ -65,6 +103,12 @@ struct fb_kb {
         char *version;
         struct fb_kb_rule *rules;
         size_t n_rules;
+        struct fb_kb_retired *retired;
+        size_t n_retired;
+        /* open addressing over every rule name, alias and retired name: a rule's index + 1, or
+         * a retired one's index + 1 with RETIRED set; 0 empty. Rebuilt after every load. */
+        uint32_t *rule_index;
+        size_t rule_mask;
         struct fb_kb_rule generic;
         bool have_generic;
         struct fb_kb_steps common_investigate, common_contain;
@@ -112,8 +156,18 @@ static void steps_free(struct fb_kb_steps *s) {
         *s = (struct fb_kb_steps){ 0 };
 }
 
+static void names_free(char **v, size_t n) {
+        size_t i;
+
+        for (i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
 static void rule_free(struct fb_kb_rule *r) {
         free(r->rule);
+        names_free(r->aliases, r->n_aliases);
+        names_free(r->mitre, r->n_mitre);
         free(r->detects);
         text_free(&r->explain);
         free(r->analyzer);
@@ -134,6 +188,12 @@ void fb_kb_free(struct fb_kb *kb) {
         for (i = 0; i < kb->n_rules; i++)
                 rule_free(&kb->rules[i]);
         free(kb->rules);
+        for (i = 0; i < kb->n_retired; i++) {
+                free(kb->retired[i].rule);
+                text_free(&kb->retired[i].note);
+        }
+        free(kb->retired);
+        free(kb->rule_index);
         rule_free(&kb->generic);
         steps_free(&kb->common_investigate);
         steps_free(&kb->common_contain);
@@ -297,6 +357,9 @@ static int get_when(const struct fb_yaml_node *n, enum fb_kb_when *ret, struct f
                 [FB_KB_WHEN_K8S] = "k8s",
                 [FB_KB_WHEN_HOST] = "host",
                 [FB_KB_WHEN_K8S_AUDIT] = "k8s-audit",
+                [FB_KB_WHEN_CLOUD] = "cloud",
+                [FB_KB_WHEN_SAAS] = "saas",
+                [FB_KB_WHEN_FALCO] = "falco",
         };
         size_t i;
 
@@ -309,7 +372,9 @@ static int get_when(const struct fb_yaml_node *n, enum fb_kb_when *ret, struct f
                         *ret = (enum fb_kb_when)i;
                         return 0;
                 }
-        return fb_yaml_errorf(err, n, "'when' must be container, docker, k8s, host or k8s-audit");
+        return fb_yaml_errorf(
+                err, n,
+                "'when' must be container, docker, k8s, host, k8s-audit, cloud, saas or falco");
 }
 
 static int get_steps(const struct fb_yaml_node *n, const char *what, struct fb_kb_steps *ret,
@@ -380,11 +445,39 @@ static int get_steps(const struct fb_yaml_node *n, const char *what, struct fb_k
         return 0;
 }
 
-static int parse_rule(const struct fb_yaml_node *n, bool named, const char *file,
-                      struct fb_kb_rule *r, struct fb_yaml_error *err) {
-        static const char *const keys[] = { "rule",     "detects",     "explain",     "verdict",
-                                            "analyzer", "benign",      "investigate", "contain",
-                                            "prevent",  "not_covered", NULL };
+static const struct fb_kb_technique *technique(const struct fb_kb *kb, const char *id, size_t n);
+
+/* A list of names (n: NULL when absent), each non-empty and at most max bytes. */
+static int get_names(const struct fb_yaml_node *n, const char *what, size_t max, char ***ret,
+                     size_t *ret_n, struct fb_yaml_error *err) {
+        size_t i;
+        int r;
+
+        if (!n)
+                return 0;
+        if (n->kind != FB_YAML_SEQUENCE)
+                return fb_yaml_errorf(err, n, "'%s' must be a list of strings", what);
+        *ret = calloc(n->n ? n->n : 1, sizeof(char *));
+        if (!*ret)
+                return -ENOMEM;
+        for (i = 0; i < n->n; i++) {
+                r = get_text(n->items[i], what, &(*ret)[i], err);
+                if (r < 0)
+                        return r;
+                (*ret_n)++;
+                if (strlen((*ret)[i]) > max)
+                        return fb_yaml_errorf(err, n->items[i], "'%s' entry is too long", what);
+        }
+        return 0;
+}
+
+static int parse_rule(const struct fb_kb *kb, const struct fb_yaml_node *n, bool named,
+                      const char *file, struct fb_kb_rule *r, struct fb_yaml_error *err) {
+        static const char *const keys[] = { "rule",        "aliases",     "source",  "mitre",
+                                            "detects",     "explain",     "verdict", "analyzer",
+                                            "benign",      "investigate", "contain", "prevent",
+                                            "not_covered", NULL };
+        size_t i;
         const struct fb_yaml_node *v;
         char origin[512];
         int k;
@@ -400,6 +493,25 @@ static int parse_rule(const struct fb_yaml_node *n, bool named, const char *file
                         return fb_yaml_errorf(err, n, "'rule' is too long");
         } else if (fb_yaml_get(n, "rule"))
                 return fb_yaml_errorf(err, fb_yaml_get(n, "rule"), "'generic' takes no 'rule'");
+        k = get_names(fb_yaml_get(n, "aliases"), "aliases", FB_ALERT_MAX_NAME_LEN, &r->aliases,
+                      &r->n_aliases, err);
+        if (k < 0)
+                return k;
+        v = fb_yaml_get(n, "source");
+        if (v && (v->kind != FB_YAML_SCALAR ||
+                  fb_kb_source_from_string(v->value, strlen(v->value), &r->source) < 0))
+                return fb_yaml_errorf(err, v,
+                                      "'source' must be syscall, k8s_audit, aws_cloudtrail, "
+                                      "gcp_auditlog, github, okta or internal");
+        k = get_names(fb_yaml_get(n, "mitre"), "mitre", 16, &r->mitre, &r->n_mitre, err);
+        if (k < 0)
+                return k;
+        for (i = 0; i < r->n_mitre; i++)
+                if (!technique(kb, r->mitre[i], strlen(r->mitre[i])))
+                        return fb_yaml_errorf(err, fb_yaml_get(n, "mitre")->items[i],
+                                              "technique '%s' is not in the knowledge base's "
+                                              "mitre list",
+                                              r->mitre[i]);
         k = get_text(fb_yaml_get(n, "detects"), "detects", &r->detects, err);
         if (k < 0)
                 return k == -EINVAL && !fb_yaml_get(n, "detects")
@@ -414,8 +526,8 @@ static int parse_rule(const struct fb_yaml_node *n, bool named, const char *file
         v = fb_yaml_get(n, "verdict");
         if (v && (v->kind != FB_YAML_SCALAR || fb_verdict_from_string(v->value, &r->verdict) < 0))
                 return fb_yaml_errorf(err, v,
-                                      "'verdict' must be malicious, suspicious, likely-test or "
-                                      "benign");
+                                      "'verdict' must be malicious, suspicious, likely-test, "
+                                      "benign or operational");
         k = get_opt_text(n, "analyzer", &r->analyzer, err);
         if (k < 0)
                 return k;
@@ -562,10 +674,101 @@ static int add_rule(struct fb_kb *kb, struct fb_kb_rule *nr) {
         return 0;
 }
 
+/* retired: [{rule: NAME, note: MARKDOWN}]: rules Falco's rules no longer ship. */
+static int parse_retired(struct fb_kb *kb, const struct fb_yaml_node *n,
+                         struct fb_yaml_error *err) {
+        static const char *const keys[] = { "rule", "note", NULL };
+        struct fb_kb_retired *a;
+        size_t i;
+        int r;
+
+        if (!n)
+                return 0;
+        if (n->kind != FB_YAML_SEQUENCE)
+                return fb_yaml_errorf(err, n, "'retired' must be a list");
+        if (kb->n_retired + n->n > FB_KB_MAX_RULES)
+                return -E2BIG;
+        a = realloc(kb->retired, (kb->n_retired + n->n + 1) * sizeof(*a));
+        if (!a)
+                return -ENOMEM;
+        kb->retired = a;
+        for (i = 0; i < n->n; i++) {
+                struct fb_kb_retired *x = &kb->retired[kb->n_retired];
+
+                *x = (struct fb_kb_retired){ 0 };
+                kb->n_retired++;
+                if ((r = fb_yaml_check_keys(n->items[i], keys, err)) < 0 ||
+                    (r = get_text(fb_yaml_get(n->items[i], "rule"), "rule", &x->rule, err)) < 0 ||
+                    (r = get_kb_text(fb_yaml_get(n->items[i], "note"), "note", &x->note, err)) < 0)
+                        return r;
+                if (strlen(x->rule) > FB_ALERT_MAX_NAME_LEN)
+                        return fb_yaml_errorf(err, n->items[i], "'rule' is too long");
+        }
+        return 0;
+}
+
+#define RETIRED 0x80000000u
+
+/* Whether the rule or retired rule v goes by name (a rule by its own name or an alias). */
+static bool index_matches(const struct fb_kb *kb, uint32_t v, const char *name, size_t len) {
+        const struct fb_kb_rule *r;
+        size_t i;
+
+        if (v & RETIRED)
+                return strncmp(kb->retired[(v & ~RETIRED) - 1].rule, name, len) == 0 &&
+                       kb->retired[(v & ~RETIRED) - 1].rule[len] == '\0';
+        r = &kb->rules[v - 1];
+        if (strncmp(r->rule, name, len) == 0 && r->rule[len] == '\0')
+                return true;
+        for (i = 0; i < r->n_aliases; i++)
+                if (strncmp(r->aliases[i], name, len) == 0 && r->aliases[i][len] == '\0')
+                        return true;
+        return false;
+}
+
+/* Adds name (a rule's, alias-th alias's, or a retired rule's) unless it is there already: a
+ * rule's own name wins over an alias and a retired name, and the first of equal ones wins. */
+static void index_add(struct fb_kb *kb, const char *name, uint32_t v) {
+        size_t h = id_hash(name, strlen(name)) & kb->rule_mask;
+
+        while (kb->rule_index[h]) {
+                uint32_t w = kb->rule_index[h];
+
+                if (index_matches(kb, w, name, strlen(name)))
+                        return;
+                h = (h + 1) & kb->rule_mask;
+        }
+        kb->rule_index[h] = v;
+}
+
+/* Every rule name, then every alias (an alias never hides a rule of that name), then the
+ * retired names; at most half full. */
+static int index_rules(struct fb_kb *kb) {
+        size_t size = 16, n = kb->n_rules + kb->n_retired, i, j;
+
+        for (i = 0; i < kb->n_rules; i++)
+                n += kb->rules[i].n_aliases;
+        while (size < 2 * n)
+                size <<= 1;
+        free(kb->rule_index);
+        kb->rule_index = calloc(size, sizeof(uint32_t));
+        if (!kb->rule_index)
+                return -ENOMEM;
+        kb->rule_mask = size - 1;
+        for (i = 0; i < kb->n_rules; i++)
+                index_add(kb, kb->rules[i].rule, (uint32_t)(i + 1));
+        for (i = 0; i < kb->n_rules; i++)
+                for (j = 0; j < kb->rules[i].n_aliases; j++)
+                        index_add(kb, kb->rules[i].aliases[j], (uint32_t)(i + 1));
+        for (i = 0; i < kb->n_retired; i++)
+                index_add(kb, kb->retired[i].rule, (uint32_t)(i + 1) | RETIRED);
+        return 0;
+}
+
 static int load_doc(struct fb_kb *kb, const char *data, size_t len, const char *file,
                     struct fb_yaml_error *err) {
-        static const char *const keys[] = { "kb_version", "mitre", "common",
-                                            "generic",    "rules", NULL };
+        static const char *const keys[] = { "kb_version", "mitre",   "common", "generic",
+                                            "rules",      "retired", NULL };
         static const char *const ckeys[] = { "investigate", "contain", NULL };
         _cleanup_(fb_yaml_freep) struct fb_yaml_doc *doc = NULL;
         const struct fb_yaml_node *root, *n;
@@ -598,7 +801,7 @@ static int load_doc(struct fb_kb *kb, const char *data, size_t len, const char *
         if (n) {
                 struct fb_kb_rule g = { 0 };
 
-                r = parse_rule(n, false, file, &g, err);
+                r = parse_rule(kb, n, false, file, &g, err);
                 if (r < 0) {
                         rule_free(&g);
                         return r;
@@ -613,7 +816,7 @@ static int load_doc(struct fb_kb *kb, const char *data, size_t len, const char *
         for (i = 0; n && i < n->n; i++) {
                 struct fb_kb_rule nr = { 0 };
 
-                r = parse_rule(n->items[i], true, file, &nr, err);
+                r = parse_rule(kb, n->items[i], true, file, &nr, err);
                 if (r >= 0)
                         r = add_rule(kb, &nr);
                 if (r < 0) {
@@ -621,18 +824,10 @@ static int load_doc(struct fb_kb *kb, const char *data, size_t len, const char *
                         return r;
                 }
         }
-        return 0;
+        return parse_retired(kb, fb_yaml_get(root, "retired"), err);
 }
 
 int fb_kb_new_builtin(struct fb_kb **ret, struct fb_yaml_error *err, char *where, size_t wlen) {
-        static const struct {
-                const char *name;
-                const char *start, *end;
-        } blobs[] = {
-                { "builtin:mitre.yaml", fb_kb_builtin_mitre, fb_kb_builtin_mitre_end },
-                { "builtin:common.yaml", fb_kb_builtin_common, fb_kb_builtin_common_end },
-                { "builtin:rules.yaml", fb_kb_builtin_rules, fb_kb_builtin_rules_end },
-        };
         _cleanup_(fb_kb_freep) struct fb_kb *kb = NULL;
         size_t i;
         int r;
@@ -640,15 +835,19 @@ int fb_kb_new_builtin(struct fb_kb **ret, struct fb_yaml_error *err, char *where
         kb = calloc(1, sizeof(*kb));
         if (!kb)
                 return -ENOMEM;
-        for (i = 0; i < FB_ELEMENTSOF(blobs); i++) {
-                snprintf(where, wlen, "%s", blobs[i].name);
-                r = load_doc(kb, blobs[i].start, (size_t)(blobs[i].end - blobs[i].start),
-                             blobs[i].name, err);
+        for (i = 0; fb_kb_builtin_files[i].name; i++) {
+                const struct builtin_file *f = &fb_kb_builtin_files[i];
+
+                snprintf(where, wlen, "%s", f->name);
+                r = load_doc(kb, f->start, (size_t)(f->end - f->start), f->name, err);
                 if (r < 0)
                         return r;
         }
         if (!kb->version || !kb->have_generic)
                 return fb_yaml_errorf(err, NULL, "built-in data lacks kb_version or generic");
+        r = index_rules(kb);
+        if (r < 0)
+                return r;
         *ret = TAKE_PTR(kb);
         return 0;
 }
@@ -685,14 +884,17 @@ int fb_kb_load_path(struct fb_kb *kb, const char *path, struct fb_yaml_error *er
         char **names = NULL;
         size_t n = 0, i;
         struct stat st;
-        int r = 0;
+        int r = 0, k;
 
         *err = (struct fb_yaml_error){ 0 };
         snprintf(where, wlen, "%s", path);
         if (stat(path, &st) < 0)
                 return -errno;
-        if (!S_ISDIR(st.st_mode))
-                return load_file(kb, path, err, where, wlen);
+        if (!S_ISDIR(st.st_mode)) {
+                r = load_file(kb, path, err, where, wlen);
+                k = index_rules(kb); /* what loaded before a failure stays findable */
+                return r < 0 ? r : k;
+        }
         d = opendir(path);
         if (!d)
                 return -errno;
@@ -718,6 +920,9 @@ int fb_kb_load_path(struct fb_kb *kb, const char *path, struct fb_yaml_error *er
                 qsort(names, n, sizeof(*names), cmp_str);
         for (i = 0; r >= 0 && i < n; i++)
                 r = load_file(kb, names[i], err, where, wlen);
+        k = index_rules(kb);
+        if (r >= 0)
+                r = k;
         for (i = 0; i < n; i++)
                 free(names[i]);
         free(names);
@@ -736,13 +941,28 @@ const struct fb_kb_rule *fb_kb_rule_at(const struct fb_kb *kb, size_t i) {
         return i < kb->n_rules ? &kb->rules[i] : NULL;
 }
 
-const struct fb_kb_rule *fb_kb_find(const struct fb_kb *kb, const char *rule) {
-        size_t i;
+/* The index's entry for name, or 0. */
+static uint32_t lookup(const struct fb_kb *kb, const char *name) {
+        size_t len = strlen(name), h;
 
-        for (i = 0; i < kb->n_rules; i++)
-                if (strcmp(kb->rules[i].rule, rule) == 0)
-                        return &kb->rules[i];
-        return NULL;
+        if (!kb->rule_index)
+                return 0;
+        for (h = id_hash(name, len) & kb->rule_mask; kb->rule_index[h]; h = (h + 1) & kb->rule_mask)
+                if (index_matches(kb, kb->rule_index[h], name, len))
+                        return kb->rule_index[h];
+        return 0;
+}
+
+const struct fb_kb_rule *fb_kb_find(const struct fb_kb *kb, const char *rule) {
+        uint32_t v = lookup(kb, rule);
+
+        return v && !(v & RETIRED) ? &kb->rules[v - 1] : NULL;
+}
+
+const struct fb_kb_retired *fb_kb_find_retired(const struct fb_kb *kb, const char *rule) {
+        uint32_t v = lookup(kb, rule);
+
+        return v & RETIRED ? &kb->retired[(v & ~RETIRED) - 1] : NULL;
 }
 
 const struct fb_kb_rule *fb_kb_generic(const struct fb_kb *kb) {

@@ -1,19 +1,37 @@
 /* kb_builtin.S: links the knowledge base YAML into the binary, so an installed firebreak always
- * carries the KB of its own version. Paths are relative to the top of the source tree. */
+ * carries the KB of its own version. Paths are relative to the top of the source tree.
+ * fb_kb_builtin_files lists the rule files, in load order, as {name, start, end} and ends with
+ * a zero entry. Each file is followed by a NUL byte. */
+        .macro kbfile sym, path
         .section .rodata
-        .global fb_kb_builtin_mitre, fb_kb_builtin_mitre_end
-fb_kb_builtin_mitre:
-        .incbin "policies/kb/mitre.yaml"
-fb_kb_builtin_mitre_end:
+\sym:
+        .incbin "\path"
+\sym\()_end:
         .byte 0
-        .global fb_kb_builtin_common, fb_kb_builtin_common_end
-fb_kb_builtin_common:
-        .incbin "policies/kb/common.yaml"
-fb_kb_builtin_common_end:
-        .byte 0
-        .global fb_kb_builtin_rules, fb_kb_builtin_rules_end
-fb_kb_builtin_rules:
-        .incbin "policies/kb/rules.yaml"
-fb_kb_builtin_rules_end:
-        .byte 0
+\sym\()_name:
+        .asciz "builtin:\path"
+        .endm
+
+        .macro kbentry sym
+        .quad \sym\()_name, \sym, \sym\()_end
+        .endm
+
+        kbfile fb_kb_builtin_mitre, "policies/kb/mitre.yaml"
+        kbfile fb_kb_builtin_common, "policies/kb/common.yaml"
+        kbfile kb_stable, "policies/kb/rules/stable.yaml"
+        kbfile kb_k8saudit0, "policies/kb/rules/k8saudit-0.yaml"
+        kbfile kb_internal, "policies/kb/rules/internal.yaml"
+        kbfile kb_renamed, "policies/kb/rules/renamed.yaml"
+
+        .section .data.rel.ro
+        .balign 8
+        .global fb_kb_builtin_files
+fb_kb_builtin_files:
+        kbentry fb_kb_builtin_mitre
+        kbentry fb_kb_builtin_common
+        kbentry kb_stable
+        kbentry kb_k8saudit0
+        kbentry kb_internal
+        kbentry kb_renamed
+        .quad 0, 0, 0
         .section .note.GNU-stack,"",@progbits

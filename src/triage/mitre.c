@@ -1,4 +1,5 @@
-/* mitre.c: the MITRE ATT&CK mapping of an alert's tags. */
+/* mitre.c: the MITRE ATT&CK mapping: the knowledge base's, most specific technique for the rule
+ * first, then Falco's own tags, kept visible beside it. */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include "triage_impl.h"
@@ -19,6 +20,18 @@ void fb_triage_mitre(struct fb_report *r) {
         size_t n_tactics = 0, i, j, start;
         bool used_first = false;
 
+        /* the knowledge base's techniques, unless an alert's tags name the same */
+        for (i = 0; !r->generic && i < r->entry->n_mitre; i++) {
+                const struct fb_kb_technique *q = fb_kb_technique(r->kb, r->entry->mitre[i]);
+                struct fb_report_mitre *m = ITEM(r, mitre);
+
+                if (!m)
+                        break;
+                *m = (struct fb_report_mitre){ .technique_id = r->entry->mitre[i],
+                                               .technique = q ? q->name : NULL,
+                                               .from_kb = true };
+        }
+
         for (i = 0; i < a->n_tags; i++) {
                 const struct fb_kb_tactic *t = NULL;
 
@@ -38,6 +51,18 @@ void fb_triage_mitre(struct fb_report *r) {
 
                 if (!is_technique_tag(a->tags[i]))
                         continue;
+                for (j = 0; j < r->n_mitre && r->mitre[j].from_kb; j++)
+                        if (strcmp(r->mitre[j].technique_id, a->tags[i]) == 0)
+                                break;
+                if (j < r->n_mitre && r->mitre[j].from_kb) {
+                        /* Falco tags it so too: the KB's entry gets the tactic */
+                        if (n_tactics > 0 && !r->mitre[j].tactic) {
+                                r->mitre[j].tactic_id = tactics[0]->id;
+                                r->mitre[j].tactic = tactics[0]->name;
+                                used_first = true;
+                        }
+                        continue;
+                }
                 m = ITEM(r, mitre);
                 if (!m)
                         break;
@@ -76,6 +101,8 @@ void fb_triage_mitre(struct fb_report *r) {
                         put(r,
                             m->technique ? m->technique : "(technique not in the knowledge base)");
                 }
+                if (r->n_mitre > 0 && r->mitre[0].from_kb)
+                        put(r, m->from_kb ? " (firebreak's mapping)" : " (Falco's tag)");
                 m->text = text_end(r, start);
         }
         start = text_begin(r);

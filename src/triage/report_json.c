@@ -266,7 +266,7 @@ int fb_report_json(const struct fb_report *r, struct fb_buf *b) {
                 jstr(b, m->technique_id);
                 fb_buf_puts(b, ",\"technique\":");
                 jstr(b, m->technique);
-                fb_buf_putc(b, '}');
+                fb_buf_puts(b, m->from_kb ? ",\"from\":\"firebreak\"}" : ",\"from\":\"falco\"}");
         }
         fb_buf_puts(b, "],");
         steps(b, r, "investigate", r->investigate, r->n_investigate);

@@ -70,6 +70,19 @@ enum var {
         V_KA_NAME,
         V_KA_RESOURCE,
         V_KA_USER,
+        V_KA_AS_GROUPS,
+        V_SINCE_ISO,
+        V_UNTIL_ISO,
+        V_CT_USER,
+        V_CT_REGION,
+        V_CT_SRCIP,
+        V_GCP_PROJECT,
+        V_GCP_USER,
+        V_GH_REPO,
+        V_GH_ORG,
+        V_GH_USER,
+        V_OKTA_USER,
+        V_OKTA_TARGET,
         _V_MAX,
 };
 
@@ -90,6 +103,19 @@ static const char *const var_needs[_V_MAX] = {
         [V_KA_NAME] = "`ka.target.name` (or `ka.resp.name`) as an object name",
         [V_KA_RESOURCE] = "`ka.target.resource` as a resource name",
         [V_KA_USER] = "`ka.user.name`",
+        [V_KA_AS_GROUPS] = "`ka.user.groups` as group names",
+        [V_SINCE_ISO] = "the alert time",
+        [V_UNTIL_ISO] = "the alert time",
+        [V_CT_USER] = "`ct.user` as an AWS identity name",
+        [V_CT_REGION] = "`ct.region` as an AWS region",
+        [V_CT_SRCIP] = "`ct.srcip` as an IP address",
+        [V_GCP_PROJECT] = "`gcp.projectId` as a project id",
+        [V_GCP_USER] = "`gcp.user`",
+        [V_GH_REPO] = "`github.owner` and `github.repo.name` as GitHub names",
+        [V_GH_ORG] = "`github.org` as a GitHub name",
+        [V_GH_USER] = "`github.user` as a GitHub name",
+        [V_OKTA_USER] = "`okta.actor.name`",
+        [V_OKTA_TARGET] = "`okta.target.user.name`",
 };
 
 struct vars {
@@ -112,14 +138,91 @@ static void set_var(struct fb_report *r, struct vars *vs, enum var v, const char
         fb_buf_putc(&r->scratch, '\0');
 }
 
-static void set_time_var(struct fb_report *r, struct vars *vs, enum var v, int64_t offset_s) {
+static void set_time_var(struct fb_report *r, struct vars *vs, enum var v, int64_t offset_s,
+                         bool iso) {
         time_t t = (time_t)(r->alert->time_ns / 1000000000) + offset_s;
         struct tm tm;
         char s[64];
 
-        if (!gmtime_r(&t, &tm) || strftime(s, sizeof(s), "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+        if (!gmtime_r(&t, &tm) ||
+            strftime(s, sizeof(s), iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
                 return;
-        set_var(r, vs, v, s, strlen(s), true);
+        set_var(r, vs, v, s, strlen(s), !iso);
+}
+
+/* Only bytes in set (plus ASCII letters and digits), at most max of them, and not a leading
+ * '-' (it would read as an option). */
+static bool is_word(const char *s, size_t len, size_t max, const char *set) {
+        size_t i;
+
+        if (len == 0 || len > max || s[0] == '-')
+                return false;
+        for (i = 0; i < len; i++)
+                if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+                      (s[i] >= '0' && s[i] <= '9') || (s[i] && strchr(set, s[i]))))
+                        return false;
+        return true;
+}
+
+/* One --as-group=GROUP word per entry of ka.user.groups (a list, or a string as some plugins
+ * print it: "[system:masters system:authenticated]"), each shell-quoted; at most 16. */
+static void set_groups_var(struct fb_report *r, struct vars *vs) {
+        const struct fb_field *f = field(r, "ka.user.groups");
+        size_t begin = r->scratch.len, n = 0, i;
+
+        if (!f)
+                return;
+        if (f->type == FB_VALUE_LIST) {
+                for (i = 0; i < f->len && n < 16; i++) {
+                        struct fb_field x = fb_field_item(f, i);
+
+                        if (x.type != FB_VALUE_STRING || x.len == 0 || x.len > 253)
+                                continue;
+                        if (n++)
+                                fb_buf_putc(&r->scratch, ' ');
+                        fb_buf_puts(&r->scratch, "--as-group=");
+                        fb_shell_quote(&r->scratch, x.str, x.len);
+                }
+        } else if (f->type == FB_VALUE_STRING) {
+                const char *p = f->str, *end = f->str + f->len;
+
+                while (p < end && n < 16) {
+                        const char *q;
+
+                        while (p < end && (*p == '[' || *p == ']' || *p == ' ' || *p == ','))
+                                p++;
+                        q = p;
+                        while (q < end && *q != ' ' && *q != ',' && *q != ']' && *q != '[')
+                                q++;
+                        if (q > p && q - p <= 253) {
+                                if (n++)
+                                        fb_buf_putc(&r->scratch, ' ');
+                                fb_buf_puts(&r->scratch, "--as-group=");
+                                fb_shell_quote(&r->scratch, p, (size_t)(q - p));
+                        }
+                        p = q;
+                }
+        }
+        if (n == 0) {
+                r->scratch.len = begin;
+                return;
+        }
+        vs->v[V_KA_AS_GROUPS] = (struct fb_text){ .off = begin, .len = r->scratch.len - begin };
+        fb_buf_putc(&r->scratch, '\0');
+}
+
+/* github.owner/github.repo.name, each a GitHub name. */
+static void set_repo_var(struct fb_report *r, struct vars *vs) {
+        size_t ol, nl, begin = r->scratch.len;
+        const char *o = str(r, "github.owner", &ol), *n = str(r, "github.repo.name", &nl);
+
+        if (!o || !n || !is_word(o, ol, 100, "-_.") || !is_word(n, nl, 100, "-_."))
+                return;
+        fb_buf_put(&r->scratch, o, ol);
+        fb_buf_putc(&r->scratch, '/');
+        fb_buf_put(&r->scratch, n, nl);
+        vs->v[V_GH_REPO] = (struct fb_text){ .off = begin, .len = r->scratch.len - begin };
+        fb_buf_putc(&r->scratch, '\0');
 }
 
 static void vars_init(struct fb_report *r, struct vars *vs) {
@@ -172,10 +275,16 @@ static const struct fb_text *get_var(struct fb_report *r, struct vars *vs, enum 
                 set_var(r, vs, V_ALERT8, a->id, 8, false);
                 break;
         case V_SINCE:
-                set_time_var(r, vs, V_SINCE, -600);
+                set_time_var(r, vs, V_SINCE, -600, false);
                 break;
         case V_UNTIL:
-                set_time_var(r, vs, V_UNTIL, 600);
+                set_time_var(r, vs, V_UNTIL, 600, false);
+                break;
+        case V_SINCE_ISO:
+                set_time_var(r, vs, V_SINCE_ISO, -600, true);
+                break;
+        case V_UNTIL_ISO:
+                set_time_var(r, vs, V_UNTIL_ISO, 600, true);
                 break;
         case V_RPORT:
                 if (int_field(r, "fd.rport", &port) >= 0 && port > 0 && port < 65536) {
@@ -208,6 +317,57 @@ static const struct fb_text *get_var(struct fb_report *r, struct vars *vs, enum 
                 s = str(r, "ka.user.name", &len);
                 if (s && s[0] != '-')
                         set_var(r, vs, V_KA_USER, s, len, true);
+                break;
+        case V_KA_AS_GROUPS:
+                set_groups_var(r, vs);
+                break;
+        case V_CT_USER: /* IAM names: letters, digits and +=,.@_- ; assumed roles add : and / */
+                s = str(r, "ct.user", &len);
+                if (s && is_word(s, len, 256, "+=,.@_-:/"))
+                        set_var(r, vs, V_CT_USER, s, len, true);
+                break;
+        case V_CT_REGION:
+                s = str(r, "ct.region", &len);
+                if (s && is_dns_name(s, len, 32, false))
+                        set_var(r, vs, V_CT_REGION, s, len, false);
+                break;
+        case V_CT_SRCIP:
+                s = str(r, "ct.srcip", &len);
+                if (s && is_ip(s, len))
+                        set_var(r, vs, V_CT_SRCIP, s, len, false);
+                break;
+        case V_GCP_PROJECT:
+                s = str(r, "gcp.projectId", &len);
+                if (s && is_dns_name(s, len, 30, false))
+                        set_var(r, vs, V_GCP_PROJECT, s, len, false);
+                break;
+        case V_GCP_USER: /* an email address, as the audit log's principalEmail */
+                s = str(r, "gcp.user", &len);
+                if (s && is_word(s, len, 254, "@._+-"))
+                        set_var(r, vs, V_GCP_USER, s, len, false);
+                break;
+        case V_GH_REPO:
+                set_repo_var(r, vs);
+                break;
+        case V_GH_ORG:
+                s = str(r, "github.org", &len);
+                if (s && is_word(s, len, 100, "-_."))
+                        set_var(r, vs, V_GH_ORG, s, len, false);
+                break;
+        case V_GH_USER:
+                s = str(r, "github.user", &len);
+                if (s && is_word(s, len, 100, "-_.[]")) /* bots: "dependabot[bot]" */
+                        set_var(r, vs, V_GH_USER, s, len, true);
+                break;
+        case V_OKTA_USER:
+                s = str(r, "okta.actor.name", &len);
+                if (s)
+                        set_var(r, vs, V_OKTA_USER, s, len, true);
+                break;
+        case V_OKTA_TARGET:
+                s = str(r, "okta.target.user.name", &len);
+                if (s)
+                        set_var(r, vs, V_OKTA_TARGET, s, len, true);
                 break;
         case _V_MAX:
                 break;
@@ -270,6 +430,12 @@ static bool step_applies(const struct fb_report *r, const struct fb_kb_step *st)
                 return r->in_k8s;
         case FB_KB_WHEN_HOST:
                 return r->on_host;
+        case FB_KB_WHEN_CLOUD:
+                return r->place == FB_PLACE_CLOUD;
+        case FB_KB_WHEN_SAAS:
+                return r->place == FB_PLACE_SAAS;
+        case FB_KB_WHEN_FALCO:
+                return r->place == FB_PLACE_FALCO;
         }
         return false;
 }
@@ -333,7 +499,8 @@ static void add_steps(struct fb_report *r, struct vars *vs, const struct fb_kb_s
                         put(r, "Some commands are left out: they need ");
                         for (v = 0; v < _V_MAX; v++) {
                                 if (!(missing & (1u << v)) ||
-                                    (v == V_UNTIL && (missing & (1u << V_SINCE))))
+                                    (v == V_UNTIL && (missing & (1u << V_SINCE))) ||
+                                    (v == V_UNTIL_ISO && (missing & (1u << V_SINCE_ISO))))
                                         continue;
                                 if (!first)
                                         put(r, ", ");

@@ -35,6 +35,8 @@ const char *fb_verdict_phrase(enum fb_verdict v) {
                 return "likely a detection test";
         case FB_VERDICT_BENIGN:
                 return "benign";
+        case FB_VERDICT_OPERATIONAL:
+                return "about Falco's own operation, not a security verdict";
         }
         return "unknown";
 }

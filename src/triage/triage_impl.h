@@ -76,7 +76,10 @@ static inline const char *str_n(struct fb_report *r, const char *key, size_t kle
 
         if (len)
                 *len = 0;
-        if (!f || f->type != FB_VALUE_STRING || f->len == 0)
+        /* "<NA>" is Falco's placeholder for a value it does not have (JSON output writes null
+         * since 0.3x; older releases, and the text output, "<NA>") */
+        if (!f || f->type != FB_VALUE_STRING || f->len == 0 ||
+            (f->len == 4 && memcmp(f->str, "<NA>", 4) == 0))
                 return NULL;
         if (len)
                 *len = f->len;
