@@ -75,11 +75,6 @@ enum fb_place {
 /* "host", "container", "pod", "kubernetes-api", "cloud", "saas", "falco", "unknown". */
 const char *fb_place_to_string(enum fb_place p);
 
-/* Falco's placeholder for a value it does not have, when f holds one in alert a: a phrase for
- * the reader ("Falco's placeholder: ..."), or NULL when f is a real value. */
-const char *fb_triage_placeholder(const struct fb_alert *a, const struct fb_field *f,
-                                  const char *key);
-
 /* The renderings a caller makes of a report (struct fb_report's forms): triage writes each
  * step's commands in those forms only. */
 enum fb_report_form {
@@ -160,6 +155,10 @@ static inline const char *fb_report_str(const struct fb_report *r, struct fb_tex
                 return t.ext;
         return t.len ? r->arena.data + t.off : "";
 }
+
+/* When field f of r's alert holds one of Falco's placeholders rather than a fact: a phrase for
+ * the reader; NULL for a real value. */
+const char *fb_triage_placeholder(const struct fb_report *r, const struct fb_field *f);
 
 /* "likely a detection test", "malicious", ... for sentences. */
 const char *fb_verdict_phrase(enum fb_verdict v);

@@ -68,13 +68,13 @@ static bool is_container_event(const struct fb_alert *a) {
         return has_prefix(s, l, "container:") && l > 10 && fb_is_lower_hex(s + 10, l - 10);
 }
 
-const char *fb_triage_placeholder(const struct fb_alert *a, const struct fb_field *f,
-                                  const char *key) {
+const char *fb_triage_placeholder(const struct fb_report *r, const struct fb_field *f) {
+        const char *key = f->key;
         bool proc = strncmp(key, "proc.", 5) == 0, user = strncmp(key, "user.", 5) == 0;
 
         if (f->type == FB_VALUE_STRING && f->len == 4 && memcmp(f->str, "<NA>", 4) == 0)
                 return "Falco's placeholder: the value was not available";
-        if ((proc || user) && is_container_event(a))
+        if ((proc || user) && r->container_event)
                 return "Falco's placeholder for a container start event: no process, no person";
         if (strcmp(key, "user.loginuid") == 0 &&
             ((f->type == FB_VALUE_INT && (f->i == -1 || f->i == 4294967295)) ||

@@ -183,7 +183,7 @@ static void response(struct fb_buf *b, const struct fb_response *x) {
 
 int fb_report_json(const struct fb_report *r, struct fb_buf *b) {
         const struct fb_alert *a = r->alert;
-        size_t i;
+        size_t i, n;
 
         fb_buf_puts(b,
                     "{\"report_version\":" FB_STR(FB_REPORT_JSON_VERSION) ",\"alert\":{\"id\":\"");
@@ -214,6 +214,18 @@ int fb_report_json(const struct fb_report *r, struct fb_buf *b) {
                 if (i)
                         fb_buf_putc(b, ',');
                 field(b, &a->fields[i]);
+        }
+        fb_buf_puts(b, "},\"placeholders\":{");
+        for (i = 0, n = 0; i < a->n_fields; i++) {
+                const char *note = fb_triage_placeholder(r, &a->fields[i]);
+
+                if (!note)
+                        continue;
+                if (n++)
+                        fb_buf_putc(b, ',');
+                fb_json_str(b, a->fields[i].key, a->fields[i].key_len);
+                fb_buf_putc(b, ':');
+                fb_json_str(b, note, strlen(note));
         }
         fb_buf_printf(b, "},\"left_out\":%zu,\"left_out_first\":", a->n_left_out);
         if (a->n_left_out)

@@ -209,6 +209,7 @@ static void response(struct fb_buf *b, const struct fb_response *x) {
 
 int fb_report_md(const struct fb_report *r, struct fb_buf *b) {
         const struct fb_alert *a = r->alert;
+        const char *note;
         size_t i;
 
         fb_buf_puts(b, "# Alert Analysis Report — ");
@@ -266,6 +267,12 @@ int fb_report_md(const struct fb_report *r, struct fb_buf *b) {
                 fb_md_code(b, f->key, f->key_len, true);
                 fb_buf_puts(b, " | ");
                 field_value(b, f);
+                note = fb_triage_placeholder(r, f);
+                if (note) {
+                        fb_buf_puts(b, " *(");
+                        fb_buf_puts(b, note);
+                        fb_buf_puts(b, ")*");
+                }
                 fb_buf_puts(b, " |\n");
         }
         if (a->n_fields == 0)

@@ -76,6 +76,19 @@ static void decide(struct fb_report *r, const struct fb_signals *sig) {
         size_t start;
 
         r->severity = severity_of(a->priority);
+        if (r->place == FB_PLACE_FALCO) {
+                r->verdict = FB_VERDICT_OPERATIONAL;
+                r->confidence = FB_CONFIDENCE_HIGH;
+                if (r->severity < FB_SEVERITY_MEDIUM)
+                        r->severity = FB_SEVERITY_MEDIUM;
+                start = text_begin(r);
+                put(r, "Falco reports on its own operation (its rule name begins with `Falco "
+                       "internal:`): this is no evidence of an attack, and the verdict is not a "
+                       "security one. What it can mean for detection (events Falco did not see) "
+                       "is in the analysis.");
+                reason(r, start);
+                return;
+        }
         if (sig->runc_self) {
                 r->verdict = FB_VERDICT_BENIGN;
                 r->confidence = sig->runc_lineage ? FB_CONFIDENCE_HIGH : FB_CONFIDENCE_LOW;
@@ -166,7 +179,10 @@ static void headline(struct fb_report *r) {
                 put(r, " saw ");
                 put(r, r->entry->detects);
         }
-        put(r, r->on_host ? ", on " : ", in ");
+        if (r->place == FB_PLACE_FALCO)
+                put(r, ", about ");
+        else
+                put(r, r->on_host ? ", on " : ", in ");
         fb_buf_put(&r->arena, fb_report_str(r, r->where), r->where.len);
         put(r, ". The ");
         put(r, fb_priority_to_string(a->priority));
@@ -179,7 +195,7 @@ static void headline(struct fb_report *r) {
 static void title(struct fb_report *r) {
         size_t start = text_begin(r);
 
-        if (r->generic)
+        if (r->generic || strcmp(r->entry->rule, r->alert->rule) != 0)
                 val(r, r->alert->rule, r->alert->rule_len);
         else {
                 put(r, "*");
@@ -187,6 +203,31 @@ static void title(struct fb_report *r) {
                 put(r, "*");
         }
         r->title = text_end(r, start);
+}
+
+/* The alert names a rule by a name Falco's rules no longer use: an earlier name of a current
+ * rule (whose entry this report uses), or a retired rule. */
+static void renamed_or_retired(struct fb_report *r) {
+        const struct fb_kb_retired *x;
+        size_t start;
+
+        if (!r->generic && strcmp(r->entry->rule, r->alert->rule) != 0) {
+                start = text_begin(r);
+                put(r, "**Renamed rule.** The alert names the rule ");
+                val(r, r->alert->rule, r->alert->rule_len);
+                put(r, ", an earlier name of the rule Falco's rules now call *");
+                put(r, r->entry->rule);
+                put(r, "*: the Falco that sent it runs older rules. This report uses the current "
+                       "rule's knowledge; compare its condition with the one your Falco loads.");
+                analysis_item(r, start);
+                return;
+        }
+        if (!r->generic || !(x = fb_kb_find_retired(r->kb, r->alert->rule)))
+                return;
+        start = text_begin(r);
+        put(r, "**Retired rule.** ");
+        fb_buf_put(&r->arena, x->note.md, x->note.md_len);
+        analysis_item(r, start);
 }
 
 static void copy_strings(const struct fb_kb_strings *s, struct fb_text *out, size_t *n) {
@@ -205,6 +246,8 @@ int fb_triage(const struct fb_kb *kb, const struct fb_alert *a, struct fb_report
         r->kb = kb;
         r->response = NULL;
         r->generic = r->in_container = r->on_host = r->in_k8s = r->k8s_audit = false;
+        r->container_event = false;
+        r->place = FB_PLACE_UNKNOWN;
         r->gen++; /* forgets every cached lookup (gen 0 is never valid: it starts at 1) */
         if (r->gen == 0)
                 r->gen = 1;
@@ -223,6 +266,7 @@ int fb_triage(const struct fb_kb *kb, const struct fb_alert *a, struct fb_report
         fb_triage_place(r);
         title(r);
         r->analysis[r->n_analysis++] = kb_text(&r->entry->explain);
+        renamed_or_retired(r);
         fb_triage_analyze(r);
         if (r->entry->analyzer && strcmp(r->entry->analyzer, "memfd") == 0)
                 fb_triage_memfd(r, &sig);
