@@ -59,6 +59,10 @@ enum fb_kb_when {
         FB_KB_WHEN_CLOUD,     /* "cloud": an AWS or GCP audit log's alert */
         FB_KB_WHEN_SAAS,      /* "saas": a GitHub or Okta alert */
         FB_KB_WHEN_FALCO,     /* "falco": Falco's own event (a "Falco internal: ..." alert) */
+        FB_KB_WHEN_AWS,       /* "aws": CloudTrail */
+        FB_KB_WHEN_GCP,       /* "gcp": the GCP audit log */
+        FB_KB_WHEN_GITHUB,    /* "github" */
+        FB_KB_WHEN_OKTA,      /* "okta" */
 };
 
 /* The event source a rule belongs to (its rules file's `source`). */

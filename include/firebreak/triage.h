@@ -98,6 +98,7 @@ struct fb_report {
 
         /* where it happened: place first, the flags follow from it */
         enum fb_place place;
+        enum fb_kb_source source; /* the event source, from the alert or its fields */
         bool in_container, on_host, in_k8s;
         bool k8s_audit;       /* a request to the API server (a k8s audit plugin's alert) */
         bool container_event; /* a container's start (evt.type container): proc.* and user.*

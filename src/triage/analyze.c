@@ -322,7 +322,79 @@ static void analyze_files_and_net(struct fb_report *r) {
         analysis_item(r, start);
 }
 
+/* put_int() of part per thousand of whole, as "14.6" */
+static void put_permille(struct fb_report *r, int64_t part, int64_t whole) {
+        int64_t pm = whole > 0 ? part * 1000 / whole : 0;
+
+        put_int(r, pm / 10);
+        put(r, ".");
+        put_int(r, pm % 10);
+}
+
+/* Falco's drop counters: how much was lost and why (syscall event drop alerts, and the scap.*
+ * counters of a metrics snapshot). */
+static void analyze_falco(struct fb_report *r) {
+        int64_t drops, evts, buf = -1, pf = -1, bug = -1, perc;
+        const struct fb_field *f;
+        size_t start;
+
+        if (int_field(r, "n_drops", &drops) >= 0) {
+                int_field(r, "n_drops_buffer", &buf);
+                int_field(r, "n_drops_pf", &pf);
+                int_field(r, "n_drops_bug", &bug);
+                start = text_begin(r);
+                put(r, "**What was lost.** ");
+                put_int(r, drops);
+                put(r, " events were dropped");
+                if (int_field(r, "n_evts", &evts) >= 0 && evts > 0 && drops >= 0 && drops <= evts) {
+                        put(r, " out of ");
+                        put_int(r, evts);
+                        put(r, " (");
+                        put_permille(r, drops, evts);
+                        put(r, "%)");
+                }
+                put(r, " in the last second.");
+                if (buf == 0 && pf > 0 && bug <= 0)
+                        put(r, " Every one is a page-fault drop (`n_drops_pf`): the driver "
+                               "could not read some system call arguments from paged-out "
+                               "memory. The buffer was not full, so Falco kept up with the "
+                               "event rate; this is background on a busy host, not a blind "
+                               "spot to fix.");
+                else if (buf > 0)
+                        put(r, " Buffer drops (`n_drops_buffer` > 0) mean the ring buffer was "
+                               "full: Falco did not keep up with the event rate and missed "
+                               "events it should have analysed. Look at what ran on the host in "
+                               "that second.");
+                if (bug > 0)
+                        put(r, " `n_drops_bug` > 0 is a driver bug: report it to Falco with the "
+                               "driver's version.");
+                analysis_item(r, start);
+        } else if ((f = field(r, "scap.n_drops_perc")) &&
+                   (f->type == FB_VALUE_REAL || f->type == FB_VALUE_INT)) {
+                double d = f->type == FB_VALUE_REAL ? f->d : (double)f->i;
+
+                start = text_begin(r);
+                put(r, "**Drops in this interval.** `scap.n_drops_perc` is ");
+                if (d >= 0 && d <= 100) {
+                        put_int(r, (int64_t)d);
+                        put(r, ".");
+                        put_int(r, (int64_t)(d * 10) % 10);
+                }
+                put(r, d > 0 ? "%: Falco lost events in this interval (see the *syscall event "
+                               "drop* entry for why and what to change)."
+                             : "%: Falco lost no events in this interval.");
+                if (int_field(r, "falco.outputs_queue_num_drops", &perc) >= 0 && perc > 0)
+                        put(r, " `falco.outputs_queue_num_drops` is above zero: alerts were lost "
+                               "on their way to Falco's outputs.");
+                analysis_item(r, start);
+        }
+}
+
 void fb_triage_analyze(struct fb_report *r) {
+        if (r->place == FB_PLACE_FALCO) {
+                analyze_falco(r);
+                return;
+        }
         analyze_process(r);
         explain_exe_flags(r);
         analyze_lineage(r);

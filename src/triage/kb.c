@@ -360,6 +360,10 @@ static int get_when(const struct fb_yaml_node *n, enum fb_kb_when *ret, struct f
                 [FB_KB_WHEN_CLOUD] = "cloud",
                 [FB_KB_WHEN_SAAS] = "saas",
                 [FB_KB_WHEN_FALCO] = "falco",
+                [FB_KB_WHEN_AWS] = "aws",
+                [FB_KB_WHEN_GCP] = "gcp",
+                [FB_KB_WHEN_GITHUB] = "github",
+                [FB_KB_WHEN_OKTA] = "okta",
         };
         size_t i;
 
@@ -374,7 +378,8 @@ static int get_when(const struct fb_yaml_node *n, enum fb_kb_when *ret, struct f
                 }
         return fb_yaml_errorf(
                 err, n,
-                "'when' must be container, docker, k8s, host, k8s-audit, cloud, saas or falco");
+                "'when' must be container, docker, k8s, host, k8s-audit, cloud, saas, falco, "
+                "aws, gcp, github or okta");
 }
 
 static int get_steps(const struct fb_yaml_node *n, const char *what, struct fb_kb_steps *ret,
@@ -983,10 +988,10 @@ const struct fb_kb_tactic *fb_kb_tactic(const struct fb_kb *kb, const char *tag)
 }
 
 const struct fb_kb_tactic *fb_kb_tactic_by_id(const struct fb_kb *kb, const char *id) {
-        size_t i;
+        size_t n = strcspn(id, "-"), i; /* "TA0005-defense-evasion" */
 
         for (i = 0; i < kb->n_tactics; i++)
-                if (strcmp(kb->tactics[i].id, id) == 0)
+                if (strncmp(kb->tactics[i].id, id, n) == 0 && kb->tactics[i].id[n] == '\0')
                         return &kb->tactics[i];
         return NULL;
 }
@@ -1008,10 +1013,12 @@ static const struct fb_kb_technique *technique(const struct fb_kb *kb, const cha
 }
 
 const struct fb_kb_technique *fb_kb_technique(const struct fb_kb *kb, const char *id) {
-        const struct fb_kb_technique *q = technique(kb, id, strlen(id));
-        const char *dot;
+        /* "T1562-impair-defenses", as some plugins tag: the id ends at the '-' */
+        size_t n = strcspn(id, "-");
+        const struct fb_kb_technique *q = technique(kb, id, n);
+        const char *dot = memchr(id, '.', n);
 
-        if (!q && (dot = strchr(id, '.')))
+        if (!q && dot)
                 q = technique(kb, id, (size_t)(dot - id)); /* its parent */
         return q;
 }

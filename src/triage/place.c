@@ -91,27 +91,35 @@ static enum fb_place place_of_source(struct fb_report *r) {
         static const struct {
                 const char *source, *field; /* the source's name, a field prefix it has */
                 enum fb_place place;
+                enum fb_kb_source kind;
         } sources[] = {
-                { "k8s_audit", "ka.", FB_PLACE_K8S_API },
-                { "aws_cloudtrail", "ct.", FB_PLACE_CLOUD },
-                { "gcp_auditlog", "gcp.", FB_PLACE_CLOUD },
-                { "github", "github.", FB_PLACE_SAAS },
-                { "okta", "okta.", FB_PLACE_SAAS },
+                { "k8s_audit", "ka.", FB_PLACE_K8S_API, FB_KB_SOURCE_K8S_AUDIT },
+                { "aws_cloudtrail", "ct.", FB_PLACE_CLOUD, FB_KB_SOURCE_AWS_CLOUDTRAIL },
+                { "gcp_auditlog", "gcp.", FB_PLACE_CLOUD, FB_KB_SOURCE_GCP_AUDITLOG },
+                { "github", "github.", FB_PLACE_SAAS, FB_KB_SOURCE_GITHUB },
+                { "okta", "okta.", FB_PLACE_SAAS, FB_KB_SOURCE_OKTA },
         };
         const struct fb_alert *a = r->alert;
         size_t i, j;
 
+        r->source = FB_KB_SOURCE_SYSCALL;
         if (has_prefix(a->rule, a->rule_len, "Falco internal:") ||
-            (a->source && strcmp(a->source, "internal") == 0))
+            (a->source && strcmp(a->source, "internal") == 0)) {
+                r->source = FB_KB_SOURCE_INTERNAL;
                 return FB_PLACE_FALCO;
+        }
         if (a->source) {
                 for (i = 0; i < FB_ELEMENTSOF(sources); i++)
-                        if (strcmp(a->source, sources[i].source) == 0)
+                        if (strcmp(a->source, sources[i].source) == 0) {
+                                r->source = sources[i].kind;
                                 return sources[i].place;
+                        }
                 /* plugins Falco publishes under other names: k8saudit-eks, -gke, -aks, -ovh */
                 if (strncmp(a->source, "k8s_audit", 9) == 0 ||
-                    strncmp(a->source, "k8saudit", 8) == 0)
+                    strncmp(a->source, "k8saudit", 8) == 0) {
+                        r->source = FB_KB_SOURCE_K8S_AUDIT;
                         return FB_PLACE_K8S_API;
+                }
                 if (strcmp(a->source, "syscall") == 0)
                         return FB_PLACE_UNKNOWN;
         }
@@ -119,9 +127,12 @@ static enum fb_place place_of_source(struct fb_report *r) {
          * so one pass over them answers for every class */
         for (j = 0; j < a->n_fields; j++)
                 for (i = 0; i < FB_ELEMENTSOF(sources); i++)
-                        if (has_prefix(a->fields[j].key, a->fields[j].key_len, sources[i].field))
+                        if (has_prefix(a->fields[j].key, a->fields[j].key_len, sources[i].field)) {
+                                r->source = sources[i].kind;
                                 return sources[i].place;
-        switch (r->generic ? FB_KB_SOURCE_SYSCALL : r->entry->source) {
+                        }
+        r->source = r->generic ? FB_KB_SOURCE_SYSCALL : r->entry->source;
+        switch (r->source) {
         case FB_KB_SOURCE_K8S_AUDIT:
                 return FB_PLACE_K8S_API;
         case FB_KB_SOURCE_AWS_CLOUDTRAIL:

@@ -306,7 +306,7 @@ int fb_report_md(const struct fb_report *r, struct fb_buf *b) {
                 fb_buf_putc(b, '\n');
         }
 
-        if ((r->n_investigate || r->n_contain) && !r->k8s_audit) /* kubectl sets no variables */
+        if ((r->n_investigate || r->n_contain) && (r->in_container || r->on_host))
                 fb_buf_puts(b, "\nRun the commands below in one shell session, in order: later "
                                "blocks use the variables (`id`, `cid`, `pid`) that earlier ones "
                                "set.\n");

@@ -436,6 +436,14 @@ static bool step_applies(const struct fb_report *r, const struct fb_kb_step *st)
                 return r->place == FB_PLACE_SAAS;
         case FB_KB_WHEN_FALCO:
                 return r->place == FB_PLACE_FALCO;
+        case FB_KB_WHEN_AWS:
+                return r->source == FB_KB_SOURCE_AWS_CLOUDTRAIL;
+        case FB_KB_WHEN_GCP:
+                return r->source == FB_KB_SOURCE_GCP_AUDITLOG;
+        case FB_KB_WHEN_GITHUB:
+                return r->source == FB_KB_SOURCE_GITHUB;
+        case FB_KB_WHEN_OKTA:
+                return r->source == FB_KB_SOURCE_OKTA;
         }
         return false;
 }
