@@ -7,7 +7,7 @@ sh -c), and checks on this machine that each program exists, that `PROG SUB --he
 for programs with subcommands (docker, kubectl, ctr, firebreak), that every option appears in
 that help text, and that every sysctl a report names exists under /proc/sys. It also checks that
 the hostile corpus' marker only ever appears inside a single-quoted shell word."""
-import glob, os, re, shutil, subprocess, sys
+import glob, json, os, re, shutil, subprocess, sys
 
 FB = os.environ.get("FIREBREAK", "build/firebreak")
 passed = failed = 0
@@ -115,6 +115,56 @@ MULTI = {"docker": 1, "kubectl": 1, "ctr": 2, "firebreak": 1}
 MULTI2 = {("kubectl", "auth"), ("kubectl", "config"), ("kubectl", "rollout")}
 HELP_ALL = {"ps": ["ps", "--help", "all"]}
 
+# Cloud CLIs (aws, gcloud) are not on every machine: checked against the live CLI where it is
+# installed, and against tests/data/cli/PROG.json (each command path's options, recorded from the
+# real CLI by FIREBREAK_RECORD_CLI=1 on a machine that has it) where it is not.
+CLOUD = {"aws", "gcloud"}
+cli_ref, cli_seen = {}, {}
+
+def clean_help(text):
+    return re.sub(r"\x1b\[[0-9;]*m", "", re.sub(r".\x08", "", text))
+
+def cloud_help(prog, path):
+    """The help text of PROG PATH..., or None when that is no command."""
+    key = " ".join(path)
+    if shutil.which(prog):
+        rc, text = helptext([prog] + path + (["help"] if prog == "aws" else ["--help"]))
+        if rc != 0:
+            return None
+        text = clean_help(text)
+        cli_seen.setdefault(prog, {})[key] = sorted(set(re.findall(r"--[a-z0-9][a-z0-9-]*", text)) |
+                                                    set(re.findall(r"^\s+([a-z][a-z0-9-]*)\b", text, re.M)))
+        return text
+    if prog not in cli_ref:
+        f = "tests/data/cli/%s.json" % prog
+        cli_ref[prog] = json.load(open(f)) if os.path.exists(f) else {"paths": {}}
+    opts = cli_ref[prog]["paths"].get(key)
+    return None if opts is None else " ".join(opts)
+
+def check_cloud(prog, args):
+    words = []
+    for t in args:
+        if t.startswith("-"):
+            break
+        words.append(t)
+    if prog == "aws":
+        path = words[:2]
+        if len(path) < 2 or cloud_help(prog, path) is None:
+            return ["aws %s: no such command" % " ".join(path)]
+    else:
+        # the longest path whose every step the level above lists as a group or command
+        path = []
+        for w in words:
+            above = cloud_help(prog, path)
+            if above is None or not re.search(r"(^|\s)" + re.escape(w) + r"($|\s)", above, re.M):
+                break
+            path.append(w)
+        if not path or cloud_help(prog, path) is None:
+            return ["gcloud %s: no such command" % " ".join(words[:3])]
+    text = cloud_help(prog, path)
+    rest = args[len(path):]
+    return check_flags([" ".join([prog] + path)] + rest, text, " ".join([prog] + path))
+
 def check_simple(words, where):
     """Returns a list of problems with one simple command."""
     w = [x.text for x in words]
@@ -141,6 +191,8 @@ def check_simple(words, where):
     prog = clean[0]
     if prog == "echo":
         return probs
+    if prog in CLOUD:
+        return probs + check_cloud(prog, clean[1:])
     if not shutil.which(prog):
         return probs + ["program %r not found" % prog]
     args = clean[1:]
@@ -255,11 +307,26 @@ def main():
     probe = check_simple(split_commands("docker pause --frobnicate x")[0], "probe") + \
             check_simple(split_commands("syscall-filter --log-level=INFO")[0], "probe") + \
             check_simple(split_commands("kubectl logz x")[0], "probe") + \
-            check_simple(split_commands('echo "$(rm -rf PWNED)" x PWNED')[1], "probe")
-    if len(probe) >= 4:
+            check_simple(split_commands('echo "$(rm -rf PWNED)" x PWNED')[1], "probe") + \
+            check_simple(split_commands("aws cloudtrail lookup-events --frobnicate x")[0], "probe") + \
+            check_simple(split_commands("gcloud logging reed 'x' --project=p")[0], "probe")
+    if len(probe) >= 6:
         ok("checker rejects invented programs, options, subcommands and unquoted values")
     else:
         fail("checker self-test", "accepted bad commands: %r" % probe)
+
+def record_cli():
+    """FIREBREAK_RECORD_CLI=1: writes what the live CLIs said to tests/data/cli/PROG.json."""
+    for prog, paths in cli_seen.items():
+        rc, version = helptext([prog, "--version"])
+        f = "tests/data/cli/%s.json" % prog
+        old = json.load(open(f))["paths"] if os.path.exists(f) else {}
+        old.update(paths)
+        os.makedirs(os.path.dirname(f), exist_ok=True)
+        with open(f, "w") as out:
+            json.dump({"recorded_from": clean_help(version).strip().split("\n")[0],
+                       "paths": dict(sorted(old.items()))}, out, indent=1)
+            out.write("\n")
 
 def passed_line(line):
     global passed
@@ -267,5 +334,10 @@ def passed_line(line):
     print("ok   " + line[:100])
 
 main()
+for prog in sorted(CLOUD):
+    if not shutil.which(prog):
+        print("note %s is not installed here: its commands were checked against tests/data/cli/%s.json" % (prog, prog))
+if os.environ.get("FIREBREAK_RECORD_CLI") == "1":
+    record_cli()
 print("%d passed, %d failed, 0 skipped" % (passed, failed))
 sys.exit(1 if failed else 0)

@@ -96,6 +96,8 @@ static enum fb_place place_of_source(struct fb_report *r) {
                 { "k8s_audit", "ka.", FB_PLACE_K8S_API, FB_KB_SOURCE_K8S_AUDIT },
                 { "aws_cloudtrail", "ct.", FB_PLACE_CLOUD, FB_KB_SOURCE_AWS_CLOUDTRAIL },
                 { "gcp_auditlog", "gcp.", FB_PLACE_CLOUD, FB_KB_SOURCE_GCP_AUDITLOG },
+                /* the GCP plugin's predecessor (falcosecurity-contrib, "auditlogs", al.*) */
+                { "auditlogs", "al.", FB_PLACE_CLOUD, FB_KB_SOURCE_GCP_AUDITLOG },
                 { "github", "github.", FB_PLACE_SAAS, FB_KB_SOURCE_GITHUB },
                 { "okta", "okta.", FB_PLACE_SAAS, FB_KB_SOURCE_OKTA },
         };

@@ -241,6 +241,11 @@ int fb_report_json(const struct fb_report *r, struct fb_buf *b) {
         jtext(b, r, r->title);
         fb_buf_puts(b, ",\"headline\":");
         jtext(b, r, r->headline);
+        fb_buf_puts(b, ",\"entry\":");
+        if (r->generic)
+                fb_buf_puts(b, "null");
+        else
+                fb_json_str(b, r->entry->rule, strlen(r->entry->rule));
         fb_buf_puts(b, ",\"verdict\":\"");
         fb_buf_puts(b, fb_verdict_to_string(r->verdict));
         fb_buf_puts(b, "\",\"confidence\":\"");
@@ -252,6 +257,9 @@ int fb_report_json(const struct fb_report *r, struct fb_buf *b) {
         fb_buf_puts(b, ",\"where\":");
         jtext(b, r, r->where);
         fb_buf_puts(b, "},\"context\":{");
+        fb_buf_puts(b, "\"place\":\"");
+        fb_buf_puts(b, fb_place_to_string(r->place));
+        fb_buf_puts(b, "\",");
         fb_buf_puts(b, r->in_container ? "\"in_container\":true," : "\"in_container\":false,");
         fb_buf_puts(b, r->on_host ? "\"on_host\":true," : "\"on_host\":false,");
         fb_buf_puts(b, r->in_k8s ? "\"in_kubernetes\":true," : "\"in_kubernetes\":false,");
