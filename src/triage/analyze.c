@@ -185,7 +185,8 @@ static void analyze_lineage(struct fb_report *r) {
                 val(r, pname, pl);
                 put(r, " is a child of containerd-shim, which makes the parent the container's "
                        "main process: the container's own entrypoint started this process.");
-        } else if (is_shim(pname, pl) || (pname && pl == 4 && memcmp(pname, "runc", 4) == 0)) {
+        } else if (r->in_container &&
+                   (is_shim(pname, pl) || (pname && pl == 4 && memcmp(pname, "runc", 4) == 0))) {
                 put(r, " The container runtime started it directly: it is either the container's "
                        "entrypoint or a command run with `docker exec` / `kubectl exec`.");
         }

@@ -26,6 +26,36 @@ static int event_generator_image(const char *s, size_t len) {
         return n > sizeof(last) - 1 && strcmp(repo + n - (sizeof(last) - 1), last) == 0 ? -1 : 0;
 }
 
+/* The runtimes that start runc/crun: the shims, containerd, dockerd, conmon, runc itself. */
+static bool is_runtime(const char *s, size_t len) {
+        static const struct lit names[] = {
+                LIT("runc"),   LIT("crun"),          LIT("containerd"),      LIT("dockerd"),
+                LIT("conmon"), LIT("oci-add-hooks"), LIT("runc:[0:PARENT]"), LIT("runc:[1:CHILD]")
+        };
+        size_t i;
+
+        if (is_shim(s, len))
+                return true;
+        for (i = 0; s && i < FB_ELEMENTSOF(names); i++)
+                if (len == names[i].len && memcmp(s, names[i].s, len) == 0)
+                        return true;
+        return false;
+}
+
+/* runc or crun run from their own memfd copy: the memfd's name (as proc.exepath shows it) is
+ * runc's or crun's, and the process name is the runtime's, a hidden copy's (".runc") or the
+ * descriptor number that /proc/self/fd/N gives it. */
+static bool runtime_memfd(const char *exe, size_t el, const char *name, size_t nl) {
+        if (!exe || !(el >= 10 &&
+                      (memcmp(exe, "memfd:runc", 10) == 0 || memcmp(exe, "memfd:crun", 10) == 0)))
+                return false;
+        if (!name)
+                return true;
+        return (nl == 4 && (memcmp(name, "runc", 4) == 0 || memcmp(name, "crun", 4) == 0)) ||
+               (nl == 5 && memcmp(name, ".runc", 5) == 0) ||
+               (nl == 3 && memcmp(name, "exe", 3) == 0) || (nl <= 4 && all_digits(name, nl));
+}
+
 void fb_triage_memfd(struct fb_report *r, struct fb_signals *sig) {
         const char *exe, *name;
         size_t el, nl, start;
@@ -45,26 +75,45 @@ void fb_triage_memfd(struct fb_report *r, struct fb_signals *sig) {
                        "only as long as the process does.");
                 analysis_item(r, start);
         }
-        if (exe && el == 32 && memcmp(exe, "memfd:runc_cloned:/proc/self/exe", 32) == 0 && name &&
-            nl == 4 && memcmp(name, "runc", 4) == 0) {
-                size_t pl;
-                const char *pname = str(r, "proc.pname", &pl);
+        if (runtime_memfd(exe, el, name, nl)) {
+                size_t pl, cl;
+                const char *pname = str(r, "proc.pname", &pl), *cmd = str(r, "proc.cmdline", &cl);
 
                 sig->runc_self = true;
-                sig->runc_lineage = is_shim(pname, pl) ||
-                                    (pname && ((pl == 4 && memcmp(pname, "runc", 4) == 0) ||
-                                               (pl == 10 && memcmp(pname, "containerd", 10) == 0) ||
-                                               (pl == 7 && memcmp(pname, "dockerd", 7) == 0)));
+                sig->runc_lineage = is_runtime(pname, pl);
                 start = text_begin(r);
-                put(r, "**runc re-executing itself.** runc copies its own binary into a sealed "
-                       "memfd and re-executes it from there (`runc_cloned:/proc/self/exe`), so a "
-                       "container can never overwrite the host's runc binary (the fix for "
-                       "CVE-2019-5736). Falco's own rule excludes this case through the "
-                       "`known_memfd_execution_binaries` list, which holds `runc`.");
-                if (!sig->runc_lineage)
-                        put(r, " Here, though, runc's parent is not a container runtime, and both "
-                               "the process name and the memfd name can be chosen by an "
-                               "attacker: check the lineage.");
+                put(r, "**A container runtime re-executing itself?** runc (and crun) copy their "
+                       "own binary into a sealed memfd and run `init` from it when they start or "
+                       "`exec` into a container, so that a container can never overwrite the "
+                       "host's runtime binary (the fix for CVE-2019-5736). runc names the memfd "
+                       "`runc_cloned:/proc/self/exe` (runc 1.0 to 1.1, again from 1.1.15 for "
+                       "performance, and rootless runc 1.2); it runs it through "
+                       "`/proc/self/fd/N`, so the process is named after the descriptor "
+                       "(`5`, `6`) and its command line reads `5 init`; other builds show "
+                       "`memfd:runc`, `.runc` or `exe init`. Falco's rule excludes only the "
+                       "process name `runc` (`known_memfd_execution_binaries`, since 2025), so "
+                       "these fire.");
+                if (sig->runc_lineage)
+                        put(r, " Here the parent is ");
+                else
+                        put(r, " Here, though, the parent ");
+                if (pname)
+                        val(r, pname, pl);
+                else
+                        put(r, "(not in the alert)");
+                put(r, sig->runc_lineage
+                               ? ", a container runtime, as it should be."
+                               : " is not a container runtime, which runc's would be: the memfd "
+                                 "name and the process name are chosen freely, so this can be "
+                                 "a payload dressed as runc.");
+                if (cmd) {
+                        put(r, " The command line is ");
+                        val(r, cmd, cl);
+                        put(r, ".");
+                }
+                put(r, " An attacker can name a memfd anything: the Investigate steps confirm "
+                       "that the installed runtime is the package's own and that the event lines "
+                       "up with a container start or `exec`.");
                 analysis_item(r, start);
         }
 }

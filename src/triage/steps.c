@@ -121,6 +121,7 @@ static const char *const var_needs[_V_MAX] = {
 struct vars {
         struct fb_text v[_V_MAX]; /* in r->scratch; len 0 = unavailable */
         unsigned done;            /* bit v: v[v] has been computed */
+        unsigned empty;           /* bit v: v[v] is available and empty (len 0) */
 };
 
 static void set_var(struct fb_report *r, struct vars *vs, enum var v, const char *s, size_t len,
@@ -164,12 +165,14 @@ static bool is_word(const char *s, size_t len, size_t max, const char *set) {
         return true;
 }
 
-/* One --as-group=GROUP word per entry of ka.user.groups (a list, or a string as some plugins
- * print it: "[system:masters system:authenticated]"), each shell-quoted; at most 16. */
+/* " --as-group=GROUP" per entry of ka.user.groups (a list, or a string as some plugins print
+ * it: "[system:masters system:authenticated]"), each shell-quoted; at most 16. Empty, not
+ * missing, when the alert has no groups: the step's text says what that leaves out. */
 static void set_groups_var(struct fb_report *r, struct vars *vs) {
         const struct fb_field *f = field(r, "ka.user.groups");
         size_t begin = r->scratch.len, n = 0, i;
 
+        vs->empty |= 1u << V_KA_AS_GROUPS;
         if (!f)
                 return;
         if (f->type == FB_VALUE_LIST) {
@@ -178,9 +181,8 @@ static void set_groups_var(struct fb_report *r, struct vars *vs) {
 
                         if (x.type != FB_VALUE_STRING || x.len == 0 || x.len > 253)
                                 continue;
-                        if (n++)
-                                fb_buf_putc(&r->scratch, ' ');
-                        fb_buf_puts(&r->scratch, "--as-group=");
+                        n++;
+                        fb_buf_puts(&r->scratch, " --as-group=");
                         fb_shell_quote(&r->scratch, x.str, x.len);
                 }
         } else if (f->type == FB_VALUE_STRING) {
@@ -195,9 +197,8 @@ static void set_groups_var(struct fb_report *r, struct vars *vs) {
                         while (q < end && *q != ' ' && *q != ',' && *q != ']' && *q != '[')
                                 q++;
                         if (q > p && q - p <= 253) {
-                                if (n++)
-                                        fb_buf_putc(&r->scratch, ' ');
-                                fb_buf_puts(&r->scratch, "--as-group=");
+                                n++;
+                                fb_buf_puts(&r->scratch, " --as-group=");
                                 fb_shell_quote(&r->scratch, p, (size_t)(q - p));
                         }
                         p = q;
@@ -207,6 +208,7 @@ static void set_groups_var(struct fb_report *r, struct vars *vs) {
                 r->scratch.len = begin;
                 return;
         }
+        vs->empty &= ~(1u << V_KA_AS_GROUPS);
         vs->v[V_KA_AS_GROUPS] = (struct fb_text){ .off = begin, .len = r->scratch.len - begin };
         fb_buf_putc(&r->scratch, '\0');
 }
@@ -396,6 +398,8 @@ static bool expand(struct fb_report *r, struct vars *vs, const struct fb_kb_cmd 
                 if (x->var < 0)
                         continue;
                 t = get_var(r, vs, (enum var)x->var);
+                if (t->len == 0 && (vs->empty & (1u << x->var)))
+                        continue;
                 if (t->len == 0) {
                         *missing |= 1u << x->var;
                         ok = false; /* keep going: the note names every missing value */

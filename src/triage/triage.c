@@ -90,17 +90,22 @@ static void decide(struct fb_report *r, const struct fb_signals *sig) {
                 return;
         }
         if (sig->runc_self) {
-                r->verdict = FB_VERDICT_BENIGN;
-                r->confidence = sig->runc_lineage ? FB_CONFIDENCE_HIGH : FB_CONFIDENCE_LOW;
-                r->severity = FB_SEVERITY_INFO;
+                /* a pattern, not proof: benign only with the runtime's lineage, and then only
+                 * with medium confidence until the steps confirm the binary */
+                r->verdict = sig->runc_lineage ? FB_VERDICT_BENIGN : FB_VERDICT_SUSPICIOUS;
+                r->confidence = FB_CONFIDENCE_MEDIUM;
+                r->severity = sig->runc_lineage ? FB_SEVERITY_INFO : FB_SEVERITY_MEDIUM;
                 start = text_begin(r);
-                put(r, "The process is runc re-executing itself from a memfd "
-                       "(`memfd:runc_cloned:/proc/self/exe`), a documented runc behaviour that "
-                       "Falco's own rule excludes.");
+                put(r, "The process looks like a container runtime (runc or crun) re-executing "
+                       "itself from its own memfd, which runc does by design on every container "
+                       "start and `exec`.");
                 reason(r, start);
                 start = text_begin(r);
                 if (sig->runc_lineage)
-                        put(r, "Its parent is a container runtime process, as it should be.");
+                        put(r,
+                            "Its parent is a container runtime process, as it should be. Confirm "
+                            "with the first Investigate step that the installed runtime is the "
+                            "package's own before closing the alert.");
                 else
                         put(r, "Its parent is not a container runtime process, which runc's "
                                "would be: treat it as suspicious until the lineage is "
