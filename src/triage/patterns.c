@@ -119,8 +119,13 @@ void fb_triage_memfd(struct fb_report *r, struct fb_signals *sig) {
 }
 
 void fb_triage_drill(struct fb_report *r, struct fb_signals *sig) {
-        static const struct lit lineage[] = { LIT("proc.pname"), LIT("proc.sname"),
-                                              LIT("proc.aname[2]"), LIT("proc.aname[3]") };
+        /* the process itself and its ancestors, by name and by executable: the generator's
+         * helpers rename themselves (httpd, ...) but run /bin/event-generator */
+        static const struct lit lineage[] = { LIT("proc.name"),     LIT("proc.pname"),
+                                              LIT("proc.sname"),    LIT("proc.aname[2]"),
+                                              LIT("proc.aname[3]"), LIT("proc.aname[4]") };
+        static const struct lit exes[] = { LIT("proc.exepath"), LIT("proc.pexepath"),
+                                           LIT("proc.exe"), LIT("proc.pexe") };
         const char *repo;
         size_t rl, i, start;
 
@@ -135,6 +140,13 @@ void fb_triage_drill(struct fb_report *r, struct fb_signals *sig) {
                 if (str_eq_n(r, lineage[i].s, lineage[i].len, "event-generator",
                              sizeof("event-generator") - 1))
                         sig->gen_process = true;
+        for (i = 0; i < FB_ELEMENTSOF(exes); i++) {
+                size_t l;
+                const char *e = str_n(r, exes[i].s, exes[i].len, &l);
+
+                if (e && l >= 16 && memcmp(e + l - 16, "/event-generator", 16) == 0)
+                        sig->gen_process = true;
+        }
         if (sig->gen_lookalike) {
                 start = text_begin(r);
                 put(r, "**Named like a test tool, but not one.** The image ");
@@ -154,7 +166,8 @@ void fb_triage_drill(struct fb_report *r, struct fb_signals *sig) {
                 put(r, " The image is `falcosecurity/event-generator`, Falco's own tool that "
                        "deliberately triggers Falco rules.");
         if (sig->gen_process)
-                put(r, " An `event-generator` process is in the lineage.");
+                put(r, " An `event-generator` process (by name or by executable) is this "
+                       "process or one of its ancestors.");
         if (str(r, "proc.cmdline", NULL)) {
                 size_t cl;
                 const char *cmd = str(r, "proc.cmdline", &cl);
@@ -165,7 +178,10 @@ void fb_triage_drill(struct fb_report *r, struct fb_signals *sig) {
                         put(r, " is one of its helper actions.");
                 }
         }
-        put(r, " An attacker can name an image or a process anything: confirm the image digest "
-               "and whether anyone runs Falco drills on this host.");
+        put(r, " An attacker can name an image or a process anything: confirm that the "
+               "container's image digest is one Falco publishes on Docker Hub (the container "
+               "inspection below shows the image; `docker image inspect --format "
+               "'{{json .RepoDigests}}'` on it gives the digest), and that someone runs Falco "
+               "drills on this host.");
         analysis_item(r, start);
 }

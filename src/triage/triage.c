@@ -123,15 +123,18 @@ static void decide(struct fb_report *r, const struct fb_signals *sig) {
                         put(r, "The image is Falco's event generator and its `event-generator` "
                                "process started the behaviour.");
                 else if (sig->gen_image)
-                        put(r, "The image is Falco's event generator, but no `event-generator` "
-                               "process appears in the lineage.");
+                        put(r, "The image is Falco's event generator, but neither this process "
+                               "nor the ancestors the alert names is `event-generator`.");
                 else
-                        put(r, "An `event-generator` process started the behaviour, but the "
-                               "image is not Falco's event generator.");
+                        put(r, "An `event-generator` process (this one or an ancestor) started "
+                               "the behaviour, but the image is not Falco's event generator.");
                 reason(r, start);
                 start = text_begin(r);
-                put(r, "If nobody on the team runs Falco drills on this host, treat it as "
-                       "malicious and contain it.");
+                put(r, "If nobody on the team runs Falco drills on this host, this verdict "
+                       "does not hold: treat the alert as the rule's own verdict says, ");
+                put(r, fb_verdict_phrase(r->entry->verdict));
+                put(r, r->entry->verdict == FB_VERDICT_MALICIOUS ? ", and contain it."
+                                                                 : ", and investigate.");
                 reason(r, start);
                 return;
         }
