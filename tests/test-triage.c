@@ -233,6 +233,15 @@ TEST(place_decides_the_report) {
                  0);
         CHECK(analysis_has("**Connection.**"));
         CHECK(!analysis_has("**File.**"));
+        /* a package manager is a cause to confirm, not a verdict */
+        CHECK_EQ(triage("{\"rule\":\"Write below etc\",\"priority\":\"Error\",\"time\":"
+                        "\"2024-10-05T18:29:40Z\",\"output_fields\":{\"container.id\":\"host\","
+                        "\"proc.name\":\"cp\",\"proc.pname\":\"dpkg\",\"fd.name\":"
+                        "\"/etc/x.conf\"}}",
+                        a),
+                 0);
+        CHECK(analysis_has("A package manager is involved"));
+        CHECK(rep.verdict != FB_VERDICT_BENIGN);
         fb_alert_free(a);
 }
 
@@ -587,6 +596,8 @@ TEST(k8s_audit_alert_gets_api_steps) {
         fb_alert_new(&a);
         CHECK_EQ(triage(t_data("alerts/k8saudit-list-fields.json"), a), 0);
         CHECK_CONTAINS(md.data, "saw a pod created with a privileged container");
+        /* the replicaset controller acts for an owner: its bindings stay */
+        CHECK(analysis_has("A control-plane identity made the request"));
         CHECK_CONTAINS(md.data,
                        "kubectl -n default get pods nginx-priv-7d9c7f6d8b-2xk4q -o yaml | tee "
                        "/var/tmp/k8s-object-");

@@ -185,3 +185,79 @@ void fb_triage_drill(struct fb_report *r, struct fb_signals *sig) {
                "drills on this host.");
         analysis_item(r, start);
 }
+
+/* A package manager (or its helper) among the process and its parents. */
+static bool package_manager(struct fb_report *r, const char **name, size_t *len) {
+        static const struct lit keys[] = { LIT("proc.name"), LIT("proc.pname"),
+                                           LIT("proc.aname[2]"), LIT("proc.aname[3]") };
+        static const struct lit pms[] = { LIT("dpkg"),
+                                          LIT("apt"),
+                                          LIT("apt-get"),
+                                          LIT("aptitude"),
+                                          LIT("unattended-upgr"),
+                                          LIT("rpm"),
+                                          LIT("yum"),
+                                          LIT("dnf"),
+                                          LIT("microdnf"),
+                                          LIT("zypper"),
+                                          LIT("apk"),
+                                          LIT("dpkg-preconfigu"),
+                                          LIT("packagekitd") };
+        size_t i, j;
+
+        for (i = 0; i < FB_ELEMENTSOF(keys); i++) {
+                const char *s = str_n(r, keys[i].s, keys[i].len, len);
+
+                for (j = 0; s && j < FB_ELEMENTSOF(pms); j++)
+                        if (*len == pms[j].len && memcmp(s, pms[j].s, *len) == 0) {
+                                *name = s;
+                                return true;
+                        }
+        }
+        return false;
+}
+
+/* The identities of Kubernetes' control plane: they act for an owner, not for a person. */
+static bool control_plane(const char *u, size_t n) {
+        static const struct lit prefixes[] = { LIT("system:kube-controller-manager"),
+                                               LIT("system:kube-scheduler"), LIT("system:node:"),
+                                               LIT("system:serviceaccount:kube-system:") };
+        size_t i;
+
+        for (i = 0; i < FB_ELEMENTSOF(prefixes); i++)
+                if (n >= prefixes[i].len && memcmp(u, prefixes[i].s, prefixes[i].len) == 0)
+                        return i < 3 || (n > 11 && memcmp(u + n - 11, "-controller", 11) == 0);
+        return false;
+}
+
+void fb_triage_benign_patterns(struct fb_report *r) {
+        const char *s;
+        size_t n, start;
+
+        if (r->place == FB_PLACE_K8S_API && (s = str(r, "ka.user.name", &n)) &&
+            control_plane(s, n)) {
+                start = text_begin(r);
+                put(r, "**A control-plane identity made the request.** ");
+                val(r, s, n);
+                put(r, " is one of Kubernetes' own controllers (or a node's kubelet): it acts for "
+                       "an object someone else created or changed, as a ReplicaSet's controller "
+                       "creates the pods its Deployment asks for. The actor to look for is "
+                       "whoever created or changed that owner (see `ownerReferences` in the "
+                       "saved object, and the owner's own audit events); this identity's "
+                       "bindings must stay, or the cluster stops working.");
+                analysis_item(r, start);
+        }
+        if ((r->in_container || r->on_host) && package_manager(r, &s, &n)) {
+                start = text_begin(r);
+                put(r, "**A package manager is involved.** ");
+                val(r, s, n);
+                put(r, " is this process or one of its parents: an install or upgrade writes "
+                       "below `/etc`, binary and library directories by design. That is a "
+                       "legitimate cause only if someone ran it: confirm in the package "
+                       "manager's log for the alert time (`/var/log/dpkg.log`, "
+                       "`/var/log/apt/history.log`, `dnf history`, `/var/log/yum.log`) and that "
+                       "the written file belongs to a package (the Investigate steps). An "
+                       "attacker can run a package manager too, to install tools.");
+                analysis_item(r, start);
+        }
+}

@@ -279,6 +279,7 @@ int fb_triage(const struct fb_kb *kb, const struct fb_alert *a, struct fb_report
         if (r->entry->analyzer && strcmp(r->entry->analyzer, "memfd") == 0)
                 fb_triage_memfd(r, &sig);
         fb_triage_drill(r, &sig);
+        fb_triage_benign_patterns(r);
         if (r->in_container && !r->in_k8s && str(r, "k8s.ns.name", NULL) == NULL &&
             field(r, "k8s.ns.name")) {
                 start = text_begin(r);

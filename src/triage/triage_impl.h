@@ -177,6 +177,8 @@ void fb_triage_analyze(struct fb_report *r);
  * generator), with what confirms each. */
 void fb_triage_memfd(struct fb_report *r, struct fb_signals *sig);
 void fb_triage_drill(struct fb_report *r, struct fb_signals *sig);
+/* the control plane's own identities, package managers: each with what confirms it */
+void fb_triage_benign_patterns(struct fb_report *r);
 /* mitre.c: the MITRE ATT&CK mapping and its line. */
 void fb_triage_mitre(struct fb_report *r);
 /* steps.c: investigate, contain and prevent steps with their commands. */
