@@ -113,7 +113,11 @@ KEYWORDS = {"do", "then", "else", "done", "fi", "!"}
 MULTI = {"docker": 1, "kubectl": 1, "ctr": 2, "firebreak": 1}
 # subcommands that have subcommands of their own: kubectl auth can-i
 MULTI2 = {("kubectl", "auth"), ("kubectl", "config"), ("kubectl", "rollout")}
-HELP_ALL = {"ps": ["ps", "--help", "all"]}
+HELP_ALL = {"ps": ["ps", "--help", "all"], "awk": ["awk", "-W", "usage"]}
+# shell builtins: nothing to look up
+BUILTINS = {"command", "cd", "test", "[", "read", "export", "set", "true", "false", ":", "exit"}
+# programs whose options are single-dash words (-name, -xdev), not letters
+WORD_OPTS = {"find"}
 
 # Cloud CLIs (aws, gcloud) are not on every machine: checked against the live CLI where it is
 # installed, and against tests/data/cli/PROG.json (each command path's options, recorded from the
@@ -189,7 +193,7 @@ def check_simple(words, where):
     if not clean:
         return probs
     prog = clean[0]
-    if prog == "echo":
+    if prog == "echo" or prog in BUILTINS:
         return probs
     if prog in CLOUD:
         return probs + check_cloud(prog, clean[1:])
@@ -238,13 +242,13 @@ def check_simple(words, where):
             probs += check_flags(["ps"] + tail, helptext(["ps", "--help", "all"])[1], "ps via docker top")
         else:
             probs += check_simple([mkword(t) for t in tail], where)
-    probs += check_flags([" ".join(path)] + args, text, " ".join(path))
+    probs += check_flags([" ".join(path)] + args, text, " ".join(path), prog in WORD_OPTS)
     return probs
 
 def mkword(t):
     x = Word(); x.text = t; return x
 
-def check_flags(argv, text, what):
+def check_flags(argv, text, what, words=False):
     probs = []
     for t in argv[1:]:
         if t == "--":
@@ -252,12 +256,12 @@ def check_flags(argv, text, what):
         if not t.startswith("-") or t == "-" or re.fullmatch(r"-?\d+", t) or t.startswith("+"):
             continue
         name = t.split("=", 1)[0]
-        if name.startswith("--"):
-            if not re.search(r"(^|[\s,\[])" + re.escape(name) + r"($|[\s=,\[\]])", text, re.M):
+        if name.startswith("--") or (words and len(name) > 2):
+            if not re.search(r"(^|[\s,\[|])" + re.escape(name) + r"($|[\s=,\[\]|])", text, re.M):
                 probs.append("%s: option %s not in its help" % (what, name))
         else:
             for letter in name[1:]:
-                if not re.search(r"(^|[\s,\[])-" + re.escape(letter) + r"($|[\s,=\]])", text, re.M):
+                if not re.search(r"(^|[\s,\[|])-" + re.escape(letter) + r"($|[\s,=\]|])", text, re.M):
                     probs.append("%s: option -%s not in its help" % (what, letter))
     return probs
 
