@@ -679,6 +679,50 @@ static int add_rule(struct fb_kb *kb, struct fb_kb_rule *nr) {
         return 0;
 }
 
+/* renamed: [{old: NAME, rule: CURRENT}]: an earlier name of a rule loaded before, which becomes
+ * one of its aliases. */
+static int parse_renamed(struct fb_kb *kb, const struct fb_yaml_node *n,
+                         struct fb_yaml_error *err) {
+        static const char *const keys[] = { "old", "rule", NULL };
+        size_t i, j;
+        int r;
+
+        if (!n)
+                return 0;
+        if (n->kind != FB_YAML_SEQUENCE)
+                return fb_yaml_errorf(err, n, "'renamed' must be a list");
+        for (i = 0; i < n->n; i++) {
+                const struct fb_yaml_node *x = n->items[i], *o, *c;
+                struct fb_kb_rule *target = NULL;
+                char *old = NULL, **a;
+
+                r = fb_yaml_check_keys(x, keys, err);
+                if (r < 0)
+                        return r;
+                o = fb_yaml_get(x, "old");
+                c = fb_yaml_get(x, "rule");
+                if (!o || !c || o->kind != FB_YAML_SCALAR || c->kind != FB_YAML_SCALAR ||
+                    fb_yaml_is_null(o) || fb_yaml_is_null(c))
+                        return fb_yaml_errorf(err, x, "a rename needs 'old' and 'rule'");
+                if (strlen(o->value) > FB_ALERT_MAX_NAME_LEN)
+                        return fb_yaml_errorf(err, o, "'old' is too long");
+                for (j = 0; j < kb->n_rules && !target; j++)
+                        if (strcmp(kb->rules[j].rule, c->value) == 0)
+                                target = &kb->rules[j];
+                if (!target)
+                        return fb_yaml_errorf(err, c, "no entry for rule '%s' to rename", c->value);
+                old = strdup(o->value);
+                a = old ? realloc(target->aliases, (target->n_aliases + 1) * sizeof(*a)) : NULL;
+                if (!a) {
+                        free(old);
+                        return -ENOMEM;
+                }
+                target->aliases = a;
+                target->aliases[target->n_aliases++] = old;
+        }
+        return 0;
+}
+
 /* retired: [{rule: NAME, note: MARKDOWN}]: rules Falco's rules no longer ship. */
 static int parse_retired(struct fb_kb *kb, const struct fb_yaml_node *n,
                          struct fb_yaml_error *err) {
@@ -772,8 +816,8 @@ static int index_rules(struct fb_kb *kb) {
 
 static int load_doc(struct fb_kb *kb, const char *data, size_t len, const char *file,
                     struct fb_yaml_error *err) {
-        static const char *const keys[] = { "kb_version", "mitre",   "common", "generic",
-                                            "rules",      "retired", NULL };
+        static const char *const keys[] = { "kb_version", "mitre",   "common",  "generic",
+                                            "rules",      "renamed", "retired", NULL };
         static const char *const ckeys[] = { "investigate", "contain", NULL };
         _cleanup_(fb_yaml_freep) struct fb_yaml_doc *doc = NULL;
         const struct fb_yaml_node *root, *n;
@@ -829,6 +873,9 @@ static int load_doc(struct fb_kb *kb, const char *data, size_t len, const char *
                         return r;
                 }
         }
+        r = parse_renamed(kb, fb_yaml_get(root, "renamed"), err);
+        if (r < 0)
+                return r;
         return parse_retired(kb, fb_yaml_get(root, "retired"), err);
 }
 
