@@ -599,7 +599,8 @@ TEST(k8s_audit_alert_gets_api_steps) {
         /* the replicaset controller acts for an owner: its bindings stay */
         CHECK(analysis_has("A control-plane identity made the request"));
         CHECK_CONTAINS(md.data,
-                       "kubectl -n default get pods nginx-priv-7d9c7f6d8b-2xk4q -o yaml | tee "
+                       "kubectl get pods nginx-priv-7d9c7f6d8b-2xk4q -n default -o json | jq "
+                       "'if .kind == \"Secret\" then del(.data, .stringData) else . end' | tee "
                        "/var/tmp/k8s-object-");
         CHECK_CONTAINS(md.data, "kubectl auth can-i --list "
                                 "--as=system:serviceaccount:kube-system:replicaset-controller -n "

@@ -50,6 +50,7 @@ const char *const fb_kb_template_vars[] = {
         "gh_user",      /* github.user: a GitHub login */
         "okta_user",    /* okta.actor.name: shell-quoted */
         "okta_target",  /* okta.target.user.name: shell-quoted */
+        "ka_n",         /* " -n NAMESPACE" from ka.target.namespace; empty for cluster objects */
         NULL,
 };
 

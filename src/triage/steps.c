@@ -83,6 +83,7 @@ enum var {
         V_GH_USER,
         V_OKTA_USER,
         V_OKTA_TARGET,
+        V_KA_N,
         _V_MAX,
 };
 
@@ -116,6 +117,7 @@ static const char *const var_needs[_V_MAX] = {
         [V_GH_USER] = "`github.user` as a GitHub name",
         [V_OKTA_USER] = "`okta.actor.name`",
         [V_OKTA_TARGET] = "`okta.target.user.name`",
+        [V_KA_N] = "`ka.target.namespace` as a namespace name",
 };
 
 struct vars {
@@ -322,6 +324,22 @@ static const struct fb_text *get_var(struct fb_report *r, struct vars *vs, enum 
                 break;
         case V_KA_AS_GROUPS:
                 set_groups_var(r, vs);
+                break;
+        case V_KA_N: /* a cluster-scoped object (no namespace) needs no -n */
+                s = str(r, "ka.target.namespace", &len);
+                if (!s) {
+                        vs->empty |= 1u << V_KA_N;
+                        break;
+                }
+                if (is_dns_name(s, len, 63, false)) {
+                        size_t begin = r->scratch.len;
+
+                        fb_buf_puts(&r->scratch, " -n ");
+                        fb_buf_put(&r->scratch, s, len);
+                        vs->v[V_KA_N] =
+                                (struct fb_text){ .off = begin, .len = r->scratch.len - begin };
+                        fb_buf_putc(&r->scratch, '\0');
+                }
                 break;
         case V_CT_USER: /* IAM names: letters, digits and +=,.@_- ; assumed roles add : and / */
                 s = str(r, "ct.user", &len);
