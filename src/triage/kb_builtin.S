@@ -20,10 +20,17 @@
         kbfile fb_kb_builtin_mitre, "policies/kb/mitre.yaml"
         kbfile fb_kb_builtin_common, "policies/kb/common.yaml"
         kbfile kb_stable, "policies/kb/rules/stable.yaml"
+        kbfile kb_incubating, "policies/kb/rules/incubating.yaml"
+        kbfile kb_sandbox_1, "policies/kb/rules/sandbox-1.yaml"
         kbfile kb_sandbox_2, "policies/kb/rules/sandbox-2.yaml"
         kbfile kb_deprecated, "policies/kb/rules/deprecated.yaml"
         kbfile kb_k8saudit_0, "policies/kb/rules/k8saudit-0.yaml"
+        kbfile kb_k8saudit_1, "policies/kb/rules/k8saudit-1.yaml"
         kbfile kb_k8saudit_2, "policies/kb/rules/k8saudit-2.yaml"
+        kbfile kb_cloudtrail, "policies/kb/rules/cloudtrail.yaml"
+        kbfile kb_gcpaudit, "policies/kb/rules/gcpaudit.yaml"
+        kbfile kb_github, "policies/kb/rules/github.yaml"
+        kbfile kb_okta, "policies/kb/rules/okta.yaml"
         kbfile kb_internal, "policies/kb/rules/internal.yaml"
         kbfile kb_renamed, "policies/kb/rules/renamed.yaml"
 
@@ -34,10 +41,17 @@ fb_kb_builtin_files:
         kbentry fb_kb_builtin_mitre
         kbentry fb_kb_builtin_common
         kbentry kb_stable
+        kbentry kb_incubating
+        kbentry kb_sandbox_1
         kbentry kb_sandbox_2
         kbentry kb_deprecated
         kbentry kb_k8saudit_0
+        kbentry kb_k8saudit_1
         kbentry kb_k8saudit_2
+        kbentry kb_cloudtrail
+        kbentry kb_gcpaudit
+        kbentry kb_github
+        kbentry kb_okta
         kbentry kb_internal
         kbentry kb_renamed
         .quad 0, 0, 0
