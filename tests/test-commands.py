@@ -110,19 +110,21 @@ def split_commands(s):
     return out
 
 KEYWORDS = {"do", "then", "else", "done", "fi", "!"}
-MULTI = {"docker": 1, "kubectl": 1, "ctr": 2, "firebreak": 1}
+MULTI = {"docker": 1, "kubectl": 1, "ctr": 2, "firebreak": 1, "openssl": 1}
 # subcommands that have subcommands of their own: kubectl auth can-i
 MULTI2 = {("kubectl", "auth"), ("kubectl", "config"), ("kubectl", "rollout")}
-HELP_ALL = {"ps": ["ps", "--help", "all"], "awk": ["awk", "-W", "usage"]}
+HELP_ALL = {"ps": ["ps", "--help", "all"], "awk": ["awk", "-W", "usage"], "curl": ["curl", "--help", "all"]}
 # shell builtins: nothing to look up
 BUILTINS = {"command", "cd", "test", "[", "read", "export", "set", "true", "false", ":", "exit"}
 # programs whose options are single-dash words (-name, -xdev), not letters
-WORD_OPTS = {"find"}
+WORD_OPTS = {"find", "openssl"}
+# find's -newerXY is documented as -newer with the letters of its forms
+FIND_FORMS = re.compile(r"^-newer[amcBt]{2}$")
 
 # Cloud CLIs (aws, gcloud) are not on every machine: checked against the live CLI where it is
 # installed, and against tests/data/cli/PROG.json (each command path's options, recorded from the
 # real CLI by FIREBREAK_RECORD_CLI=1 on a machine that has it) where it is not.
-CLOUD = {"aws", "gcloud"}
+CLOUD = {"aws", "gcloud", "bq"}
 cli_ref, cli_seen = {}, {}
 
 def clean_help(text):
@@ -132,11 +134,19 @@ def cloud_help(prog, path):
     """The help text of PROG PATH..., or None when that is no command."""
     key = " ".join(path)
     if shutil.which(prog):
-        rc, text = helptext([prog] + path + (["help"] if prog == "aws" else ["--help"]))
+        if prog == "bq":  # bq help COMMAND, and its global flags in bq --help
+            # (bq help exits 1 even when it helps: its text decides)
+            rc, text = helptext(["bq", "help"] + path)
+            if "Unknown command" in text or (path and ("\n" + path[0] + " ") not in text):
+                return None
+            text += helptext(["bq", "--help"])[1] if path else ""
+            rc = 0
+        else:
+            rc, text = helptext([prog] + path + (["help"] if prog == "aws" else ["--help"]))
         if rc != 0:
             return None
         text = clean_help(text)
-        cli_seen.setdefault(prog, {})[key] = sorted(set(re.findall(r"--[a-z0-9][a-z0-9-]*", text)) |
+        cli_seen.setdefault(prog, {})[key] = sorted(set(re.findall(r"--[a-z0-9][a-z0-9_-]*", text)) |
                                                     set(re.findall(r"^\s+([a-z][a-z0-9-]*)\b", text, re.M)))
         return text
     if prog not in cli_ref:
@@ -151,7 +161,11 @@ def check_cloud(prog, args):
         if t.startswith("-"):
             break
         words.append(t)
-    if prog == "aws":
+    if prog == "bq":
+        path = words[:1]
+        if not path or cloud_help(prog, path) is None:
+            return ["bq %s: no such command" % " ".join(path)]
+    elif prog == "aws":
         path = words[:2]
         if len(path) < 2 or cloud_help(prog, path) is None:
             return ["aws %s: no such command" % " ".join(path)]
@@ -195,6 +209,8 @@ def check_simple(words, where):
     prog = clean[0]
     if prog == "echo" or prog in BUILTINS:
         return probs
+    if prog == "kill":  # kill -STOP PID: signal names, not options
+        return probs
     if prog in CLOUD:
         return probs + check_cloud(prog, clean[1:])
     if not shutil.which(prog):
@@ -226,7 +242,8 @@ def check_simple(words, where):
         if tuple(path) in MULTI2 and args and not args[0].startswith("-"):
             path.append(args.pop(0))
         rc, globals_help = helptext([prog, "--help"] if prog != "kubectl" else ["kubectl", "options"])
-    rc, text = helptext(path + ["--help"]) if prog not in HELP_ALL else helptext(HELP_ALL[prog])
+    rc, text = helptext(path + ["-help" if prog == "openssl" else "--help"]) \
+        if prog not in HELP_ALL else helptext(HELP_ALL[prog])
     if prog in MULTI and rc != 0:
         return probs + ["%r fails (%d)" % (" ".join(path + ["--help"]), rc)]
     text += globals_help
@@ -251,16 +268,22 @@ def mkword(t):
 def check_flags(argv, text, what, words=False):
     probs = []
     for t in argv[1:]:
-        if t == "--":
-            break
+        if t == "--" or (words and t in ("-exec", "-execdir", "-ok", "-okdir")):
+            break  # find's -exec runs a command of its own
         if not t.startswith("-") or t == "-" or re.fullmatch(r"-?\d+", t) or t.startswith("+"):
             continue
         name = t.split("=", 1)[0]
+        if words and FIND_FORMS.match(name):
+            name = "-newer"
         if name.startswith("--") or (words and len(name) > 2):
-            if not re.search(r"(^|[\s,\[|])" + re.escape(name) + r"($|[\s=,\[\]|])", text, re.M):
+            if not re.search(r"(^|[\s,\[|])" + re.escape(name) + r"($|[\s=,\[\]|:])", text, re.M):
                 probs.append("%s: option %s not in its help" % (what, name))
         else:
-            for letter in name[1:]:
+            # a cluster of letters (-rn), or one letter with its value attached (-k2,2, -d:)
+            letters = name[1:]
+            if not letters.isalpha():
+                letters = letters[:1]
+            for letter in letters:
                 if not re.search(r"(^|[\s,\[|])-" + re.escape(letter) + r"($|[\s,=\]|])", text, re.M):
                     probs.append("%s: option -%s not in its help" % (what, letter))
     return probs

@@ -48,6 +48,9 @@ int fb_parse_uint64_prefix(const char *s, uint64_t *ret, const char **end);
 
 /* Writes v in decimal to out (at least 21 bytes), without a NUL. Returns the length. */
 size_t fb_format_int64(char *out, int64_t v);
+/* The shortest %g form of d (15 to 17 digits) that reads back as d exactly: 2548.6, not
+ * 2548.5999999999999. out holds at least 32 bytes. Returns the length. */
+size_t fb_format_double(char *out, double d);
 
 /* True if s is non-empty and consists of lowercase hex digits only. */
 bool fb_is_lower_hex(const char *s, size_t len);

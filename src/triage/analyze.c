@@ -340,7 +340,8 @@ static void analyze_falco(struct fb_report *r) {
         size_t start;
 
         if (int_field(r, "n_drops", &drops) >= 0) {
-                int_field(r, "n_drops_buffer", &buf);
+                if (int_field(r, "n_drops_buffer", &buf) < 0)
+                        int_field(r, "n_drops_buffer_total", &buf); /* Falco 0.3x's name */
                 int_field(r, "n_drops_pf", &pf);
                 int_field(r, "n_drops_bug", &bug);
                 start = text_begin(r);
@@ -355,6 +356,9 @@ static void analyze_falco(struct fb_report *r) {
                         put(r, "%)");
                 }
                 put(r, " in the last second.");
+                if (int_field(r, "n_evts", &evts) >= 0 && drops > evts)
+                        put(r, " More events were lost than Falco processed: for that second it "
+                               "saw less than half of what happened.");
                 if (buf == 0 && pf > 0 && bug <= 0)
                         put(r, " Every one is a page-fault drop (`n_drops_pf`): the driver "
                                "could not read some system call arguments from paged-out "

@@ -69,19 +69,22 @@ static bool is_container_event(const struct fb_alert *a) {
 }
 
 const char *fb_triage_placeholder(const struct fb_report *r, const struct fb_field *f) {
-        const char *key = f->key;
-        bool proc = strncmp(key, "proc.", 5) == 0, user = strncmp(key, "user.", 5) == 0;
+        /* both renderers ask for every field of every alert: the key's first byte settles most */
+        const char *k = f->key;
+        size_t n = f->key_len;
 
         if (f->type == FB_VALUE_STRING && f->len == 4 && memcmp(f->str, "<NA>", 4) == 0)
                 return "Falco's placeholder: the value was not available";
-        if ((proc || user) && r->container_event)
+        if (n < 5 || (k[0] != 'p' && k[0] != 'u' && k[0] != 'c'))
+                return NULL;
+        if (r->container_event && (memcmp(k, "proc.", 5) == 0 || memcmp(k, "user.", 5) == 0))
                 return "Falco's placeholder for a container start event: no process, no person";
-        if (strcmp(key, "user.loginuid") == 0 &&
+        if (n == 13 && memcmp(k, "user.loginuid", 13) == 0 &&
             ((f->type == FB_VALUE_INT && (f->i == -1 || f->i == 4294967295)) ||
              (f->type == FB_VALUE_UINT && f->u == 4294967295u)))
                 return "no login session (-1, shown by some releases as 4294967295)";
-        if (strcmp(key, "container.id") == 0 && f->type == FB_VALUE_STRING && f->len == 4 &&
-            memcmp(f->str, "host", 4) == 0)
+        if (n == 12 && memcmp(k, "container.id", 12) == 0 && f->type == FB_VALUE_STRING &&
+            f->len == 4 && memcmp(f->str, "host", 4) == 0)
                 return "Falco's value for the host: no container";
         return NULL;
 }
@@ -159,6 +162,7 @@ static void saas_where(struct fb_report *r) {
                 { "aws.accountID", "the AWS account " },
                 { "ct.region", "the AWS region " },
                 { "gcp.projectId", "the GCP project " },
+                { "json.value[/resource/labels/project_id]", "the GCP project " },
                 { "github.org", "the GitHub organisation " },
                 { "github.repo", "the GitHub repository " },
                 { "github.repo.name", "the GitHub repository " },

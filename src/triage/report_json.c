@@ -90,9 +90,11 @@ static void value(struct fb_buf *b, const struct fb_field *f) {
                 fb_buf_printf(b, "\"%" PRIu64 "\"", f->u);
                 break;
         case FB_VALUE_REAL:
-                if (isfinite(f->d))
-                        fb_buf_printf(b, "%.17g", f->d);
-                else
+                if (isfinite(f->d)) {
+                        char num[32];
+
+                        fb_buf_put(b, num, fb_format_double(num, f->d));
+                } else
                         fb_buf_puts(b, "null");
                 break;
         case FB_VALUE_BOOL:

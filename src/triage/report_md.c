@@ -49,7 +49,10 @@ static void field_value(struct fb_buf *b, const struct fb_field *f) {
                 snprintf(num, sizeof(num), "`%" PRIu64 "`", f->u);
                 break;
         case FB_VALUE_REAL:
-                snprintf(num, sizeof(num), "`%.17g`", f->d);
+                num[0] = '`';
+                len = 1 + fb_format_double(num + 1, f->d);
+                num[len++] = '`';
+                num[len] = '\0';
                 break;
         case FB_VALUE_BOOL:
                 snprintf(num, sizeof(num), "`%s`", f->i ? "true" : "false");

@@ -215,11 +215,45 @@ static void set_groups_var(struct fb_report *r, struct vars *vs) {
         fb_buf_putc(&r->scratch, '\0');
 }
 
-/* github.owner/github.repo.name, each a GitHub name. */
+/* Resources that belong to no namespace. */
+static bool cluster_scoped(const char *s, size_t len) {
+        static const struct lit names[] = {
+                LIT("namespaces"),
+                LIT("nodes"),
+                LIT("clusterroles"),
+                LIT("clusterrolebindings"),
+                LIT("persistentvolumes"),
+                LIT("storageclasses"),
+                LIT("customresourcedefinitions"),
+                LIT("priorityclasses"),
+                LIT("validatingwebhookconfigurations"),
+                LIT("mutatingwebhookconfigurations"),
+                LIT("certificatesigningrequests"),
+                LIT("runtimeclasses"),
+                LIT("ingressclasses"),
+                LIT("apiservices"),
+        };
+        size_t i;
+
+        for (i = 0; s && i < FB_ELEMENTSOF(names); i++)
+                if (len == names[i].len && memcmp(s, names[i].s, len) == 0)
+                        return true;
+        return false;
+}
+
+/* OWNER/NAME: the GitHub plugin's github.repo.name is already that (the URL's path); older
+ * alerts give the owner apart. Each part a GitHub name. */
 static void set_repo_var(struct fb_report *r, struct vars *vs) {
         size_t ol, nl, begin = r->scratch.len;
         const char *o = str(r, "github.owner", &ol), *n = str(r, "github.repo.name", &nl);
+        const char *slash = n ? memchr(n, '/', nl) : NULL;
 
+        if (slash) {
+                o = n;
+                ol = (size_t)(slash - n);
+                nl -= ol + 1;
+                n = slash + 1;
+        }
         if (!o || !n || !is_word(o, ol, 100, "-_.") || !is_word(n, nl, 100, "-_."))
                 return;
         fb_buf_put(&r->scratch, o, ol);
@@ -325,10 +359,13 @@ static const struct fb_text *get_var(struct fb_report *r, struct vars *vs, enum 
         case V_KA_AS_GROUPS:
                 set_groups_var(r, vs);
                 break;
-        case V_KA_N: /* a cluster-scoped object (no namespace) needs no -n */
+        case V_KA_N: /* a cluster-scoped object needs no -n; a namespaced one without its
+                      * namespace would be looked for in the reader's own: left out */
                 s = str(r, "ka.target.namespace", &len);
                 if (!s) {
-                        vs->empty |= 1u << V_KA_N;
+                        s = str(r, "ka.target.resource", &len);
+                        if (cluster_scoped(s, len))
+                                vs->empty |= 1u << V_KA_N;
                         break;
                 }
                 if (is_dns_name(s, len, 63, false)) {
@@ -550,7 +587,9 @@ void fb_triage_steps(struct fb_report *r) {
         vars_init(r, &vs);
         add_steps(r, &vs, fb_kb_common(r->kb, "investigate"), r->investigate, &r->n_investigate);
         add_steps(r, &vs, &r->entry->investigate, r->investigate, &r->n_investigate);
-        add_steps(r, &vs, fb_kb_common(r->kb, "contain"), r->contain, &r->n_contain);
+        /* a benign pattern or Falco's own health calls for no containment of the common kind */
+        if (r->verdict != FB_VERDICT_BENIGN && r->verdict != FB_VERDICT_OPERATIONAL)
+                add_steps(r, &vs, fb_kb_common(r->kb, "contain"), r->contain, &r->n_contain);
         add_steps(r, &vs, &r->entry->contain, r->contain, &r->n_contain);
         add_steps(r, &vs, &r->entry->prevent, r->prevent, &r->n_prevent);
 }

@@ -71,6 +71,24 @@ static enum fb_severity severity_of(enum fb_priority p) {
         }
 }
 
+/* How much Falco's own event matters for detection, whatever priority its configuration gave
+ * it: lost events by their share and cause, a silent driver, a snapshot. */
+static enum fb_severity falco_severity(struct fb_report *r) {
+        int64_t drops, evts = 0, buf = 0;
+
+        if (int_field(r, "n_drops", &drops) >= 0) {
+                if (int_field(r, "n_drops_buffer", &buf) < 0)
+                        int_field(r, "n_drops_buffer_total", &buf);
+                int_field(r, "n_evts", &evts);
+                if (buf <= 0)
+                        return FB_SEVERITY_LOW; /* page faults: not a capacity problem */
+                return evts > 0 && buf * 10 >= evts ? FB_SEVERITY_HIGH : FB_SEVERITY_MEDIUM;
+        }
+        if (r->alert->rule_len >= 37 && strstr(r->alert->rule, "timeouts notification"))
+                return FB_SEVERITY_MEDIUM; /* no event at all: no syscall rule can fire */
+        return FB_SEVERITY_INFO;
+}
+
 static void decide(struct fb_report *r, const struct fb_signals *sig) {
         const struct fb_alert *a = r->alert;
         size_t start;
@@ -79,8 +97,7 @@ static void decide(struct fb_report *r, const struct fb_signals *sig) {
         if (r->place == FB_PLACE_FALCO) {
                 r->verdict = FB_VERDICT_OPERATIONAL;
                 r->confidence = FB_CONFIDENCE_HIGH;
-                if (r->severity < FB_SEVERITY_MEDIUM)
-                        r->severity = FB_SEVERITY_MEDIUM;
+                r->severity = falco_severity(r);
                 start = text_begin(r);
                 put(r, "Falco reports on its own operation (its rule name begins with `Falco "
                        "internal:`): this is no evidence of an attack, and the verdict is not a "
@@ -113,6 +130,19 @@ static void decide(struct fb_report *r, const struct fb_signals *sig) {
                 reason(r, start);
                 return;
         }
+        if (r->alert->rule_len == 9 && memcmp(r->alert->rule, "Test rule", 9) == 0 &&
+            r->alert->output && strstr(r->alert->output, "This is a test from falcosidekick")) {
+                r->verdict = FB_VERDICT_LIKELY_TEST;
+                r->confidence = FB_CONFIDENCE_HIGH;
+                r->severity = FB_SEVERITY_INFO;
+                start = text_begin(r);
+                put(r, "This is Falcosidekick's test alert (its `--test` option and its UI's test "
+                       "button send exactly this rule and output); its fields are fixed sample "
+                       "values, not an event. Confirm that someone tested Falcosidekick at that "
+                       "time.");
+                reason(r, start);
+                return;
+        }
         if (!sig->gen_lookalike && (sig->gen_image || sig->gen_process)) {
                 r->verdict = FB_VERDICT_LIKELY_TEST;
                 r->confidence = sig->gen_image && sig->gen_process ? FB_CONFIDENCE_HIGH
@@ -125,9 +155,12 @@ static void decide(struct fb_report *r, const struct fb_signals *sig) {
                 else if (sig->gen_image)
                         put(r, "The image is Falco's event generator, but neither this process "
                                "nor the ancestors the alert names is `event-generator`.");
-                else
+                else if (str(r, "container.image.repository", NULL))
                         put(r, "An `event-generator` process (this one or an ancestor) started "
                                "the behaviour, but the image is not Falco's event generator.");
+                else
+                        put(r, "An `event-generator` process (this one or an ancestor) started "
+                               "the behaviour; the alert names no image to confirm it.");
                 reason(r, start);
                 start = text_begin(r);
                 put(r, "If nobody on the team runs Falco drills on this host, this verdict "
@@ -150,10 +183,13 @@ static void decide(struct fb_report *r, const struct fb_signals *sig) {
                         put(r, "The image is named like Falco's event generator but is not "
                                "Docker Hub's `falcosecurity/event-generator`: that is no sign "
                                "of a drill. ");
-                put(r, "Nothing in the alert points to a test tool or a known benign cause, so "
-                       "the rule's default applies: ");
+                put(r, "firebreak recognised no test tool and no runtime pattern in the alert, "
+                       "so the rule's default applies: ");
                 put(r, fb_verdict_phrase(r->verdict));
-                put(r, ".");
+                put(r, r->entry->benign.n
+                               ? ". Rule out the legitimate causes listed at the end of this "
+                                 "report before acting on it: each says how to confirm it."
+                               : ".");
         }
         reason(r, start);
         if (str(r, "evt.res", NULL) && !str_eq(r, "evt.res", "SUCCESS")) {
@@ -180,12 +216,25 @@ static void headline(struct fb_report *r) {
         if (a->hostname) {
                 put(r, " on host ");
                 val(r, a->hostname, a->hostname_len);
+                /* Falco in a container without the host's name reports its own container's */
+                if ((a->hostname_len == 12 || a->hostname_len == 64) &&
+                    fb_is_lower_hex(a->hostname, a->hostname_len))
+                        put(r, " (a container id: the name of the container Falco runs in, not "
+                               "of the machine; Falco's pod or container shows which node)");
         }
         if (r->generic)
                 put(r, " raised an alert");
         else {
                 put(r, " saw ");
                 put(r, r->entry->detects);
+        }
+        if (str(r, "evt.res", NULL) && !str_eq(r, "evt.res", "SUCCESS")) {
+                size_t l;
+                const char *res = str(r, "evt.res", &l);
+
+                put(r, " (attempted only: the call failed with ");
+                val(r, res, l);
+                put(r, ")");
         }
         if (r->place == FB_PLACE_FALCO)
                 put(r, ", about ");

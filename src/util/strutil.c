@@ -2,6 +2,8 @@
 #include "firebreak/strutil.h"
 
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Decodes one UTF-8 sequence at s (n bytes left). Returns its length and stores the code point,
@@ -547,4 +549,15 @@ bool fb_streq_ci(const char *a, const char *b) {
                         return false;
         }
         return *a == *b;
+}
+
+size_t fb_format_double(char *out, double d) {
+        int prec, n = 0;
+
+        for (prec = 15; prec <= 17; prec++) {
+                n = snprintf(out, 32, "%.*g", prec, d);
+                if (n > 0 && n < 32 && strtod(out, NULL) == d)
+                        break;
+        }
+        return n > 0 && n < 32 ? (size_t)n : 0;
 }
