@@ -72,6 +72,12 @@ struct fb_serve {
         unsigned long rate_got;
         double ingest_rate;
         struct fb_kb *kb;
+        /* the built-in knowledge base loads on a thread of its own while the service starts
+         * (parsing its YAML takes some 20 ms, which READY=1 need not wait for); the pipeline
+         * joins it before its first triage */
+        pthread_t kb_thread;
+        bool kb_loading;
+        int kb_error;
         struct fb_policy *policy;
         struct fb_engine *engine;
         struct fb_responder *responder;

@@ -344,6 +344,32 @@ static void count_written(struct fb_serve *s, uint64_t bytes) {
         }
 }
 
+static void *kb_loader(void *arg) {
+        struct fb_serve *s = arg;
+        struct fb_yaml_error yerr;
+        char where[256];
+
+        s->kb_error = fb_kb_new_builtin(&s->kb, &yerr, where, sizeof(where));
+        if (s->kb_error == -EINVAL)
+                log_error("the built-in knowledge base: %s:%u:%u: %s", where, yerr.line,
+                          yerr.column, yerr.text);
+        return NULL;
+}
+
+/* The knowledge base, once its loader is done. Returns 0, or the load's error (a broken build
+ * or no memory), after which the service stops: its alerts stay pending for the next start. */
+static int kb_ready(struct fb_serve *s) {
+        if (s->kb_loading) {
+                pthread_join(s->kb_thread, NULL);
+                s->kb_loading = false;
+                if (s->kb_error < 0) {
+                        log_error_errno(s->kb_error, "the built-in knowledge base: %m");
+                        sd_event_exit(s->event, s->kb_error);
+                }
+        }
+        return s->kb_error;
+}
+
 /* One pending alert through triage, policy, actions, report; recorded in d for the batch's
  * commit. */
 static int process_one(struct fb_serve *s, const char *id, int64_t received, struct fb_done *d) {
@@ -368,6 +394,9 @@ static int process_one(struct fb_serve *s, const char *id, int64_t received, str
                 return 0;
         }
         s->report.forms = s->cfg.json ? FB_REPORT_JSON : FB_REPORT_MD; /* a reload may change it */
+        r = kb_ready(s);
+        if (r < 0)
+                return r;
         r = fb_triage(s->kb, s->alert, &s->report);
         if (r >= 0)
                 r = fb_respond(s->responder, s->alert, &s->report, received * 1000000000,
@@ -876,8 +905,7 @@ static int lock_state_dir(struct fb_serve *s) {
 }
 
 static int setup(struct fb_serve *s) {
-        struct fb_yaml_error yerr;
-        char path[1100], where[256];
+        char path[1100];
         int r;
 
         r = fb_mkdir_p(s->cfg.state_dir, 0750);
@@ -906,9 +934,10 @@ static int setup(struct fb_serve *s) {
                 r = fb_store_count_pending(s->store, &s->base_pending);
         if (r < 0)
                 return log_error_errno(r, "%s: cannot open the store: %m", path);
-        r = fb_kb_new_builtin(&s->kb, &yerr, where, sizeof(where));
-        if (r < 0)
-                return log_error_errno(r, "the built-in knowledge base: %m");
+        r = pthread_create(&s->kb_thread, NULL, kb_loader, s);
+        if (r != 0)
+                return log_error_errno(-r, "cannot start the knowledge base loader: %m");
+        s->kb_loading = true;
         r = load_policy(s->cfg.policy, &s->policy);
         if (r < 0)
                 return r;
@@ -962,6 +991,8 @@ static void teardown(struct fb_serve *s) {
         fb_responder_free(s->responder);
         fb_engine_free(s->engine);
         fb_policy_free(s->policy);
+        if (s->kb_loading)
+                pthread_join(s->kb_thread, NULL);
         fb_kb_free(s->kb);
         fb_alert_free(s->alert);
         fb_report_done(&s->report);
