@@ -7,7 +7,7 @@ T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
 
 if make -s install DESTDIR="$T" PREFIX=/opt/fb BUILD="${BUILD:-build}" >"$T/log" 2>&1; then
         ok "make install"; else bad "make install" "$(tail -5 "$T/log")"; fi
-for f in sbin/firebreak share/man/man8/firebreak.8 share/firebreak/kb/rules.yaml share/firebreak/policy.yaml \
+for f in sbin/firebreak share/man/man8/firebreak.8 share/firebreak/kb/mitre.yaml share/firebreak/kb/rules/stable.yaml share/firebreak/kb/rules/gcpaudit.yaml share/firebreak/policy.yaml \
         share/firebreak/seccomp/memfd-strict.json libexec/firebreak/firebreak-probe \
         lib/systemd/system/firebreak.service lib/systemd/system/firebreak.socket share/firebreak/firebreak.yaml; do
         if [ -f "$T/opt/fb/$f" ]; then ok "installed $f"; else bad "installed $f" "missing"; fi
