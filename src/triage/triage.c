@@ -84,7 +84,7 @@ static enum fb_severity falco_severity(struct fb_report *r) {
                         return FB_SEVERITY_LOW; /* page faults: not a capacity problem */
                 return evts > 0 && buf * 10 >= evts ? FB_SEVERITY_HIGH : FB_SEVERITY_MEDIUM;
         }
-        if (r->alert->rule_len >= 37 && strstr(r->alert->rule, "timeouts notification"))
+        if (strcmp(r->alert->rule, "Falco internal: timeouts notification") == 0)
                 return FB_SEVERITY_MEDIUM; /* no event at all: no syscall rule can fire */
         return FB_SEVERITY_INFO;
 }
